@@ -1,0 +1,40 @@
+# hub-convert developer entry points. Every target installs what it needs into .venv
+# from the pinned requirements files, the same way the Dockerfile and CI do.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test unit lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --no-deps -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/make_demo_model.py examples/build/tiny_classifier
+	$(BIN)/hub-convert convert examples/build/tiny_classifier --output-dir out ; \
+	  status=$$?; echo "report: $(CURDIR)/out/report.md (exit code $$status)"; exit $$status
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests entrypoint.py examples bench
+	$(BIN)/ruff format --check src tests entrypoint.py examples bench
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+test: lint
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not tf"
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_convert.py
+
+clean:
+	rm -rf $(VENV) out examples/build .pytest_cache .mypy_cache .ruff_cache

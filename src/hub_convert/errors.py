@@ -1,0 +1,32 @@
+"""Errors a user can hit. Each names the input and what to do; the CLI prints one line."""
+
+from __future__ import annotations
+
+
+class HubConvertError(Exception):
+    """Base class for errors reported to the user without a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[HubConvertError], tuple[str]]:
+        # Raised inside worker processes; keep them picklable with their message.
+        return (type(self), (self.message,))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInputError(HubConvertError):
+    """The model, an option or an input file is wrong (exit code 2)."""
+
+    exit_code = 2
+
+
+class PublishError(HubConvertError):
+    """Publishing the report (comment, artifact, release) failed after retries."""
+
+    exit_code = 1

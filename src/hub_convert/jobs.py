@@ -1,0 +1,281 @@
+"""Work done inside worker processes: prepare the source, and convert + validate one artifact.
+
+Each function here is scheduled into the worker pool and returns plain, picklable data.
+A converter that raises becomes a ``failed`` Artifact here; one that aborts or hangs is
+turned into one by the pool (see workers.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .fsutil import write_atomic
+from .metrics import compare_output
+from .report import Artifact, OpCoverage, OutputDrift, Target, Tolerance, UnsupportedOp
+from .samples import Samples
+from .tfmodel import PreparedSource, prepare
+
+
+@dataclass(frozen=True)
+class PrepareSpec:
+    saved_model_dir: Path
+    display_path: str
+    tags: tuple[str, ...] | None
+    signature: str | None
+    input_shapes: dict[str, tuple[int, ...]]
+    samples: int
+    seed: int
+    samples_path: Path
+    log_path: Path | None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One artifact to produce: what to convert, how, and where the result goes."""
+
+    target: Target
+    variant: str
+    saved_model_dir: Path
+    tags: list[str]
+    signature: str
+    shapes: dict[str, tuple[int, ...]]
+    output_path: Path
+    work_dir: Path
+    samples_path: Path
+    tolerance: Tolerance
+    source_size: int
+    opset: int
+    allow_flex: bool
+    log_path: Path | None
+
+
+def initialize_worker() -> None:
+    """Import TensorFlow once per worker, quietly, before the first job arrives."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow  # noqa: F401
+
+
+@contextmanager
+def _output_to(log_path: Path | None) -> Iterator[None]:
+    """Send this process's stdout/stderr (C++ included) to ``log_path`` while a job runs.
+
+    TensorFlow and the MLIR converter print hundreds of lines per conversion; the log keeps
+    them for ``--debug`` without burying the run's own output.
+    """
+    if log_path is None:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def prepare_source(spec: PrepareSpec) -> PreparedSource:
+    with _output_to(spec.log_path):
+        return prepare(
+            spec.saved_model_dir,
+            spec.display_path,
+            tags=spec.tags,
+            signature=spec.signature,
+            input_shapes=spec.input_shapes,
+            samples=spec.samples,
+            seed=spec.seed,
+            samples_path=spec.samples_path,
+        )
+
+
+def run_job(spec: JobSpec) -> Artifact:
+    """Convert, inspect and validate one artifact. Never raises for a conversion problem."""
+    with _output_to(spec.log_path):
+        if spec.target == "tflite":
+            return _tflite_job(spec)
+        return _onnx_job(spec)
+
+
+def failed_artifact(spec: JobSpec, reason: str, **fields: object) -> Artifact:
+    return Artifact(
+        target=spec.target,
+        variant=spec.variant,
+        status="failed",
+        reason=reason,
+        tolerance=spec.tolerance,
+        input_shapes={k: list(v) for k, v in spec.shapes.items()},
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _drift(
+    samples: Samples, outputs: list[dict[str, np.ndarray]], tolerance: Tolerance
+) -> list[OutputDrift]:
+    drifts = []
+    for name in samples.output_names:
+        if any(name not in sample for sample in outputs):
+            drifts.append(
+                OutputDrift(output=name, within_tolerance=False, problem="output missing")
+            )
+            continue
+        drifts.append(
+            compare_output(name, samples.reference(name), [o[name] for o in outputs], tolerance)
+        )
+    return drifts
+
+
+def _finish(
+    spec: JobSpec,
+    staged: Path,
+    coverage: OpCoverage,
+    conversion_seconds: float,
+    validate: object,
+) -> Artifact:
+    """Validate the staged file, then publish it atomically into the output directory."""
+    samples = Samples.load(spec.samples_path)
+    started = time.perf_counter()
+    status: str
+    reason: str | None = None
+    drift: list[OutputDrift] = []
+    if coverage.flex_ops:
+        status = "not-validated"
+        reason = (
+            f"uses Flex ops ({', '.join(coverage.flex_ops)}): the LiteRT Python interpreter "
+            "cannot run SELECT_TF_OPS kernels, so this file was not run; it needs a runtime "
+            "linked with the Flex delegate"
+        )
+    else:
+        try:
+            outputs = validate(samples.inputs)  # type: ignore[operator]
+        except Exception as exc:
+            return failed_artifact(
+                spec,
+                f"the converted file did not run: {type(exc).__name__}: {exc}",
+                coverage=coverage,
+                conversion_seconds=conversion_seconds,
+            )
+        drift = _drift(samples, outputs, spec.tolerance)
+        status = "passed" if all(d.within_tolerance for d in drift) else "drift"
+    validation_seconds = time.perf_counter() - started
+    write_atomic(spec.output_path, staged.read_bytes())
+    size = spec.output_path.stat().st_size
+    return Artifact(
+        target=spec.target,
+        variant=spec.variant,
+        path=str(spec.output_path),
+        size_bytes=size,
+        size_ratio=size / spec.source_size if spec.source_size else None,
+        status=status,  # type: ignore[arg-type]
+        reason=reason,
+        tolerance=spec.tolerance,
+        drift=drift,
+        coverage=coverage,
+        input_shapes={k: list(v) for k, v in spec.shapes.items()},
+        conversion_seconds=conversion_seconds,
+        validation_seconds=validation_seconds,
+    )
+
+
+def _tflite_job(spec: JobSpec) -> Artifact:
+    from .targets import tflite
+
+    started = time.perf_counter()
+    conversion = tflite.convert(
+        spec.saved_model_dir,
+        spec.tags,
+        spec.signature,
+        spec.shapes,
+        spec.variant,
+        allow_flex=spec.allow_flex,
+    )
+    seconds = time.perf_counter() - started
+    unsupported = [UnsupportedOp(op=op) for op in conversion.unconvertible_ops]
+    if conversion.model is None:
+        reason = conversion.error or "TFLiteConverter returned no model"
+        if conversion.unconvertible_ops:
+            reason = (
+                f"TFLiteConverter cannot convert {', '.join(conversion.unconvertible_ops)}"
+                + ("" if spec.allow_flex else " with builtins (Flex not allowed)")
+                + f": {reason}"
+            )
+        return failed_artifact(
+            spec,
+            reason,
+            coverage=OpCoverage(
+                converted_ops=[o for o in conversion.source_ops if o not in conversion.unconvertible_ops],
+                unsupported_ops=unsupported,
+            ),
+            conversion_seconds=seconds,
+        )
+    staged = spec.work_dir / spec.output_path.name
+    staged.write_bytes(conversion.model)
+    counts, flex = tflite.inspect(staged)
+    coverage = OpCoverage(
+        converted_ops=[op for op in conversion.source_ops if op not in flex],
+        flex_ops=flex,
+        output_op_counts=counts,
+    )
+    return _finish(spec, staged, coverage, seconds, lambda inputs: tflite.run(staged, inputs))
+
+
+def _onnx_job(spec: JobSpec) -> Artifact:
+    from .targets import onnx as onnx_target
+
+    started = time.perf_counter()
+    conversion = onnx_target.convert(spec.saved_model_dir, spec.tags, spec.signature, spec.opset)
+    seconds = time.perf_counter() - started
+    unsupported_names = {u.op for u in conversion.unsupported}
+    coverage = OpCoverage(
+        converted_ops=[op for op in conversion.source_ops if op not in unsupported_names],
+        unsupported_ops=conversion.unsupported,
+    )
+    if conversion.model is None:
+        return failed_artifact(
+            spec, conversion.error or "tf2onnx returned no model", coverage=coverage,
+            conversion_seconds=seconds,
+        )
+    coverage.output_op_counts = onnx_target.operator_counts(conversion.model)
+    problems = []
+    if conversion.unsupported:
+        problems.append(
+            "tf2onnx could not convert "
+            + ", ".join(f"{u.op} (at {', '.join(u.nodes[:3])})" for u in conversion.unsupported)
+            + " and left the TensorFlow op in the graph"
+        )
+    checker_error = onnx_target.check(conversion.model)
+    if checker_error:
+        problems.append(checker_error)
+    if problems:
+        return failed_artifact(
+            spec, "; ".join(problems), coverage=coverage, conversion_seconds=seconds
+        )
+    staged = spec.work_dir / spec.output_path.name
+    staged.write_bytes(conversion.model.SerializeToString())
+    try:
+        session = onnx_target.load_session(staged)
+    except Exception as exc:
+        return failed_artifact(
+            spec,
+            f"onnxruntime could not load the model: {str(exc).strip().splitlines()[0]}",
+            coverage=coverage,
+            conversion_seconds=seconds,
+        )
+    return _finish(
+        spec, staged, coverage, seconds, lambda inputs: onnx_target.run(session, inputs)
+    )

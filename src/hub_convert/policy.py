@@ -1,0 +1,49 @@
+"""Decide the run's verdict from the artifacts: which rule failed for which artifact."""
+
+from __future__ import annotations
+
+from .report import Artifact, FailRule, Verdict
+
+
+def broken_rules(artifact: Artifact, fail_on: list[FailRule]) -> list[FailRule]:
+    """The ``--fail-on`` rules this artifact breaks."""
+    broken: list[FailRule] = []
+    coverage = artifact.coverage
+    checks: dict[FailRule, bool] = {
+        "error": artifact.status == "failed",
+        "drift": artifact.status == "drift",
+        "flex": bool(coverage and coverage.flex_ops),
+        "unsupported-ops": bool(coverage and coverage.unsupported_ops),
+        "not-validated": artifact.status == "not-validated",
+    }
+    for rule in fail_on:
+        if checks[rule]:
+            broken.append(rule)
+    return broken
+
+
+def decide(artifacts: list[Artifact], fail_on: list[FailRule]) -> Verdict:
+    """The verdict: passed unless an artifact breaks one of the ``fail_on`` rules."""
+    failures = []
+    for artifact in artifacts:
+        rules = broken_rules(artifact, fail_on)
+        if rules:
+            failures.append(
+                f"{artifact.target} {artifact.variant}: {artifact.status} "
+                f"(rule {', '.join(rules)})"
+            )
+    counts: dict[str, int] = {}
+    for artifact in artifacts:
+        counts[artifact.status] = counts.get(artifact.status, 0) + 1
+    tally = ", ".join(f"{n} {status}" for status, n in counts.items())
+    if not artifacts:
+        return Verdict(passed=False, line="no artifacts were requested", failures=[])
+    if failures:
+        return Verdict(
+            passed=False,
+            line=f"policy failed for {len(failures)} of {len(artifacts)} artifacts ({tally})",
+            failures=failures,
+        )
+    if counts.get("passed") == len(artifacts):
+        return Verdict(passed=True, line=f"all {len(artifacts)} artifacts passed validation")
+    return Verdict(passed=True, line=f"policy passed ({tally})")

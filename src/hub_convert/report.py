@@ -1,0 +1,207 @@
+"""The report: one typed tree, serialised as ``report.json``.
+
+``report.json`` is the contract between stages. The templates read only it, and
+``hub-convert publish`` validates it with these models before posting anything, so a
+report produced by an untrusted job (a fork's pull request) is checked, not trusted.
+This module must not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Status = Literal["passed", "drift", "failed", "not-validated"]
+Target = Literal["tflite", "onnx"]
+FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class TensorInfo(_Model):
+    """One input or output of the chosen signature."""
+
+    name: str
+    dtype: str
+    shape: list[int | None] = Field(description="Declared shape; None marks a dynamic dimension.")
+    validation_shape: list[int] | None = Field(
+        default=None, description="The concrete shape fed during validation (inputs only)."
+    )
+
+
+class SourceInfo(_Model):
+    """What was converted, and where it came from."""
+
+    kind: str
+    path: str
+    signature: str
+    available_signatures: list[str]
+    tags: list[str]
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    size_bytes: int
+    op_counts: dict[str, int] = Field(
+        description="TensorFlow op types in the graph and every function of its library."
+    )
+    provenance: dict[str, str] = Field(default_factory=dict)
+    fixed_dimensions: list[str] = Field(
+        default_factory=list,
+        description="Human-readable notes of dynamic dimensions given a fixed size.",
+    )
+
+
+class Tolerance(_Model):
+    """The bound an artifact's drift is judged against; unset fields are not checked."""
+
+    max_abs: float | None = None
+    min_cosine: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_abs is not None:
+            parts.append(f"max abs ≤ {self.max_abs:g}")
+        if self.min_cosine is not None:
+            parts.append(f"cosine ≥ {self.min_cosine:g}")
+        return ", ".join(parts) or "none"
+
+
+class OutputDrift(_Model):
+    """Difference between the original and an artifact for one output, over all samples."""
+
+    output: str
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    rmse: float | None = None
+    cosine: float | None = None
+    within_tolerance: bool
+    problem: str | None = Field(
+        default=None, description="Why the output could not be compared (shape, dtype, NaN)."
+    )
+
+
+class UnsupportedOp(_Model):
+    op: str
+    nodes: list[str] = Field(default_factory=list)
+
+
+class OpCoverage(_Model):
+    """How the source ops fared in one target, and what the output file contains."""
+
+    converted_ops: list[str] = Field(
+        default_factory=list, description="Source op types that became native ops of the target."
+    )
+    flex_ops: list[str] = Field(
+        default_factory=list, description="Ops kept as TensorFlow kernels (TFLite Flex)."
+    )
+    unsupported_ops: list[UnsupportedOp] = Field(default_factory=list)
+    output_op_counts: dict[str, int] = Field(
+        default_factory=dict, description="Op types present in the converted file."
+    )
+
+
+class Artifact(_Model):
+    """One converted file (target + variant) and everything measured about it."""
+
+    target: Target
+    variant: str
+    path: str | None = None
+    size_bytes: int | None = None
+    size_ratio: float | None = Field(default=None, description="size_bytes / source size.")
+    status: Status
+    reason: str | None = Field(
+        default=None, description="Error text for failed, reason for not-validated."
+    )
+    tolerance: Tolerance
+    drift: list[OutputDrift] = Field(default_factory=list)
+    coverage: OpCoverage | None = None
+    input_shapes: dict[str, list[int | None]] = Field(
+        default_factory=dict, description="Input shapes baked into the converted file."
+    )
+    conversion_seconds: float | None = None
+    validation_seconds: float | None = None
+
+    def worst_drift(self) -> OutputDrift | None:
+        """The output that violates its tolerance, else the one with the largest max abs error."""
+        if not self.drift:
+            return None
+        return min(self.drift, key=lambda d: (d.within_tolerance, -(d.max_abs or 0.0)))
+
+    @property
+    def file_name(self) -> str | None:
+        return os.path.basename(self.path) if self.path else None
+
+
+class ValidationSetup(_Model):
+    samples: int
+    seed: int
+    input_note: str
+
+
+class Environment(_Model):
+    python: str
+    platform: str
+    versions: dict[str, str]
+
+
+class Verdict(_Model):
+    passed: bool
+    line: str
+    failures: list[str] = Field(default_factory=list)
+
+
+class Report(_Model):
+    """The whole run. ``report.json`` is this, dumped."""
+
+    schema_version: int = SCHEMA_VERSION
+    tool_version: str
+    created_at: str
+    command: str
+    source: SourceInfo
+    environment: Environment
+    validation: ValidationSetup
+    fail_on: list[FailRule]
+    artifacts: list[Artifact]
+    verdict: Verdict
+
+    def artifact(self, target: str, variant: str) -> Artifact | None:
+        for artifact in self.artifacts:
+            if artifact.target == target and artifact.variant == variant:
+                return artifact
+        return None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+    @classmethod
+    def load(cls, path: Path) -> Report:
+        """Read and validate a report.json; raises BadInputError naming the file."""
+        from pydantic import ValidationError
+
+        from .errors import BadInputError
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInputError(f"{path}: cannot read report ({exc.strerror})") from exc
+        try:
+            report = cls.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise BadInputError(
+                f"{path}: not a hub-convert report ({where}: {first['msg']}); "
+                "pass the report.json written by `hub-convert convert`"
+            ) from exc
+        if report.schema_version != SCHEMA_VERSION:
+            raise BadInputError(
+                f"{path}: report schema_version {report.schema_version} is not supported "
+                f"(this hub-convert reads {SCHEMA_VERSION}); use the matching hub-convert version"
+            )
+        return report

@@ -1,0 +1,1 @@
+"""One module per target format: convert, inspect the output file, run it."""

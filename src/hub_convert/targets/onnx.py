@@ -1,0 +1,147 @@
+"""ONNX: convert a SavedModel signature with tf2onnx, check it, run it with onnxruntime.
+
+tf2onnx logs ``Tensorflow op [node: Op] is not supported`` for an op it cannot map and still
+returns a model (the TF op left in the graph). Those log records are collected here; a model
+counts only if it also passes ``onnx.checker`` and loads in onnxruntime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..report import UnsupportedOp
+from .tflite import INFRASTRUCTURE_OPS
+
+_UNSUPPORTED_MESSAGE = "Tensorflow op [%s: %s] is not supported"
+
+
+@dataclass
+class OnnxConversion:
+    model: Any | None  # onnx.ModelProto
+    source_ops: list[str] = field(default_factory=list)
+    unsupported: list[UnsupportedOp] = field(default_factory=list)
+    error: str | None = None
+
+
+class _UnsupportedOpCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.nodes: dict[str, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == _UNSUPPORTED_MESSAGE and isinstance(record.args, tuple):
+            node, op = (str(a) for a in record.args)
+            self.nodes.setdefault(op, []).append(node)
+
+
+@contextmanager
+def _collect_unsupported() -> Iterator[_UnsupportedOpCollector]:
+    collector = _UnsupportedOpCollector()
+    logger = logging.getLogger("tf2onnx")
+    logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)
+
+
+def convert(saved_model_dir: Path, tags: list[str], signature: str, opset: int) -> OnnxConversion:
+    """Convert the signature the way ``python -m tf2onnx.convert --saved-model`` does."""
+    import tensorflow as tf
+    from tf2onnx import tf_loader
+    from tf2onnx.convert import _convert_common
+
+    graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
+        str(saved_model_dir),
+        None,
+        None,
+        tags,
+        [signature],
+        None,
+        False,
+        return_initialized_tables=True,
+        return_tensors_to_rename=True,
+    )
+    ops = {node.op for node in graph_def.node}
+    for function in graph_def.library.function:
+        ops.update(node.op for node in function.node_def)
+    source_ops = sorted(ops - INFRASTRUCTURE_OPS)
+    with _collect_unsupported() as collector, tf.device("/cpu:0"):
+        try:
+            model, _ = _convert_common(
+                graph_def,
+                name=str(saved_model_dir),
+                opset=opset,
+                input_names=inputs,
+                output_names=outputs,
+                tensors_to_rename=renames,
+                initialized_tables=tables,
+            )
+        except Exception as exc:
+            return OnnxConversion(
+                model=None,
+                source_ops=source_ops,
+                unsupported=_unsupported(collector),
+                error=f"tf2onnx failed: {exc}",
+            )
+    return OnnxConversion(model=model, source_ops=source_ops, unsupported=_unsupported(collector))
+
+
+def _unsupported(collector: _UnsupportedOpCollector) -> list[UnsupportedOp]:
+    return [UnsupportedOp(op=op, nodes=sorted(nodes)) for op, nodes in sorted(collector.nodes.items())]
+
+
+def check(model: Any) -> str | None:
+    """``onnx.checker`` with full shape inference; the error text, or None when valid."""
+    import onnx
+
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except Exception as exc:
+        return f"onnx.checker: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def operator_counts(model: Any) -> dict[str, int]:
+    """Op types in the graph (``domain::Op`` outside the default domain), subgraphs included."""
+    counts: Counter[str] = Counter()
+
+    def visit(graph: Any) -> None:
+        for node in graph.node:
+            counts[f"{node.domain}::{node.op_type}" if node.domain else node.op_type] += 1
+            for attribute in node.attribute:
+                if attribute.g is not None and len(attribute.g.node):
+                    visit(attribute.g)
+                for sub in attribute.graphs:
+                    visit(sub)
+
+    visit(model.graph)
+    return dict(sorted(counts.items()))
+
+
+def load_session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def run(session: Any, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """Outputs of the ONNX model for each sample, keyed by the signature's output names."""
+    output_names = [o.name for o in session.get_outputs()]
+    input_names = {i.name for i in session.get_inputs()}
+    results = []
+    for sample in samples:
+        feed = {name: value for name, value in sample.items() if name in input_names}
+        values = session.run(output_names, feed)
+        results.append(dict(zip(output_names, (np.asarray(v) for v in values), strict=True)))
+    return results

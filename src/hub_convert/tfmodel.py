@@ -1,0 +1,241 @@
+"""The original model as TensorFlow sees it: signatures, IO specs, op inventory, reference outputs.
+
+Runs inside a worker process (imports TensorFlow). Everything it returns is plain data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import BadInputError
+from .inputs import synthetic_samples
+from .report import TensorInfo
+from .samples import Samples
+
+DEFAULT_SIGNATURE = "serving_default"
+DEFAULT_TAGS = ("serve",)
+
+
+@dataclass
+class PreparedSource:
+    """What the original model is, and its outputs on the validation samples."""
+
+    signature: str
+    available_signatures: list[str]
+    tags: list[str]
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    op_counts: dict[str, int]
+    fixed_dimensions: list[str] = field(default_factory=list)
+
+    def validation_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
+
+    def input_dtypes(self) -> dict[str, str]:
+        return {t.name: t.dtype for t in self.inputs}
+
+
+def read_meta_graphs(saved_model_dir: Path) -> Any:
+    """The SavedModel protobuf (tag sets, signature defs, graph and function library)."""
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    binary = saved_model_dir / "saved_model.pb"
+    try:
+        if binary.is_file():
+            proto.ParseFromString(binary.read_bytes())
+        else:
+            text_format.Parse((saved_model_dir / "saved_model.pbtxt").read_text(), proto)
+    except Exception as exc:  # protobuf raises DecodeError / ParseError
+        raise BadInputError(
+            f"{saved_model_dir}: saved_model.pb is not a valid SavedModel ({exc}); "
+            "re-export the model"
+        ) from exc
+    return proto
+
+
+def choose_tags(proto: Any, requested: tuple[str, ...] | None, where: str) -> list[str]:
+    """The tag set to load: the requested one, else ``serve``, else the only one there is."""
+    tag_sets = [sorted(mg.meta_info_def.tags) for mg in proto.meta_graphs]
+    shown = "; ".join(",".join(t) or "(empty)" for t in tag_sets)
+    if requested is not None:
+        if sorted(requested) in tag_sets:
+            return sorted(requested)
+        raise BadInputError(
+            f"{where}: no MetaGraph with tags {','.join(requested) or '(empty)'}; "
+            f"available tag sets: {shown}; pass one with --tags"
+        )
+    if sorted(DEFAULT_TAGS) in tag_sets:
+        return sorted(DEFAULT_TAGS)
+    if len(tag_sets) == 1:
+        return tag_sets[0]
+    raise BadInputError(f"{where}: several tag sets ({shown}); choose one with --tags")
+
+
+def count_ops(meta_graph: Any) -> dict[str, int]:
+    """Op types in the top graph and in every function of its library (Keras 3 hides ops there)."""
+    counts: Counter[str] = Counter(node.op for node in meta_graph.graph_def.node)
+    for function in meta_graph.graph_def.library.function:
+        counts.update(node.op for node in function.node_def)
+    return dict(sorted(counts.items()))
+
+
+def choose_signature(available: list[str], requested: str | None, where: str) -> str:
+    if not available:
+        raise BadInputError(
+            f"{where}: the SavedModel has no signatures; export it with a serving signature "
+            "(Keras: model.export(); tf.saved_model.save(obj, dir, signatures=...))"
+        )
+    if requested is not None:
+        if requested in available:
+            return requested
+        raise BadInputError(
+            f"{where}: no signature {requested!r}; available: {', '.join(available)}"
+        )
+    if DEFAULT_SIGNATURE in available:
+        return DEFAULT_SIGNATURE
+    if len(available) == 1:
+        return available[0]
+    raise BadInputError(
+        f"{where}: no {DEFAULT_SIGNATURE!r} signature; choose one with --signature "
+        f"from: {', '.join(available)}"
+    )
+
+
+def _dims(shape: Any) -> list[int | None]:
+    return [None if d is None else int(d) for d in shape.as_list()] if shape.rank is not None else []
+
+
+def validation_shape(
+    info: TensorInfo, requested: tuple[int, ...] | None, where: str, notes: list[str]
+) -> list[int]:
+    """The concrete shape for an input: ``--input-shape`` if given, dynamic dimensions set to 1."""
+    if requested is not None:
+        if len(requested) != len(info.shape):
+            raise BadInputError(
+                f"--input-shape {info.name}: rank {len(requested)} does not match the "
+                f"signature's {shape_text(info.shape)} in {where}"
+            )
+        for axis, (want, declared) in enumerate(zip(requested, info.shape, strict=True)):
+            if declared is not None and want != declared:
+                raise BadInputError(
+                    f"--input-shape {info.name}: dimension {axis} is fixed to {declared} by the "
+                    f"signature {shape_text(info.shape)}, got {want}"
+                )
+            if declared is None:
+                notes.append(f"{info.name}[{axis}] = {want} (from --input-shape)")
+        return list(requested)
+    shape = []
+    for axis, declared in enumerate(info.shape):
+        if declared is None:
+            notes.append(f"{info.name}[{axis}] = 1 (dynamic; set with --input-shape)")
+        shape.append(1 if declared is None else declared)
+    return shape
+
+
+def shape_text(shape: list[int | None]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def load_signature(saved_model_dir: Path, tags: list[str], signature: str) -> Any:
+    """Load the SavedModel and return (loaded object, signature function)."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(saved_model_dir), tags=tags)
+    return loaded, loaded.signatures[signature]
+
+
+def signature_io(function: Any) -> tuple[list[TensorInfo], list[TensorInfo]]:
+    """Inputs and outputs of a signature function, sorted by name."""
+    args, kwargs = function.structured_input_signature
+    if args:
+        raise BadInputError("signature takes positional inputs; hub-convert needs named inputs")
+    inputs = [
+        TensorInfo(name=name, dtype=spec.dtype.name, shape=_dims(spec.shape))
+        for name, spec in sorted(kwargs.items())
+    ]
+    structured = function.structured_outputs
+    if not isinstance(structured, dict):
+        structured = {"output_0": structured}
+    outputs = [
+        TensorInfo(name=name, dtype=spec.dtype.name, shape=_dims(spec.shape))
+        for name, spec in sorted(structured.items())
+    ]
+    return inputs, outputs
+
+
+def run_reference(function: Any, samples: list[dict[str, np.ndarray]]) -> list[dict[str, Any]]:
+    """The original model's outputs for each sample, as numpy arrays."""
+    import tensorflow as tf
+
+    results = []
+    for sample in samples:
+        outputs = function(**{name: tf.constant(value) for name, value in sample.items()})
+        if not isinstance(outputs, dict):
+            outputs = {"output_0": outputs}
+        results.append({name: np.asarray(tensor.numpy()) for name, tensor in outputs.items()})
+    return results
+
+
+def prepare(
+    saved_model_dir: Path,
+    display_path: str,
+    *,
+    tags: tuple[str, ...] | None,
+    signature: str | None,
+    input_shapes: dict[str, tuple[int, ...]],
+    samples: int,
+    seed: int,
+    samples_path: Path,
+) -> PreparedSource:
+    """Inspect the model, generate the validation inputs and record the original's outputs."""
+    proto = read_meta_graphs(saved_model_dir)
+    chosen_tags = choose_tags(proto, tags, display_path)
+    meta_graph = next(
+        mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
+    )
+    # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
+    available = sorted(k for k in meta_graph.signature_def.keys() if not k.startswith("__"))
+    chosen = choose_signature(available, signature, display_path)
+    loaded, function = load_signature(saved_model_dir, chosen_tags, chosen)
+    inputs, outputs = signature_io(function)
+
+    unknown = sorted(set(input_shapes) - {t.name for t in inputs})
+    if unknown:
+        raise BadInputError(
+            f"--input-shape: no input named {unknown[0]!r} in signature {chosen!r}; "
+            f"inputs: {', '.join(t.name for t in inputs)}"
+        )
+    notes: list[str] = []
+    for info in inputs:
+        info.validation_shape = validation_shape(
+            info, input_shapes.get(info.name), display_path, notes
+        )
+    specs = [(t.name, t.dtype, tuple(t.validation_shape or ())) for t in inputs]
+    try:
+        sample_inputs = synthetic_samples(specs, samples, seed)
+    except ValueError as exc:
+        raise BadInputError(f"{display_path}: {exc}") from exc
+    reference = run_reference(function, sample_inputs)
+    Samples(
+        input_names=[t.name for t in inputs],
+        output_names=[t.name for t in outputs],
+        inputs=sample_inputs,
+        outputs=reference,
+    ).save(samples_path)
+    del loaded
+    return PreparedSource(
+        signature=chosen,
+        available_signatures=available,
+        tags=chosen_tags,
+        inputs=inputs,
+        outputs=outputs,
+        op_counts=count_ops(meta_graph),
+        fixed_dimensions=notes,
+    )

@@ -1,0 +1,79 @@
+"""Run work in separate processes, so a crash or a hang costs one result, not the run.
+
+pebble's ProcessPool gives per-task timeouts (the worker is killed and replaced) and
+reports a worker that died as ``ProcessExpired``; workers are reused between tasks, so
+TensorFlow is imported once per worker rather than once per conversion.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from types import TracebackType
+from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessFuture, ProcessPool
+
+T = TypeVar("T")
+
+
+class WorkerFailure(Exception):
+    """The task did not return: it timed out or its process died."""
+
+
+def describe_exit(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class WorkerPool:
+    """A pool of spawned worker processes with a timeout per task."""
+
+    def __init__(
+        self,
+        workers: int,
+        timeout: float,
+        initializer: Callable[[], None] | None = None,
+    ) -> None:
+        self.timeout = timeout
+        # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
+        self._pool = ProcessPool(
+            max_workers=workers,
+            initializer=initializer,
+            context=multiprocessing.get_context("spawn"),
+        )
+
+    def submit(self, function: Callable[..., T], *args: Any) -> ProcessFuture[T]:
+        return self._pool.schedule(function, args=args, timeout=self.timeout)
+
+    def result(self, future: ProcessFuture[T]) -> T:
+        """The task's return value; its own exception re-raised; WorkerFailure otherwise."""
+        try:
+            return future.result()
+        except FutureTimeout:
+            raise WorkerFailure(f"timed out after {self.timeout:g} s and was stopped") from None
+        except ProcessExpired as exc:
+            raise WorkerFailure(
+                f"the worker process died ({describe_exit(exc.exitcode)})"
+            ) from None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self._pool.close()
+        else:
+            self._pool.stop()
+        self._pool.join()
