@@ -57,10 +57,11 @@ class JobSpec:
     log_path: Path | None
 
 
-def initialize_worker() -> None:
+def initialize_worker(log_path: Path | None) -> None:
     """Import TensorFlow once per worker, quietly, before the first job arrives."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow  # noqa: F401
+    with _output_to(log_path):
+        import tensorflow  # noqa: F401
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     try:
         wanted = config.jobs_wanted()
         workers = min(config.worker_count(), max(1, len(wanted)))
-        with WorkerPool(workers, config.timeout, initialize_worker) as pool:
+        with WorkerPool(workers, config.timeout, initialize_worker, (log_path,)) as pool:
             log(f"inspecting {source.display_path} and running the original model")
             prepare_spec = PrepareSpec(
                 saved_model_dir=source.saved_model_dir,

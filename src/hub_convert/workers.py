@@ -39,13 +39,15 @@ class WorkerPool:
         self,
         workers: int,
         timeout: float,
-        initializer: Callable[[], None] | None = None,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
     ) -> None:
         self.timeout = timeout
         # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
         self._pool = ProcessPool(
             max_workers=workers,
             initializer=initializer,
+            initargs=initargs,
             context=multiprocessing.get_context("spawn"),
         )
 

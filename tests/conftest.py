@@ -1,0 +1,92 @@
+"""Shared fixtures: tiny models, built once per test session, and a runner for the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    output_dir: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.output_dir / "report.json").read_text())
+
+    def artifact(self, target: str, variant: str) -> dict[str, Any]:
+        for artifact in self.report["artifacts"]:
+            if artifact["target"] == target and artifact["variant"] == variant:
+                return artifact
+        raise AssertionError(f"no {target} {variant} artifact in {self.output_dir}")
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 600) -> CliRun:
+    """Run the installed ``hub-convert`` console script as a user would."""
+    argv = [str(a) for a in args]
+    output_dir = Path(argv[argv.index("--output-dir") + 1]) if "--output-dir" in argv else Path()
+    if cwd is not None and not output_dir.is_absolute():
+        output_dir = cwd / output_dir
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("hub-convert")), *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+    return CliRun(done.returncode, done.stdout, done.stderr, output_dir)
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+def _build(builder: Any, root: Path, name: str) -> Path:
+    path = root / name
+    if not path.exists():
+        builder(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def keras_model(model_dir: Path) -> Path:
+    return _build(models.keras_classifier, model_dir, "keras_classifier")
+
+
+@pytest.fixture(scope="session")
+def two_signature_model(model_dir: Path) -> Path:
+    return _build(models.two_signature_module, model_dir, "two_signatures")
+
+
+@pytest.fixture(scope="session")
+def multi_io_model(model_dir: Path) -> Path:
+    return _build(models.two_input_two_output, model_dir, "multi_io")
+
+
+@pytest.fixture(scope="session")
+def lgamma_model(model_dir: Path) -> Path:
+    return _build(models.lgamma_model, model_dir, "lgamma")
+
+
+@pytest.fixture(scope="session")
+def keras_run(keras_model: Path, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """One full default conversion of the Keras model, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("keras_out")
+    return run_cli("convert", keras_model, "--output-dir", out)
