@@ -1,0 +1,112 @@
+"""Attach the output directory to the workflow run as an artifact, from inside the container.
+
+Docker actions cannot call ``actions/upload-artifact``; the runner hands them
+``ACTIONS_RUNTIME_TOKEN`` and ``ACTIONS_RESULTS_URL`` instead. The directory is zipped into a
+temporary file (outside the workspace), then CreateArtifact → blob upload → FinalizeArtifact
+(see ``results_service`` for the protocol version).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..errors import BadInputError, PublishError
+from .blob_upload import upload_block_blob
+from .results_service import ResultsService, backend_ids_from_token
+from .retry import RetryPolicy
+
+# Characters actions/upload-artifact refuses in artifact names.
+_FORBIDDEN_NAME_CHARS = '":<>|*?\r\n\\/'
+
+
+def validate_artifact_name(name: str) -> str:
+    """Return ``name`` stripped, or raise BadInputError naming the character GitHub refuses."""
+    name = name.strip()
+    if not name:
+        raise BadInputError("artifact-name: must not be empty")
+    for char in _FORBIDDEN_NAME_CHARS:
+        if char in name:
+            raise BadInputError(
+                f"artifact-name: {name!r} contains {char!r}, which GitHub does not allow "
+                f'(not allowed: " : < > | * ? \\ / and line breaks)'
+            )
+    return name
+
+
+@dataclass(frozen=True)
+class UploadedArtifact:
+    """A finalized workflow artifact."""
+
+    artifact_id: int
+    name: str
+    size: int
+    sha256: str
+    files: int
+
+
+def artifact_files(directory: Path) -> list[Path]:
+    """Regular files under ``directory``, sorted; symlinks and in-progress ``.partial`` skipped."""
+    files = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if path.name.startswith(".") and path.name.endswith(".partial"):
+            continue  # an atomic write still in progress (fsutil.produce_atomic)
+        files.append(path)
+    return files
+
+
+def zip_directory(directory: Path, destination: Path, files: list[Path], level: int = 6) -> None:
+    """Write ``files`` (under ``directory``) to the zip ``destination``, streamed from disk."""
+    with zipfile.ZipFile(
+        destination,
+        "w",
+        compression=zipfile.ZIP_DEFLATED,
+        compresslevel=level,
+        strict_timestamps=False,
+    ) as archive:
+        for path in files:
+            archive.write(path, path.relative_to(directory).as_posix())
+
+
+def upload_directory_artifact(
+    directory: Path,
+    *,
+    name: str,
+    results_url: str,
+    runtime_token: str,
+    retention_days: int | None,
+    policy: RetryPolicy,
+    compression_level: int = 6,
+) -> UploadedArtifact:
+    """Upload every file under ``directory`` as workflow artifact ``name`` (one zip).
+
+    Raises PublishError (RequestFailed for HTTP failures) with a one-line message.
+    """
+    files = artifact_files(directory)
+    if not files:
+        raise PublishError(f"{directory}: no files to upload as an artifact")
+    ids = backend_ids_from_token(runtime_token)
+    expires = datetime.now(UTC) + timedelta(days=retention_days) if retention_days else None
+    service = ResultsService(results_url, runtime_token, policy)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hub-convert-artifact-") as tmp:
+            # Zip first: a local failure (disk full) then leaves no half-created artifact.
+            archive = Path(tmp) / f"{name}.zip"
+            zip_directory(directory, archive, files, compression_level)
+            signed_url = service.create_artifact(ids, name, expires)
+            uploaded = upload_block_blob(signed_url, archive, policy=policy)
+        artifact_id = service.finalize_artifact(ids, name, uploaded.size, uploaded.sha256)
+    finally:
+        service.close()
+    return UploadedArtifact(
+        artifact_id=artifact_id,
+        name=name,
+        size=uploaded.size,
+        sha256=uploaded.sha256,
+        files=len(files),
+    )
