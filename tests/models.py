@@ -66,7 +66,10 @@ def two_input_two_output(path: Path) -> Path:
         def serve(self, features: tf.Tensor, tokens: tf.Tensor) -> dict[str, tf.Tensor]:
             pooled = tf.reduce_mean(tf.gather(self.embedding, tokens), axis=1)
             logits = tf.matmul(tf.nn.tanh(features + pooled), self.dense)
-            return {"score": tf.nn.softmax(logits), "best": tf.argmax(logits, axis=-1, output_type=tf.int32)}
+            return {
+                "score": tf.nn.softmax(logits),
+                "best": tf.argmax(logits, axis=-1, output_type=tf.int32),
+            }
 
     module = TwoInTwoOut()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})

@@ -34,7 +34,11 @@ def test_directory_that_is_not_a_saved_model(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("shape", "needle"),
-    [("image:1x2", "is not NAME=DIMxDIM"), ("image=1xx2", "is not NAME=DIMxDIM"), ("image=0x3", "zero")],
+    [
+        ("image:1x2", "is not NAME=DIMxDIM"),
+        ("image=1xx2", "is not NAME=DIMxDIM"),
+        ("image=0x3", "zero"),
+    ],
 )
 def test_malformed_input_shape(tmp_path: Path, shape: str, needle: str) -> None:
     run = run_cli("convert", tmp_path, "--output-dir", tmp_path / "out", "--input-shape", shape)
@@ -67,7 +71,9 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
 
 @pytest.mark.tf
 def test_unknown_signature_lists_known_ones(two_signature_model: Path, tmp_path: Path) -> None:
-    run = run_cli("convert", two_signature_model, "--output-dir", tmp_path / "out", "--signature", "nope")
+    run = run_cli(
+        "convert", two_signature_model, "--output-dir", tmp_path / "out", "--signature", "nope"
+    )
     assert run.exit_code == 2
     _assert_clean_error(run.stderr, "no signature 'nope'", "serving_default, square")
     assert not (tmp_path / "out").exists()

@@ -24,16 +24,20 @@ def test_exit_code_and_every_artifact_passed(keras_run: CliRun) -> None:
     assert "PASSED" in keras_run.stdout
 
 
-def test_files_load_and_match_tensorflow_independently(keras_run: CliRun, keras_model: Path) -> None:
+def test_files_load_and_match_tensorflow_independently(
+    keras_run: CliRun, keras_model: Path
+) -> None:
     """Re-run the written files here, outside hub-convert, against TensorFlow itself."""
     import onnxruntime as ort
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
     image = np.random.default_rng(42).uniform(-1, 1, size=(1, 32, 32, 3)).astype(np.float32)
-    expected = tf.saved_model.load(str(keras_model)).signatures["serving_default"](
-        image=tf.constant(image)
-    )["output_0"].numpy()
+    expected = (
+        tf.saved_model.load(str(keras_model))
+        .signatures["serving_default"](image=tf.constant(image))["output_0"]
+        .numpy()
+    )
 
     tflite_path = keras_run.artifact("tflite", "float32")["path"]
     runner = Interpreter(model_path=tflite_path).get_signature_runner("serving_default")
@@ -105,7 +109,15 @@ def test_report_json_carries_source_environment_and_command(keras_run: CliRun) -
     }
     assert source["fixed_dimensions"] == ["image[0] = 1 (dynamic; set with --input-shape)"]
     versions = report["environment"]["versions"]
-    for package in ("tensorflow", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy", "protobuf"):
+    for package in (
+        "tensorflow",
+        "tf2onnx",
+        "onnx",
+        "onnxruntime",
+        "ai-edge-litert",
+        "numpy",
+        "protobuf",
+    ):
         assert versions[package][0].isdigit(), package
     assert report["command"].startswith("hub-convert convert ")
     for artifact in report["artifacts"]:

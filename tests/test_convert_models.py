@@ -14,7 +14,9 @@ pytestmark = pytest.mark.tf
 def test_default_signature_is_serving_default_and_others_are_listed(
     two_signature_model: Path, tmp_path: Path
 ) -> None:
-    run = run_cli("convert", two_signature_model, "--output-dir", tmp_path, "--tflite-variants", "float32")
+    run = run_cli(
+        "convert", two_signature_model, "--output-dir", tmp_path, "--tflite-variants", "float32"
+    )
     assert run.exit_code == 0, run.stderr
     source = run.report["source"]
     assert source["signature"] == "serving_default"
@@ -23,10 +25,18 @@ def test_default_signature_is_serving_default_and_others_are_listed(
     assert "also available: `square`" in (tmp_path / "report.md").read_text()
 
 
-def test_signature_option_converts_that_signature(two_signature_model: Path, tmp_path: Path) -> None:
+def test_signature_option_converts_that_signature(
+    two_signature_model: Path, tmp_path: Path
+) -> None:
     run = run_cli(
-        "convert", two_signature_model, "--output-dir", tmp_path,
-        "--signature", "square", "--tflite-variants", "float32",
+        "convert",
+        two_signature_model,
+        "--output-dir",
+        tmp_path,
+        "--signature",
+        "square",
+        "--tflite-variants",
+        "float32",
     )
     assert run.exit_code == 0, run.stderr
     assert run.report["source"]["signature"] == "square"
@@ -37,8 +47,16 @@ def test_signature_option_converts_that_signature(two_signature_model: Path, tmp
 
 def test_two_inputs_two_outputs_each_output_compared(multi_io_model: Path, tmp_path: Path) -> None:
     run = run_cli(
-        "convert", multi_io_model, "--output-dir", tmp_path,
-        "--input-shape", "features=2x4", "--input-shape", "tokens=2x6", "--samples", "5",
+        "convert",
+        multi_io_model,
+        "--output-dir",
+        tmp_path,
+        "--input-shape",
+        "features=2x4",
+        "--input-shape",
+        "tokens=2x6",
+        "--samples",
+        "5",
     )
     assert run.exit_code == 0, run.stderr
     report = run.report
@@ -53,11 +71,18 @@ def test_two_inputs_two_outputs_each_output_compared(multi_io_model: Path, tmp_p
         assert set(by_output) == {"best", "score"}, artifact["variant"]
         assert artifact["status"] == "passed", artifact
     # The int32 argmax output must agree exactly in the float32 artifacts.
-    assert {d["output"]: d for d in run.artifact("onnx", "float32")["drift"]}["best"]["max_abs"] == 0
-    assert "GatherV2" in report["source"]["op_counts"] or "ResourceGather" in report["source"]["op_counts"]
+    assert {d["output"]: d for d in run.artifact("onnx", "float32")["drift"]}["best"][
+        "max_abs"
+    ] == 0
+    assert (
+        "GatherV2" in report["source"]["op_counts"]
+        or "ResourceGather" in report["source"]["op_counts"]
+    )
 
 
-def test_lgamma_fails_onnx_naming_the_op_while_tflite_passes(lgamma_model: Path, tmp_path: Path) -> None:
+def test_lgamma_fails_onnx_naming_the_op_while_tflite_passes(
+    lgamma_model: Path, tmp_path: Path
+) -> None:
     run = run_cli("convert", lgamma_model, "--output-dir", tmp_path)
     assert run.exit_code == 1
     onnx = run.artifact("onnx", "float32")
@@ -73,14 +98,24 @@ def test_lgamma_fails_onnx_naming_the_op_while_tflite_passes(lgamma_model: Path,
     assert verdict["failures"] == ["onnx float32: failed (rule error)"]
     assert "FAILED" in run.stdout
     # Only the ONNX target: the policy fails. Only TFLite: it passes.
-    tflite_only = run_cli("convert", lgamma_model, "--output-dir", tmp_path / "t", "--targets", "tflite")
+    tflite_only = run_cli(
+        "convert", lgamma_model, "--output-dir", tmp_path / "t", "--targets", "tflite"
+    )
     assert tflite_only.exit_code == 0, tflite_only.stderr
 
 
 def test_max_drift_override_turns_a_pass_into_drift(keras_model: Path, tmp_path: Path) -> None:
     run = run_cli(
-        "convert", keras_model, "--output-dir", tmp_path, "--targets", "tflite",
-        "--tflite-variants", "dynamic", "--max-drift", "dynamic=1e-12",
+        "convert",
+        keras_model,
+        "--output-dir",
+        tmp_path,
+        "--targets",
+        "tflite",
+        "--tflite-variants",
+        "dynamic",
+        "--max-drift",
+        "dynamic=1e-12",
     )
     assert run.exit_code == 1
     artifact = run.artifact("tflite", "dynamic")
@@ -91,8 +126,18 @@ def test_max_drift_override_turns_a_pass_into_drift(keras_model: Path, tmp_path:
     assert Path(artifact["path"]).is_file()
     # Drift not in --fail-on: reported, exit 0.
     lenient = run_cli(
-        "convert", keras_model, "--output-dir", tmp_path / "lenient", "--targets", "tflite",
-        "--tflite-variants", "dynamic", "--max-drift", "dynamic=1e-12", "--fail-on", "error",
+        "convert",
+        keras_model,
+        "--output-dir",
+        tmp_path / "lenient",
+        "--targets",
+        "tflite",
+        "--tflite-variants",
+        "dynamic",
+        "--max-drift",
+        "dynamic=1e-12",
+        "--fail-on",
+        "error",
     )
     assert lenient.exit_code == 0
     assert lenient.artifact("tflite", "dynamic")["status"] == "drift"

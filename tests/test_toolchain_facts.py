@@ -46,12 +46,24 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
     logging.getLogger("tf2onnx").addHandler(handler)
     try:
         graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
-            str(lgamma_model), None, None, ["serve"], ["serving_default"], None, False,
-            return_initialized_tables=True, return_tensors_to_rename=True,
+            str(lgamma_model),
+            None,
+            None,
+            ["serve"],
+            ["serving_default"],
+            None,
+            False,
+            return_initialized_tables=True,
+            return_tensors_to_rename=True,
         )
         model, _ = _convert_common(
-            graph_def, name="lgamma", opset=17, input_names=inputs, output_names=outputs,
-            tensors_to_rename=renames, initialized_tables=tables,
+            graph_def,
+            name="lgamma",
+            opset=17,
+            input_names=inputs,
+            output_names=outputs,
+            tensors_to_rename=renames,
+            initialized_tables=tables,
         )
     finally:
         logging.getLogger("tf2onnx").removeHandler(handler)

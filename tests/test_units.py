@@ -24,7 +24,9 @@ def test_input_shapes_accept_several_forms() -> None:
 
 def test_max_drift_forms_and_precedence() -> None:
     config = ConvertConfig(
-        model="m", output_dir=Path("o"), max_drift=parse_max_drift("1e-3,float16=5e-2,onnx:float32=1e-6")
+        model="m",
+        output_dir=Path("o"),
+        max_drift=parse_max_drift("1e-3,float16=5e-2,onnx:float32=1e-6"),
     )
     assert config.tolerance_for("tflite", "float32").max_abs == 1e-3
     assert config.tolerance_for("tflite", "float16").max_abs == 5e-2
@@ -37,15 +39,20 @@ def test_max_drift_forms_and_precedence() -> None:
 
 
 def test_synthetic_inputs_are_deterministic_and_dtype_aware() -> None:
-    specs = [("f", "float32", (2, 3)), ("i", "int32", (4,)), ("b", "bool", (5,)), ("u", "uint8", (3,))]
+    specs = [
+        ("f", "float32", (2, 3)),
+        ("i", "int32", (4,)),
+        ("b", "bool", (5,)),
+        ("u", "uint8", (3,)),
+    ]
     first, again = synthetic_samples(specs, 3, seed=1), synthetic_samples(specs, 3, seed=1)
     for a, b in zip(first, again, strict=True):
         for name in a:
             np.testing.assert_array_equal(a[name], b[name])
     sample = first[0]
     assert sample["f"].dtype == np.float32 and sample["f"].shape == (2, 3)
-    assert -1 <= sample["f"].min() and sample["f"].max() < 1
-    assert sample["i"].dtype == np.int32 and 0 <= sample["i"].min() and sample["i"].max() < 10
+    assert sample["f"].min() >= -1 and sample["f"].max() < 1
+    assert sample["i"].dtype == np.int32 and sample["i"].min() >= 0 and sample["i"].max() < 10
     assert sample["b"].dtype == np.bool_
     assert not np.array_equal(first[0]["f"], first[1]["f"]), "samples must differ"
 

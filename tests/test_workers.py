@@ -10,7 +10,7 @@ import pytest
 from hub_convert.workers import WorkerFailure, WorkerPool
 
 sys.path.insert(0, str(Path(__file__).parent))
-import worker_tasks  # noqa: E402
+import worker_tasks
 
 
 def test_abort_and_hang_become_failures_and_other_tasks_finish() -> None:
@@ -18,7 +18,7 @@ def test_abort_and_hang_become_failures_and_other_tasks_finish() -> None:
         crashed = pool.submit(worker_tasks.abort)
         hung = pool.submit(worker_tasks.hang)
         fine = [pool.submit(worker_tasks.answer, n) for n in range(4)]
-        with pytest.raises(WorkerFailure, match="died .*SIGABRT"):
+        with pytest.raises(WorkerFailure, match=r"died .*SIGABRT"):
             pool.result(crashed)
         with pytest.raises(WorkerFailure, match="timed out after 2 s"):
             pool.result(hung)

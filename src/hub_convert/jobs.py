@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ import numpy as np
 
 from .fsutil import write_atomic
 from .metrics import compare_output
-from .report import Artifact, OpCoverage, OutputDrift, Target, Tolerance, UnsupportedOp
+from .report import Artifact, OpCoverage, OutputDrift, Status, Target, Tolerance, UnsupportedOp
 from .samples import Samples
 from .tfmodel import PreparedSource, prepare
 
@@ -121,7 +121,7 @@ def failed_artifact(spec: JobSpec, reason: str, **fields: object) -> Artifact:
         reason=reason,
         tolerance=spec.tolerance,
         input_shapes={k: list(v) for k, v in spec.shapes.items()},
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
@@ -146,12 +146,12 @@ def _finish(
     staged: Path,
     coverage: OpCoverage,
     conversion_seconds: float,
-    validate: object,
+    validate: Callable[[list[dict[str, np.ndarray]]], list[dict[str, np.ndarray]]],
 ) -> Artifact:
     """Validate the staged file, then publish it atomically into the output directory."""
     samples = Samples.load(spec.samples_path)
     started = time.perf_counter()
-    status: str
+    status: Status
     reason: str | None = None
     drift: list[OutputDrift] = []
     if coverage.flex_ops:
@@ -163,7 +163,7 @@ def _finish(
         )
     else:
         try:
-            outputs = validate(samples.inputs)  # type: ignore[operator]
+            outputs = validate(samples.inputs)
         except Exception as exc:
             return failed_artifact(
                 spec,
@@ -182,7 +182,7 @@ def _finish(
         path=str(spec.output_path),
         size_bytes=size,
         size_ratio=size / spec.source_size if spec.source_size else None,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         tolerance=spec.tolerance,
         drift=drift,
@@ -219,7 +219,9 @@ def _tflite_job(spec: JobSpec) -> Artifact:
             spec,
             reason,
             coverage=OpCoverage(
-                converted_ops=[o for o in conversion.source_ops if o not in conversion.unconvertible_ops],
+                converted_ops=[
+                    o for o in conversion.source_ops if o not in conversion.unconvertible_ops
+                ],
                 unsupported_ops=unsupported,
             ),
             conversion_seconds=seconds,
@@ -248,7 +250,9 @@ def _onnx_job(spec: JobSpec) -> Artifact:
     )
     if conversion.model is None:
         return failed_artifact(
-            spec, conversion.error or "tf2onnx returned no model", coverage=coverage,
+            spec,
+            conversion.error or "tf2onnx returned no model",
+            coverage=coverage,
             conversion_seconds=seconds,
         )
     coverage.output_op_counts = onnx_target.operator_counts(conversion.model)
@@ -277,6 +281,4 @@ def _onnx_job(spec: JobSpec) -> Artifact:
             coverage=coverage,
             conversion_seconds=seconds,
         )
-    return _finish(
-        spec, staged, coverage, seconds, lambda inputs: onnx_target.run(session, inputs)
-    )
+    return _finish(spec, staged, coverage, seconds, lambda inputs: onnx_target.run(session, inputs))

@@ -29,8 +29,7 @@ def decide(artifacts: list[Artifact], fail_on: list[FailRule]) -> Verdict:
         rules = broken_rules(artifact, fail_on)
         if rules:
             failures.append(
-                f"{artifact.target} {artifact.variant}: {artifact.status} "
-                f"(rule {', '.join(rules)})"
+                f"{artifact.target} {artifact.variant}: {artifact.status} (rule {', '.join(rules)})"
             )
     counts: dict[str, int] = {}
     for artifact in artifacts:

@@ -109,7 +109,9 @@ def choose_signature(available: list[str], requested: str | None, where: str) ->
 
 
 def _dims(shape: Any) -> list[int | None]:
-    return [None if d is None else int(d) for d in shape.as_list()] if shape.rank is not None else []
+    return (
+        [None if d is None else int(d) for d in shape.as_list()] if shape.rank is not None else []
+    )
 
 
 def validation_shape(
@@ -201,7 +203,7 @@ def prepare(
         mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
     )
     # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
-    available = sorted(k for k in meta_graph.signature_def.keys() if not k.startswith("__"))
+    available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
     chosen = choose_signature(available, signature, display_path)
     loaded, function = load_signature(saved_model_dir, chosen_tags, chosen)
     inputs, outputs = signature_io(function)

@@ -75,7 +75,7 @@ class WorkerPool:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
-            self._pool.close()
+            self._pool.close()  # type: ignore[no-untyped-call]
         else:
-            self._pool.stop()
+            self._pool.stop()  # type: ignore[no-untyped-call]
         self._pool.join()

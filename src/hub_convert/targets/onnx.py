@@ -96,7 +96,9 @@ def convert(saved_model_dir: Path, tags: list[str], signature: str, opset: int) 
 
 
 def _unsupported(collector: _UnsupportedOpCollector) -> list[UnsupportedOp]:
-    return [UnsupportedOp(op=op, nodes=sorted(nodes)) for op, nodes in sorted(collector.nodes.items())]
+    return [
+        UnsupportedOp(op=op, nodes=sorted(nodes)) for op, nodes in sorted(collector.nodes.items())
+    ]
 
 
 def check(model: Any) -> str | None:

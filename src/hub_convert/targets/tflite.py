@@ -22,8 +22,19 @@ from .tflite_file import flex_ops, operator_counts
 
 # Structural ops that every graph has; listing them as "converted" would say nothing.
 INFRASTRUCTURE_OPS = frozenset(
-    {"Placeholder", "Const", "Identity", "IdentityN", "NoOp", "PartitionedCall",
-     "StatefulPartitionedCall", "ReadVariableOp", "VarHandleOp", "_Arg", "_Retval"}
+    {
+        "Placeholder",
+        "Const",
+        "Identity",
+        "IdentityN",
+        "NoOp",
+        "PartitionedCall",
+        "StatefulPartitionedCall",
+        "ReadVariableOp",
+        "VarHandleOp",
+        "_Arg",
+        "_Retval",
+    }
 )
 
 # TFLiteConverter's error text for an op it can neither lower nor keep: "'tf.Lgamma' op is
@@ -129,9 +140,7 @@ def convert(
             source_ops=source_ops,
         )
     try:
-        return TFLiteConversion(
-            model=attempt(True), used_select_tf_ops=True, source_ops=source_ops
-        )
+        return TFLiteConversion(model=attempt(True), used_select_tf_ops=True, source_ops=source_ops)
     except Exception as exc:
         flex_error = str(exc)
     return TFLiteConversion(
