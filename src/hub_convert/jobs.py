@@ -21,6 +21,7 @@ from .fsutil import write_atomic
 from .metrics import compare_output
 from .report import Artifact, OpCoverage, OutputDrift, Status, Target, Tolerance, UnsupportedOp
 from .samples import Samples
+from .source_model import Materializer
 from .tfmodel import PreparedSource, prepare
 
 
@@ -89,6 +90,14 @@ def _output_to(log_path: Path | None) -> Iterator[None]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+def materialize_source(
+    materializer: Materializer, target: Path, log_path: Path | None
+) -> dict[str, str]:
+    """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
+    with _output_to(log_path):
+        return materializer(target)
 
 
 def prepare_source(spec: PrepareSpec) -> PreparedSource:

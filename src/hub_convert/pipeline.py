@@ -5,6 +5,7 @@ This process never imports TensorFlow; the workers do (see jobs.py, workers.py).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -17,7 +18,15 @@ from .config import ConvertConfig
 from .errors import BadInputError, HubConvertError
 from .fsutil import write_atomic
 from .inputs import INPUT_NOTE
-from .jobs import JobSpec, PrepareSpec, failed_artifact, initialize_worker, prepare_source, run_job
+from .jobs import (
+    JobSpec,
+    PrepareSpec,
+    failed_artifact,
+    initialize_worker,
+    materialize_source,
+    prepare_source,
+    run_job,
+)
 from .render import render_report
 from .report import Artifact, Report, SourceInfo, ValidationSetup
 from .source_model import SourceModel
@@ -30,7 +39,8 @@ Log = Callable[[str], None]
 
 def artifact_stem(source: SourceModel) -> str:
     """A file-name-safe stem for the outputs, from the model directory's name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", source.saved_model_dir.name).strip("._")
+    name = source.stem or source.saved_model_dir.name
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return stem or "model"
 
 
@@ -41,20 +51,37 @@ def check_output_dir(path: Path) -> None:
 
 def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     """Convert, validate and report. Writes artifacts, report.json and report.md."""
-    source = sources.resolve(config.model)
     check_output_dir(config.output_dir)
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
+        source = sources.resolve(config.model, work_dir=work_dir)
         wanted = config.jobs_wanted()
         workers = min(config.worker_count(), max(1, len(wanted)))
         with WorkerPool(workers, config.timeout, initialize_worker, (log_path,)) as pool:
+            if source.materializer is not None:
+                log(f"preparing {source.display_path} ({source.kind}) as a SavedModel")
+                try:
+                    extra = pool.result(
+                        pool.submit(
+                            materialize_source,
+                            source.materializer,
+                            source.saved_model_dir,
+                            log_path,
+                        )
+                    )
+                except WorkerFailure as exc:
+                    raise HubConvertError(
+                        f"{source.display_path}: preparing the model {exc}"
+                        + ("" if debug else "; run with --debug to see TensorFlow's output")
+                    ) from None
+                source = dataclasses.replace(source, provenance=source.provenance | extra)
             log(f"inspecting {source.display_path} and running the original model")
             prepare_spec = PrepareSpec(
                 saved_model_dir=source.saved_model_dir,
                 display_path=source.display_path,
-                tags=config.tags,
-                signature=config.signature,
+                tags=config.tags if config.tags is not None else source.default_tags,
+                signature=config.signature or source.default_signature,
                 input_shapes=config.input_shapes,
                 samples=config.samples,
                 seed=config.seed,

@@ -10,8 +10,11 @@ from ..source_model import SourceModel
 from .saved_model import is_saved_model_dir
 
 
-def resolve(model: str) -> SourceModel:
-    """Find out what ``model`` is and return it as a SourceModel, or fail with exit 2."""
+def resolve(model: str, *, work_dir: Path) -> SourceModel:
+    """Find out what ``model`` is and return it as a SourceModel, or fail with exit 2.
+
+    ``work_dir`` is a private temporary directory for extracted or exported models.
+    """
     path = Path(model).expanduser()
     if not path.exists():
         raise BadInputError(f"{model}: no such file or directory; pass a SavedModel directory")
