@@ -14,9 +14,11 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, policy_file, representative_data
 from .config import (
     DEFAULT_FAIL_ON,
+    DEFAULT_ONNX_VARIANTS,
+    DEFAULT_TFLITE_VARIANTS,
     ONNX_VARIANTS,
     TARGETS,
     TFLITE_VARIANTS,
@@ -54,8 +56,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--tflite-variants",
-        default=",".join(TFLITE_VARIANTS),
-        help=f"comma list of {', '.join(TFLITE_VARIANTS)} (default: all)",
+        default=",".join(DEFAULT_TFLITE_VARIANTS),
+        help=f"comma list of {', '.join(TFLITE_VARIANTS)} "
+        f"(default: {','.join(DEFAULT_TFLITE_VARIANTS)})",
+    )
+    convert.add_argument(
+        "--onnx-variants",
+        default=",".join(DEFAULT_ONNX_VARIANTS),
+        help=f"comma list of {', '.join(ONNX_VARIANTS)} (default: float32)",
+    )
+    convert.add_argument(
+        "--int8-io",
+        choices=("float", "int8"),
+        default="float",
+        help="inputs/outputs of the TFLite int8 variant: float (quantize inside the model) "
+        "or int8 (the caller quantizes)",
+    )
+    convert.add_argument(
+        "--onnx-float16-io",
+        choices=("float32", "float16"),
+        default="float32",
+        help="inputs/outputs of the ONNX float16 variant (default: keep float32)",
+    )
+    convert.add_argument(
+        "--representative-data",
+        type=Path,
+        metavar="PATH",
+        help=".npz with one array per input name (first axis = samples), or a directory of "
+        "NAME.npy files: calibrates int8/int16x8 and is used for validation",
+    )
+    convert.add_argument(
+        "--calibration-samples",
+        default="100",
+        help="samples used to calibrate int8/int16x8 (default 100)",
+    )
+    convert.add_argument(
+        "--latency-runs",
+        default="20",
+        help="timed runs per runtime for the median latency; 0 to skip (default 20)",
+    )
+    convert.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="YAML file with fail-on and tolerances (command-line options take precedence)",
     )
     convert.add_argument(
         "--signature", help="signature to convert (default: serving_default, or the only one)"
@@ -87,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--fail-on",
-        default=",".join(DEFAULT_FAIL_ON),
+        default=None,
         help="rules that make the exit code 1: error, drift, flex, unsupported-ops, "
         "not-validated (default: error,drift)",
     )
@@ -120,12 +164,23 @@ def _add_publish(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> ConvertConfig:
     """Validate the parsed ``convert`` arguments into a ConvertConfig (BadInputError if not)."""
     timeout = float(parse_positive_int(args.timeout, "--timeout"))
+    policy = policy_file.load(args.policy) if args.policy else None
+    if args.fail_on is not None:
+        fail_on = parse_fail_on(args.fail_on)
+    elif policy is not None and policy.fail_on is not None:
+        fail_on = policy.fail_on
+    else:
+        fail_on = DEFAULT_FAIL_ON
+    if args.representative_data is not None:
+        # Checked here (names and readability) so bad data stops before any work starts;
+        # shapes and dtypes are checked against the signature once the model is loaded.
+        representative_data.open_arrays(args.representative_data)
     return ConvertConfig(
         model=args.model,
         output_dir=args.output_dir,
         targets=parse_choices(args.targets, TARGETS, "--targets"),
         tflite_variants=parse_choices(args.tflite_variants, TFLITE_VARIANTS, "--tflite-variants"),
-        onnx_variants=ONNX_VARIANTS,
+        onnx_variants=parse_choices(args.onnx_variants, ONNX_VARIANTS, "--onnx-variants"),
         signature=args.signature,
         tags=parse_tags(args.tags),
         input_shapes=parse_input_shapes(args.input_shape),
@@ -134,7 +189,14 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> ConvertCo
         opset=parse_positive_int(args.opset, "--opset", minimum=7),
         max_drift=parse_max_drift(args.max_drift),
         allow_flex=args.allow_flex,
-        fail_on=parse_fail_on(args.fail_on),
+        fail_on=fail_on,
+        int8_io=args.int8_io,
+        onnx_float16_io=args.onnx_float16_io,
+        representative_data=args.representative_data,
+        calibration_samples=parse_positive_int(args.calibration_samples, "--calibration-samples"),
+        latency_runs=parse_positive_int(args.latency_runs, "--latency-runs", minimum=0),
+        tolerances=policy.tolerances if policy else {},
+        policy_file=args.policy,
         timeout=timeout,
         jobs=parse_positive_int(args.jobs, "--jobs", minimum=0),
         command=shlex.join(["hub-convert", *argv]),

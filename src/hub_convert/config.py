@@ -15,20 +15,30 @@ from .errors import BadInputError
 from .report import FailRule, Tolerance
 
 TARGETS = ("tflite", "onnx")
-TFLITE_VARIANTS = ("float32", "dynamic", "float16")
-ONNX_VARIANTS = ("float32",)
+TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8", "int16x8")
+DEFAULT_TFLITE_VARIANTS = ("float32", "dynamic", "float16")
+ONNX_VARIANTS = ("float32", "float16", "dynamic")
+DEFAULT_ONNX_VARIANTS = ("float32",)
+CALIBRATED_VARIANTS = frozenset({"int8", "int16x8"})
 FAIL_RULES: tuple[FailRule, ...] = ("error", "drift", "flex", "unsupported-ops", "not-validated")
 DEFAULT_FAIL_ON: tuple[FailRule, ...] = ("error", "drift")
 
 # Default tolerances, stated in every report. float32 follows what ONNX exporters use to
 # validate (optimum: atol 1e-4/1e-5). Reduced-precision variants cannot meet an absolute
-# bound that is independent of the output's scale, so they are judged by direction
-# (cosine) — as quantization toolkits do — with a loose absolute bound for float16.
+# bound that is independent of the output's scale, so they are judged as quantization
+# toolkits judge them: by direction (cosine) and signal-to-noise (PSNR, peak = the original
+# output's range), with a loose absolute bound for float16.
+_FLOAT16 = Tolerance(max_abs=1e-2, min_cosine=0.999)
+_INT8 = Tolerance(min_cosine=0.99, min_psnr_db=30.0)
 DEFAULT_TOLERANCES: dict[tuple[str, str], Tolerance] = {
     ("tflite", "float32"): Tolerance(max_abs=1e-4),
-    ("tflite", "float16"): Tolerance(max_abs=1e-2, min_cosine=0.999),
-    ("tflite", "dynamic"): Tolerance(min_cosine=0.99),
+    ("tflite", "float16"): _FLOAT16,
+    ("tflite", "dynamic"): _INT8,
+    ("tflite", "int8"): _INT8,
+    ("tflite", "int16x8"): Tolerance(min_cosine=0.999, min_psnr_db=40.0),
     ("onnx", "float32"): Tolerance(max_abs=1e-4),
+    ("onnx", "float16"): _FLOAT16,
+    ("onnx", "dynamic"): _INT8,
 }
 
 
@@ -39,8 +49,8 @@ class ConvertConfig:
     model: str
     output_dir: Path
     targets: tuple[str, ...] = TARGETS
-    tflite_variants: tuple[str, ...] = TFLITE_VARIANTS
-    onnx_variants: tuple[str, ...] = ONNX_VARIANTS
+    tflite_variants: tuple[str, ...] = DEFAULT_TFLITE_VARIANTS
+    onnx_variants: tuple[str, ...] = DEFAULT_ONNX_VARIANTS
     signature: str | None = None
     tags: tuple[str, ...] | None = None
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -48,6 +58,13 @@ class ConvertConfig:
     seed: int = 0
     opset: int = 17
     allow_flex: bool = True
+    int8_io: str = "float"
+    onnx_float16_io: str = "float32"
+    representative_data: Path | None = None
+    calibration_samples: int = 100
+    latency_runs: int = 20
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)  # from --policy
+    policy_file: Path | None = None
     max_drift: dict[str, float] = field(default_factory=dict)
     fail_on: tuple[FailRule, ...] = DEFAULT_FAIL_ON
     timeout: float = 900.0
@@ -64,12 +81,22 @@ class ConvertConfig:
         return wanted
 
     def tolerance_for(self, target: str, variant: str) -> Tolerance:
-        """The default tolerance for an artifact, with ``--max-drift`` applied."""
+        """The tolerance for an artifact: default, then the policy file, then ``--max-drift``.
+
+        More specific keys win: ``target:variant`` over ``variant`` over ``*``.
+        """
         tolerance = DEFAULT_TOLERANCES[(target, variant)]
+        for key in ("*", variant, f"{target}:{variant}"):
+            if key in self.tolerances:
+                update = self.tolerances[key].model_dump(exclude_unset=True)
+                tolerance = tolerance.model_copy(update=update)
         for key in (f"{target}:{variant}", variant, "*"):
             if key in self.max_drift:
                 return tolerance.model_copy(update={"max_abs": self.max_drift[key]})
         return tolerance
+
+    def needs_calibration(self) -> bool:
+        return "tflite" in self.targets and bool(CALIBRATED_VARIANTS & set(self.tflite_variants))
 
     def worker_count(self) -> int:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -136,6 +163,8 @@ def parse_max_drift(value: str | None) -> dict[str, float]:
             raise BadInputError(f"--max-drift: {item!r} must be a non-negative number")
         variant = key.split(":")[-1]
         known = set(TFLITE_VARIANTS) | set(ONNX_VARIANTS) | {"*"}
+        if ":" in key and key.split(":")[0] not in TARGETS:
+            raise BadInputError(f"--max-drift: unknown target in {item!r}; use tflite or onnx")
         if variant not in known:
             raise BadInputError(
                 f"--max-drift: unknown variant {variant!r}; use one of {', '.join(sorted(known))}"

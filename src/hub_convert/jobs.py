@@ -36,6 +36,9 @@ class PrepareSpec:
     seed: int
     samples_path: Path
     log_path: Path | None
+    representative_data: Path | None = None
+    calibration_samples: int = 0
+    calibration_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class JobSpec:
     opset: int
     allow_flex: bool
     log_path: Path | None
+    calibration_path: Path | None = None
+    int8_io: bool = False
+    onnx_float16_io: bool = False
 
 
 def initialize_worker(log_path: Path | None) -> None:
@@ -111,15 +117,19 @@ def prepare_source(spec: PrepareSpec) -> PreparedSource:
             samples=spec.samples,
             seed=spec.seed,
             samples_path=spec.samples_path,
+            representative_data=spec.representative_data,
+            calibration_samples=spec.calibration_samples,
+            calibration_path=spec.calibration_path,
         )
 
 
-def run_job(spec: JobSpec) -> Artifact:
-    """Convert, inspect and validate one artifact. Never raises for a conversion problem."""
-    with _output_to(spec.log_path):
-        if spec.target == "tflite":
-            return _tflite_job(spec)
-        return _onnx_job(spec)
+def run_job(specs: list[JobSpec]) -> list[Artifact]:
+    """Convert, inspect and validate artifacts of one target; never raises for a conversion
+    problem. TFLite: one variant per job. ONNX: every variant, derived from one conversion."""
+    with _output_to(specs[0].log_path):
+        if specs[0].target == "tflite":
+            return [_tflite_job(spec) for spec in specs]
+        return _onnx_job(specs)
 
 
 def failed_artifact(spec: JobSpec, reason: str, **fields: object) -> Artifact:
@@ -213,6 +223,8 @@ def _tflite_job(spec: JobSpec) -> Artifact:
         spec.shapes,
         spec.variant,
         allow_flex=spec.allow_flex,
+        calibration_path=spec.calibration_path,
+        int8_io=spec.int8_io,
     )
     seconds = time.perf_counter() - started
     unsupported = [UnsupportedOp(op=op) for op in conversion.unconvertible_ops]
@@ -246,11 +258,14 @@ def _tflite_job(spec: JobSpec) -> Artifact:
     return _finish(spec, staged, coverage, seconds, lambda inputs: tflite.run(staged, inputs))
 
 
-def _onnx_job(spec: JobSpec) -> Artifact:
+def _onnx_job(specs: list[JobSpec]) -> list[Artifact]:
     from .targets import onnx as onnx_target
 
+    first = specs[0]
     started = time.perf_counter()
-    conversion = onnx_target.convert(spec.saved_model_dir, spec.tags, spec.signature, spec.opset)
+    conversion = onnx_target.convert(
+        first.saved_model_dir, first.tags, first.signature, first.opset
+    )
     seconds = time.perf_counter() - started
     unsupported_names = {u.op for u in conversion.unsupported}
     coverage = OpCoverage(
@@ -258,13 +273,11 @@ def _onnx_job(spec: JobSpec) -> Artifact:
         unsupported_ops=conversion.unsupported,
     )
     if conversion.model is None:
-        return failed_artifact(
-            spec,
-            conversion.error or "tf2onnx returned no model",
-            coverage=coverage,
-            conversion_seconds=seconds,
-        )
-    coverage.output_op_counts = onnx_target.operator_counts(conversion.model)
+        reason = conversion.error or "tf2onnx returned no model"
+        return [
+            failed_artifact(spec, reason, coverage=coverage, conversion_seconds=seconds)
+            for spec in specs
+        ]
     problems = []
     if conversion.unsupported:
         problems.append(
@@ -276,11 +289,43 @@ def _onnx_job(spec: JobSpec) -> Artifact:
     if checker_error:
         problems.append(checker_error)
     if problems:
-        return failed_artifact(
-            spec, "; ".join(problems), coverage=coverage, conversion_seconds=seconds
-        )
+        coverage.output_op_counts = onnx_target.operator_counts(conversion.model)
+        return [
+            failed_artifact(
+                spec, "; ".join(problems), coverage=coverage, conversion_seconds=seconds
+            )
+            for spec in specs
+        ]
+    float32_path = first.work_dir / "tf2onnx_float32.onnx"
+    float32_path.write_bytes(conversion.model.SerializeToString())
+    return [_onnx_variant(spec, float32_path, coverage, seconds) for spec in specs]
+
+
+def _onnx_variant(
+    spec: JobSpec, float32_path: Path, base_coverage: OpCoverage, tf2onnx_seconds: float
+) -> Artifact:
+    """Derive one ONNX variant from the float32 model, check it, load it, validate it."""
+    from .targets import onnx as onnx_target
+
     staged = spec.work_dir / spec.output_path.name
-    staged.write_bytes(conversion.model.SerializeToString())
+    started = time.perf_counter()
+    try:
+        onnx_target.derive(float32_path, spec.variant, staged, float16_io=spec.onnx_float16_io)
+    except Exception as exc:
+        return failed_artifact(
+            spec,
+            f"deriving the {spec.variant} model failed: {type(exc).__name__}: {exc}",
+            coverage=base_coverage,
+            conversion_seconds=tf2onnx_seconds,
+        )
+    seconds = tf2onnx_seconds + time.perf_counter() - started
+    model = onnx_target.load_model(staged)
+    coverage = base_coverage.model_copy(
+        update={"output_op_counts": onnx_target.operator_counts(model)}
+    )
+    checker_error = onnx_target.check(model)
+    if checker_error:
+        return failed_artifact(spec, checker_error, coverage=coverage, conversion_seconds=seconds)
     try:
         session = onnx_target.load_session(staged)
     except Exception as exc:
@@ -291,3 +336,63 @@ def _onnx_job(spec: JobSpec) -> Artifact:
             conversion_seconds=seconds,
         )
     return _finish(spec, staged, coverage, seconds, lambda inputs: onnx_target.run(session, inputs))
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatencySpec:
+    """Time one runtime on the first validation sample: ``runs`` timed calls after warm-up."""
+
+    runtime: str  # "tensorflow" | "tflite" | "onnx"
+    path: Path
+    samples_path: Path
+    runs: int
+    log_path: Path | None
+    tags: tuple[str, ...] = ()
+    signature: str = ""
+    warmup: int = 3
+
+
+def measure_latency(spec: LatencySpec) -> float:
+    """Median wall-clock milliseconds of one inference, each runtime with default threading."""
+    with _output_to(spec.log_path):
+        sample = Samples.load(spec.samples_path).inputs[0]
+        call: Callable[[], object]
+        if spec.runtime == "tensorflow":
+            import tensorflow as tf
+
+            from .tfmodel import load_signature
+
+            _, function = load_signature(spec.path, list(spec.tags), spec.signature)
+            feed = {name: tf.constant(value) for name, value in sample.items()}
+
+            def call() -> object:
+                return {k: v.numpy() for k, v in function(**feed).items()}
+
+        elif spec.runtime == "tflite":
+            from .targets import tflite
+
+            runner = tflite.signature_runner(spec.path)
+            fed = tflite.quantize_inputs(runner, sample)
+
+            def call() -> object:
+                return runner(**fed)
+
+        else:
+            from .targets import onnx as onnx_target
+
+            session = onnx_target.load_session(spec.path)
+
+            def call() -> object:
+                return onnx_target.run(session, [sample])
+
+        for _ in range(spec.warmup):
+            call()
+        timings = []
+        for _ in range(spec.runs):
+            started = time.perf_counter()
+            call()
+            timings.append(time.perf_counter() - started)
+        return float(np.median(timings) * 1000.0)

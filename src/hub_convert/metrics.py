@@ -37,19 +37,65 @@ def compare_output(
         diff[np.isinf(ref_all) & np.isinf(got_all) & (ref_all == got_all)] = 0.0
     max_abs = float(diff.max())
     mean_abs = float(diff.mean())
-    rmse = float(np.sqrt(np.mean(np.square(diff))))
+    mse = float(np.mean(np.square(diff)))
+    rmse = float(np.sqrt(mse))
     cosine = cosine_similarity(ref_all, got_all)
-    within = (tolerance.max_abs is None or max_abs <= tolerance.max_abs) and (
-        tolerance.min_cosine is None or cosine >= tolerance.min_cosine
+    psnr = psnr_db(ref_all, mse)
+    top1, top5 = topk_agreement(reference, candidate)
+    within = (
+        (tolerance.max_abs is None or max_abs <= tolerance.max_abs)
+        and (tolerance.min_cosine is None or cosine >= tolerance.min_cosine)
+        and (tolerance.min_psnr_db is None or psnr is None or psnr >= tolerance.min_psnr_db)
     )
+    if tolerance.min_psnr_db is not None and psnr is None and mse > 0:
+        within = False  # a constant original with a different artifact: no PSNR, not a pass
     return OutputDrift(
         output=name,
         max_abs=max_abs,
         mean_abs=mean_abs,
         rmse=rmse,
         cosine=cosine,
+        psnr_db=psnr,
+        top1_agreement=top1,
+        top5_agreement=top5,
         within_tolerance=bool(within),
     )
+
+
+def psnr_db(reference: np.ndarray, mse: float) -> float | None:
+    """Peak signal-to-noise ratio in dB, the peak being the original output's range.
+
+    None when the outputs are identical (infinite PSNR) or the original is constant.
+    """
+    peak = float(reference.max() - reference.min())
+    if mse == 0.0 or peak == 0.0:
+        return None
+    return float(10.0 * np.log10(peak * peak / mse))
+
+
+def topk_agreement(
+    reference: list[np.ndarray], candidate: list[np.ndarray]
+) -> tuple[float | None, float | None]:
+    """Top-1 and top-5 agreement for classifier-like outputs, else (None, None).
+
+    Classifier-like: floating point, last axis of at least 2 classes, and rows (all leading
+    axes flattened) that are samples — rank 1 or 2 per sample. Top-5 needs 5 classes or more.
+    """
+    first = reference[0]
+    if first.ndim not in (1, 2) or first.shape[-1] < 2:
+        return None, None
+    if not np.issubdtype(first.dtype, np.floating):
+        return None, None
+    classes = first.shape[-1]
+    ref_rows = np.concatenate([r.reshape(-1, classes) for r in reference]).astype(np.float64)
+    got_rows = np.concatenate([c.reshape(-1, classes) for c in candidate]).astype(np.float64)
+    ref_top1 = ref_rows.argmax(axis=1)
+    top1 = float(np.mean(ref_top1 == got_rows.argmax(axis=1)))
+    if classes < 5:
+        return top1, None
+    got_top5 = np.argsort(-got_rows, axis=1, kind="stable")[:, :5]
+    top5 = float(np.mean([ref_top1[i] in got_top5[i] for i in range(len(ref_top1))]))
+    return top1, top5
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,16 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__, environment, policy, sources
-from .config import ConvertConfig
+from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .errors import BadInputError, HubConvertError
 from .fsutil import write_atomic
 from .inputs import INPUT_NOTE
 from .jobs import (
     JobSpec,
+    LatencySpec,
     PrepareSpec,
     failed_artifact,
     initialize_worker,
     materialize_source,
+    measure_latency,
     prepare_source,
     run_job,
 )
@@ -56,58 +58,15 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
         source = sources.resolve(config.model, work_dir=work_dir)
-        wanted = config.jobs_wanted()
-        workers = min(config.worker_count(), max(1, len(wanted)))
+        workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
         with WorkerPool(workers, config.timeout, initialize_worker, (log_path,)) as pool:
-            if source.materializer is not None:
-                log(f"preparing {source.display_path} ({source.kind}) as a SavedModel")
-                try:
-                    extra = pool.result(
-                        pool.submit(
-                            materialize_source,
-                            source.materializer,
-                            source.saved_model_dir,
-                            log_path,
-                        )
-                    )
-                except WorkerFailure as exc:
-                    raise HubConvertError(
-                        f"{source.display_path}: preparing the model {exc}"
-                        + ("" if debug else "; run with --debug to see TensorFlow's output")
-                    ) from None
-                source = dataclasses.replace(source, provenance=source.provenance | extra)
-            log(f"inspecting {source.display_path} and running the original model")
-            prepare_spec = PrepareSpec(
-                saved_model_dir=source.saved_model_dir,
-                display_path=source.display_path,
-                tags=config.tags if config.tags is not None else source.default_tags,
-                signature=config.signature or source.default_signature,
-                input_shapes=config.input_shapes,
-                samples=config.samples,
-                seed=config.seed,
-                samples_path=work_dir / "samples.npz",
-                log_path=log_path,
-            )
-            try:
-                prepared = pool.result(pool.submit(prepare_source, prepare_spec))
-            except WorkerFailure as exc:
-                raise HubConvertError(
-                    f"{source.display_path}: loading the model in TensorFlow {exc}"
-                    + ("" if debug else "; run with --debug to see TensorFlow's output")
-                ) from None
+            stages = _Stages(config, pool, work_dir, log_path, log, debug)
+            source = stages.materialize(source)
+            prepared = stages.prepare(source)
             config.output_dir.mkdir(parents=True, exist_ok=True)
-            specs = [
-                _job_spec(config, source, prepared, target, variant, work_dir, log_path)
-                for target, variant in wanted
-            ]
-            futures = [pool.submit(run_job, spec) for spec in specs]
-            log(f"converting {len(specs)} artifacts with {workers} worker process(es)")
-            artifacts = []
-            for spec, future in zip(specs, futures, strict=True):
-                artifact = _collect(pool, spec, future)
-                log(f"  {spec.target} {spec.variant}: {artifact.status}")
-                artifacts.append(artifact)
-        report = _report(config, source, prepared, artifacts)
+            artifacts = stages.convert(source, prepared)
+            tf_latency = stages.latency(source, prepared, artifacts)
+        report = _report(config, source, prepared, artifacts, tf_latency)
         write_atomic(config.output_dir / "report.json", report.to_json())
         write_atomic(config.output_dir / "report.md", render_report(report))
         return report
@@ -118,43 +77,158 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def _collect(pool: WorkerPool, spec: JobSpec, future: object) -> Artifact:
+class _Stages:
+    """The stages of one run, each submitted to the worker pool."""
+
+    def __init__(
+        self,
+        config: ConvertConfig,
+        pool: WorkerPool,
+        work_dir: Path,
+        log_path: Path | None,
+        log: Log,
+        debug: bool,
+    ) -> None:
+        self.config = config
+        self.pool = pool
+        self.work_dir = work_dir
+        self.log_path = log_path
+        self.log = log
+        self.debug = debug
+        self.samples_path = work_dir / "samples.npz"
+        self.calibration_path = work_dir / "calibration.npz"
+
+    def _fatal(self, source: SourceModel, doing: str, exc: WorkerFailure) -> HubConvertError:
+        hint = "" if self.debug else "; run with --debug to see TensorFlow's output"
+        return HubConvertError(f"{source.display_path}: {doing} {exc}{hint}")
+
+    def materialize(self, source: SourceModel) -> SourceModel:
+        """Produce the SavedModel of sources that need TensorFlow for it."""
+        if source.materializer is None:
+            return source
+        self.log(f"preparing {source.display_path} ({source.kind}) as a SavedModel")
+        future = self.pool.submit(
+            materialize_source, source.materializer, source.saved_model_dir, self.log_path
+        )
+        try:
+            extra = self.pool.result(future)
+        except WorkerFailure as exc:
+            raise self._fatal(source, "preparing the model", exc) from None
+        return dataclasses.replace(source, provenance=source.provenance | extra)
+
+    def prepare(self, source: SourceModel) -> PreparedSource:
+        """Inspect the model, choose the samples, record the original's outputs."""
+        config = self.config
+        self.log(f"inspecting {source.display_path} and running the original model")
+        spec = PrepareSpec(
+            saved_model_dir=source.saved_model_dir,
+            display_path=source.display_path,
+            tags=config.tags if config.tags is not None else source.default_tags,
+            signature=config.signature or source.default_signature,
+            input_shapes=config.input_shapes,
+            samples=config.samples,
+            seed=config.seed,
+            samples_path=self.samples_path,
+            log_path=self.log_path,
+            representative_data=config.representative_data,
+            calibration_samples=config.calibration_samples if config.needs_calibration() else 0,
+            calibration_path=self.calibration_path,
+        )
+        try:
+            return self.pool.result(self.pool.submit(prepare_source, spec))
+        except WorkerFailure as exc:
+            raise self._fatal(source, "loading the model in TensorFlow", exc) from None
+
+    def convert(self, source: SourceModel, prepared: PreparedSource) -> list[Artifact]:
+        """Every requested artifact, concurrently: one job per TFLite variant, one for ONNX."""
+        specs = [
+            self._job_spec(source, prepared, target, variant)
+            for target, variant in self.config.jobs_wanted()
+        ]
+        batches = [[spec] for spec in specs if spec.target == "tflite"]
+        onnx = [spec for spec in specs if spec.target == "onnx"]
+        if onnx:
+            batches.append(onnx)
+        self.log(f"converting {len(specs)} artifacts with {self.pool.workers} worker process(es)")
+        futures = [self.pool.submit(run_job, batch) for batch in batches]
+        by_key: dict[tuple[str, str], Artifact] = {}
+        for batch, future in zip(batches, futures, strict=True):
+            for artifact in _collect(self.pool, batch, future):
+                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
+                by_key[(artifact.target, artifact.variant)] = artifact
+        return [by_key[(spec.target, spec.variant)] for spec in specs]
+
+    def latency(
+        self, source: SourceModel, prepared: PreparedSource, artifacts: list[Artifact]
+    ) -> float | None:
+        """Median latency of TensorFlow and of every artifact that ran, one at a time so that
+        no conversion competes for the CPU. Sets ``latency_ms`` on the artifacts."""
+        runs = self.config.latency_runs
+        if runs <= 0:
+            return None
+        self.log(f"measuring latency: median of {runs} runs, one runtime at a time")
+
+        def timed(runtime: str, path: Path) -> float | None:
+            spec = LatencySpec(
+                runtime=runtime,
+                path=path,
+                samples_path=self.samples_path,
+                runs=runs,
+                log_path=self.log_path,
+                tags=tuple(prepared.tags),
+                signature=prepared.signature,
+            )
+            try:
+                return self.pool.result(self.pool.submit(measure_latency, spec))
+            except Exception as exc:  # a latency failure must not fail the conversion
+                self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
+                return None
+
+        tf_latency = timed("tensorflow", source.saved_model_dir)
+        for artifact in artifacts:
+            if artifact.status in ("passed", "drift") and artifact.path:
+                artifact.latency_ms = timed(artifact.target, Path(artifact.path))
+                if artifact.latency_ms and tf_latency:
+                    artifact.speedup_vs_tensorflow = tf_latency / artifact.latency_ms
+        return tf_latency
+
+    def _job_spec(
+        self, source: SourceModel, prepared: PreparedSource, target: str, variant: str
+    ) -> JobSpec:
+        config = self.config
+        stem = artifact_stem(source)
+        calibrated = target == "tflite" and variant in CALIBRATED_VARIANTS
+        return JobSpec(
+            target=target,  # type: ignore[arg-type]
+            variant=variant,
+            saved_model_dir=source.saved_model_dir,
+            tags=prepared.tags,
+            signature=prepared.signature,
+            shapes=prepared.validation_shapes(),
+            output_path=config.output_dir / f"{stem}_{variant}.{EXTENSIONS[target]}",
+            work_dir=self.work_dir,
+            samples_path=self.samples_path,
+            tolerance=config.tolerance_for(target, variant),
+            source_size=source.size_bytes,
+            opset=config.opset,
+            allow_flex=config.allow_flex,
+            log_path=self.log_path,
+            calibration_path=self.calibration_path if calibrated else None,
+            int8_io=config.int8_io == "int8",
+            onnx_float16_io=config.onnx_float16_io == "float16",
+        )
+
+
+def _collect(pool: WorkerPool, batch: list[JobSpec], future: object) -> list[Artifact]:
     try:
         return pool.result(future)  # type: ignore[arg-type]
     except WorkerFailure as exc:
-        return failed_artifact(spec, f"conversion {exc}")
+        return [failed_artifact(spec, f"conversion {exc}") for spec in batch]
     except HubConvertError:
         raise
     except Exception as exc:  # a bug in a job: keep the other artifacts, name the error
-        return failed_artifact(spec, f"internal error: {type(exc).__name__}: {exc}")
-
-
-def _job_spec(
-    config: ConvertConfig,
-    source: SourceModel,
-    prepared: PreparedSource,
-    target: str,
-    variant: str,
-    work_dir: Path,
-    log_path: Path | None,
-) -> JobSpec:
-    stem = artifact_stem(source)
-    return JobSpec(
-        target=target,  # type: ignore[arg-type]
-        variant=variant,
-        saved_model_dir=source.saved_model_dir,
-        tags=prepared.tags,
-        signature=prepared.signature,
-        shapes=prepared.validation_shapes(),
-        output_path=config.output_dir / f"{stem}_{variant}.{EXTENSIONS[target]}",
-        work_dir=work_dir,
-        samples_path=work_dir / "samples.npz",
-        tolerance=config.tolerance_for(target, variant),
-        source_size=source.size_bytes,
-        opset=config.opset,
-        allow_flex=config.allow_flex,
-        log_path=log_path,
-    )
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return [failed_artifact(spec, reason) for spec in batch]
 
 
 def _report(
@@ -162,6 +236,7 @@ def _report(
     source: SourceModel,
     prepared: PreparedSource,
     artifacts: list[Artifact],
+    tf_latency: float | None,
 ) -> Report:
     return Report(
         tool_version=__version__,
@@ -181,7 +256,16 @@ def _report(
             fixed_dimensions=prepared.fixed_dimensions,
         ),
         environment=environment.collect(),
-        validation=ValidationSetup(samples=config.samples, seed=config.seed, input_note=INPUT_NOTE),
+        validation=ValidationSetup(
+            samples=prepared.sample_count,
+            seed=config.seed,
+            input_note=INPUT_NOTE,
+            data_source=prepared.data_source,
+            calibration=prepared.calibration_note,
+            latency_runs=config.latency_runs,
+            tensorflow_latency_ms=tf_latency,
+            warnings=prepared.warnings,
+        ),
         fail_on=list(config.fail_on),
         artifacts=artifacts,
         verdict=policy.decide(artifacts, list(config.fail_on)),

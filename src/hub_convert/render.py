@@ -10,7 +10,7 @@ import math
 
 import jinja2
 
-from .report import Report
+from .report import Artifact, OutputDrift, Report
 
 
 def human_bytes(value: int | None) -> str:
@@ -39,6 +39,36 @@ def metric(value: float | None, digits: int = 3) -> str:
 
 def ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+def cosine(value: float | None) -> str:
+    """Cosine similarity; close to 1 it is shown as 1 − gap, which is what matters there."""
+    if value is None:
+        return "—"
+    if value >= 1.0:
+        return "1"
+    if value > 0.999:
+        return f"1 − {1.0 - value:.1e}"
+    return f"{value:.4f}"
+
+
+def milliseconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f} ms" if value < 1 else f"{value:.1f} ms"
+
+
+def psnr(drift: OutputDrift) -> str:
+    """PSNR in dB; ∞ for identical outputs (rmse 0), — when not measured."""
+    if drift.psnr_db is not None:
+        return f"{drift.psnr_db:.1f} dB"
+    return "∞" if drift.rmse == 0 else "—"
+
+
+def top1(artifact: Artifact) -> str:
+    """The lowest top-1 agreement over the artifact's classifier-like outputs."""
+    values = [d.top1_agreement for d in artifact.drift if d.top1_agreement is not None]
+    return ratio(min(values)) if values else "—"
 
 
 def seconds(value: float | None) -> str:
@@ -73,6 +103,10 @@ def _environment() -> jinja2.Environment:
         metric=metric,
         ratio=ratio,
         seconds=seconds,
+        ms=milliseconds,
+        cosine=cosine,
+        psnr=psnr,
+        top1=top1,
         shape=shape,
         badge=lambda s: STATUS_BADGE.get(s, s),
         md=markdown_cell,

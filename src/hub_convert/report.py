@@ -62,6 +62,7 @@ class Tolerance(_Model):
 
     max_abs: float | None = None
     min_cosine: float | None = None
+    min_psnr_db: float | None = None
 
     def describe(self) -> str:
         parts = []
@@ -69,6 +70,8 @@ class Tolerance(_Model):
             parts.append(f"max abs ≤ {self.max_abs:g}")
         if self.min_cosine is not None:
             parts.append(f"cosine ≥ {self.min_cosine:g}")
+        if self.min_psnr_db is not None:
+            parts.append(f"PSNR ≥ {self.min_psnr_db:g} dB")
         return ", ".join(parts) or "none"
 
 
@@ -80,6 +83,17 @@ class OutputDrift(_Model):
     mean_abs: float | None = None
     rmse: float | None = None
     cosine: float | None = None
+    psnr_db: float | None = Field(
+        default=None,
+        description="10·log10(range² / MSE), range = max - min of the original's output; "
+        "null when the outputs are identical (rmse 0) or the range is 0.",
+    )
+    top1_agreement: float | None = Field(
+        default=None, description="Share of rows whose argmax equals the original's."
+    )
+    top5_agreement: float | None = Field(
+        default=None, description="Share of rows whose original argmax is in the top 5."
+    )
     within_tolerance: bool
     problem: str | None = Field(
         default=None, description="Why the output could not be compared (shape, dtype, NaN)."
@@ -126,6 +140,10 @@ class Artifact(_Model):
     )
     conversion_seconds: float | None = None
     validation_seconds: float | None = None
+    latency_ms: float | None = Field(
+        default=None, description="Median single-inference latency on this machine's CPU."
+    )
+    speedup_vs_tensorflow: float | None = None
 
     def worst_drift(self) -> OutputDrift | None:
         """The output that violates its tolerance, else the one with the largest max abs error."""
@@ -142,6 +160,15 @@ class ValidationSetup(_Model):
     samples: int
     seed: int
     input_note: str
+    data_source: str = Field(
+        default="synthetic", description="'synthetic', or the representative data file used."
+    )
+    calibration: str | None = Field(
+        default=None, description="How quantized variants were calibrated, when any was."
+    )
+    latency_runs: int = 0
+    tensorflow_latency_ms: float | None = None
+    warnings: list[str] = Field(default_factory=list)
 
 
 class Environment(_Model):

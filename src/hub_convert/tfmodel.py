@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import representative_data as representative
 from .errors import BadInputError
 from .inputs import synthetic_samples
 from .report import TensorInfo
@@ -32,6 +33,10 @@ class PreparedSource:
     outputs: list[TensorInfo]
     op_counts: dict[str, int]
     fixed_dimensions: list[str] = field(default_factory=list)
+    sample_count: int = 0
+    data_source: str = "synthetic"
+    calibration_note: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def validation_shapes(self) -> dict[str, tuple[int, ...]]:
         return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
@@ -195,8 +200,16 @@ def prepare(
     samples: int,
     seed: int,
     samples_path: Path,
+    representative_data: Path | None = None,
+    calibration_samples: int = 0,
+    calibration_path: Path | None = None,
 ) -> PreparedSource:
-    """Inspect the model, generate the validation inputs and record the original's outputs."""
+    """Inspect the model, choose the validation (and calibration) inputs, record the outputs.
+
+    With ``representative_data`` the samples are the user's (checked against the signature);
+    otherwise they are synthetic and seeded. Calibration samples are written to
+    ``calibration_path`` when ``calibration_samples`` > 0.
+    """
     proto = read_meta_graphs(saved_model_dir)
     chosen_tags = choose_tags(proto, tags, display_path)
     meta_graph = next(
@@ -215,15 +228,53 @@ def prepare(
             f"inputs: {', '.join(t.name for t in inputs)}"
         )
     notes: list[str] = []
-    for info in inputs:
-        info.validation_shape = validation_shape(
-            info, input_shapes.get(info.name), display_path, notes
+    warnings: list[str] = []
+    calibration: list[dict[str, np.ndarray]] = []
+    calibration_note = None
+    data_source = "synthetic"
+    if representative_data is not None:
+        where = f"--representative-data {representative_data}"
+        arrays = representative.open_arrays(representative_data)
+        shapes, count = representative.check(arrays, inputs, input_shapes, where)
+        for info in inputs:
+            info.validation_shape = list(shapes[info.name])
+            notes += [
+                f"{info.name}[{axis}] = {shapes[info.name][axis]} (from the representative data)"
+                for axis, declared in enumerate(info.shape)
+                if declared is None
+            ]
+        chosen_split = representative.split(
+            arrays, inputs, count, validation=samples, calibration=calibration_samples
         )
-    specs = [(t.name, t.dtype, tuple(t.validation_shape or ())) for t in inputs]
-    try:
-        sample_inputs = synthetic_samples(specs, samples, seed)
-    except ValueError as exc:
-        raise BadInputError(f"{display_path}: {exc}") from exc
+        sample_inputs = chosen_split.validation
+        data_source = str(representative_data)
+        if calibration_samples:
+            calibration = chosen_split.calibration
+            calibration_note = f"representative data {representative_data}: {chosen_split.note}"
+    else:
+        for info in inputs:
+            info.validation_shape = validation_shape(
+                info, input_shapes.get(info.name), display_path, notes
+            )
+        specs = [(t.name, t.dtype, tuple(t.validation_shape or ())) for t in inputs]
+        try:
+            sample_inputs = synthetic_samples(specs, samples, seed)
+            if calibration_samples:
+                # Another seed: calibration never sees the validation samples.
+                calibration = synthetic_samples(specs, calibration_samples, seed + 1)
+        except ValueError as exc:
+            raise BadInputError(f"{display_path}: {exc}") from exc
+        if calibration_samples:
+            calibration_note = f"{calibration_samples} synthetic samples (seed {seed + 1})"
+            warnings.append(
+                "Quantized variants were calibrated on random synthetic inputs: their drift "
+                "here says little about accuracy on real data. Pass --representative-data "
+                "with real samples."
+            )
+    if calibration and calibration_path is not None:
+        Samples([t.name for t in inputs], [], calibration, [{} for _ in calibration]).save(
+            calibration_path
+        )
     reference = run_reference(function, sample_inputs)
     Samples(
         input_names=[t.name for t in inputs],
@@ -240,4 +291,8 @@ def prepare(
         outputs=outputs,
         op_counts=count_ops(meta_graph),
         fixed_dimensions=notes,
+        sample_count=len(sample_inputs),
+        data_source=data_source,
+        calibration_note=calibration_note,
+        warnings=warnings,
     )

@@ -43,6 +43,7 @@ class WorkerPool:
         initargs: tuple[Any, ...] = (),
     ) -> None:
         self.timeout = timeout
+        self.workers = workers
         # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
         self._pool = ProcessPool(
             max_workers=workers,

@@ -147,3 +147,35 @@ def run(session: Any, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str
         values = session.run(output_names, feed)
         results.append(dict(zip(output_names, (np.asarray(v) for v in values), strict=True)))
     return results
+
+
+def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) -> None:
+    """Write ``variant`` of the float32 ONNX model at ``target``.
+
+    float16: onnxconverter-common's converter; inputs and outputs stay float32 unless
+    ``float16_io``. dynamic: onnxruntime's dynamic quantization (int8 weights, activations
+    quantized at run time).
+    """
+    import onnx
+
+    if variant == "float32":
+        target.write_bytes(float32_path.read_bytes())
+    elif variant == "float16":
+        from onnxconverter_common import float16
+
+        model = float16.convert_float_to_float16(
+            onnx.load(str(float32_path)), keep_io_types=not float16_io
+        )
+        onnx.save(model, str(target))
+    elif variant == "dynamic":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(float32_path), str(target), weight_type=QuantType.QInt8)
+    else:
+        raise ValueError(f"unknown ONNX variant {variant!r}")
+
+
+def load_model(path: Path) -> Any:
+    import onnx
+
+    return onnx.load(str(path))

@@ -10,7 +10,7 @@ The report lists which dimensions were fixed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ INFRASTRUCTURE_OPS = frozenset(
 _UNCONVERTIBLE_RE = re.compile(r"'tf\.(\w+)' op is neither a custom op nor a flex op")
 _FLEX_CANDIDATES_RE = re.compile(r"Flex ops: ([^\n]+)")
 _FLEX_NAME_RE = re.compile(r"Flex(\w+)")
+# TF 2.21 words it "TF Select ops: MatrixDeterminant, Lgamma".
+_SELECT_CANDIDATES_RE = re.compile(r"TF Select ops: ([^\n]+)")
 
 
 @dataclass
@@ -87,20 +89,52 @@ def _ops_from_error(message: str) -> list[str]:
     ops = set(_UNCONVERTIBLE_RE.findall(message))
     for listing in _FLEX_CANDIDATES_RE.findall(message):
         ops.update(_FLEX_NAME_RE.findall(listing))
+    for listing in _SELECT_CANDIDATES_RE.findall(message):
+        ops.update(op.strip() for op in listing.split(",") if op.strip())
     return sorted(ops)
 
 
-def _configure(converter: Any, variant: str, select_tf_ops: bool) -> None:
+def _representative_dataset(calibration_path: Path) -> Callable[[], Iterator[dict[str, Any]]]:
+    from ..samples import Samples
+
+    calibration = Samples.load(calibration_path)
+
+    def generate() -> Iterator[dict[str, Any]]:
+        yield from calibration.inputs
+
+    return generate
+
+
+def _configure(
+    converter: Any,
+    variant: str,
+    select_tf_ops: bool,
+    calibration_path: Path | None,
+    int8_io: bool,
+) -> None:
     import tensorflow as tf
 
+    builtins = tf.lite.OpsSet.TFLITE_BUILTINS
     if variant == "dynamic":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif variant == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
+    elif variant in ("int8", "int16x8"):
+        if calibration_path is None:
+            raise ValueError(f"the {variant} variant needs calibration samples")
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = _representative_dataset(calibration_path)
+        if variant == "int8":
+            builtins = tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+            if int8_io:
+                converter.inference_input_type = tf.int8
+                converter.inference_output_type = tf.int8
+        else:
+            builtins = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
     elif variant != "float32":
         raise ValueError(f"unknown TFLite variant {variant!r}")
-    ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    ops = [builtins]
     if select_tf_ops:
         ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
     converter.target_spec.supported_ops = ops
@@ -114,6 +148,8 @@ def convert(
     variant: str,
     *,
     allow_flex: bool,
+    calibration_path: Path | None = None,
+    int8_io: bool = False,
 ) -> TFLiteConversion:
     """Convert one variant. Builtins first; Flex (SELECT_TF_OPS) only if needed and allowed."""
     import tensorflow as tf
@@ -124,7 +160,7 @@ def convert(
 
     def attempt(select_tf_ops: bool) -> bytes:
         converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
-        _configure(converter, variant, select_tf_ops)
+        _configure(converter, variant, select_tf_ops, calibration_path, int8_io)
         return bytes(converter.convert())
 
     try:
@@ -157,17 +193,55 @@ def _first_lines(message: str, limit: int = 12) -> str:
     return text if len(lines) <= limit else text + f"\n… ({len(lines) - limit} more lines)"
 
 
-def run(path: Path, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-    """Outputs of the .tflite file for each sample, through LiteRT's signature runner."""
+def signature_runner(path: Path) -> Any:
+    """LiteRT's runner for the file's (single) signature."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))
-    signatures = interpreter.get_signature_list()
-    runner = interpreter.get_signature_runner(next(iter(signatures)))
+    return interpreter.get_signature_runner(next(iter(interpreter.get_signature_list())))
+
+
+def _quantization(detail: dict[str, Any]) -> tuple[float, int] | None:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if scale and np.issubdtype(np.dtype(detail["dtype"]), np.integer):
+        return float(scale), int(zero_point)
+    return None
+
+
+def quantize_inputs(runner: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Float samples for integer-quantized inputs, quantized with the input's scale/zero point."""
+    fed = {}
+    for name, detail in runner.get_input_details().items():
+        value = sample[name]
+        params = _quantization(detail)
+        if params and np.issubdtype(value.dtype, np.floating):
+            scale, zero_point = params
+            info = np.iinfo(np.dtype(detail["dtype"]))
+            value = np.clip(np.round(value / scale) + zero_point, info.min, info.max)
+            value = value.astype(detail["dtype"])
+        fed[name] = value
+    return fed
+
+
+def run(path: Path, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """Outputs for each sample through LiteRT's signature runner; integer-quantized outputs
+    are dequantized with their scale/zero point so they compare with the float original."""
+    runner = signature_runner(path)
+    output_params = {
+        name: _quantization(detail) for name, detail in runner.get_output_details().items()
+    }
     results = []
     for sample in samples:
-        outputs = runner(**sample)
-        results.append({name: np.array(value) for name, value in outputs.items()})
+        outputs = runner(**quantize_inputs(runner, sample))
+        converted = {}
+        for name, value in outputs.items():
+            params = output_params.get(name)
+            array = np.array(value)
+            if params:
+                scale, zero_point = params
+                array = (array.astype(np.float32) - zero_point) * scale
+            converted[name] = array
+        results.append(converted)
     return results
 
 

@@ -1,0 +1,87 @@
+"""``--policy hub-convert.yml``: tolerances and fail-on rules kept in the repository.
+
+```yaml
+fail-on: [error, drift, flex]
+tolerances:
+  "*":          {max_abs: 1e-3}        # every artifact
+  float16:      {min_cosine: 0.9995}    # a variant, in both targets
+  tflite:int8:  {min_cosine: 0.995, min_psnr_db: 35}
+```
+
+Precedence: command-line options, then this file, then the defaults stated in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .config import FAIL_RULES, ONNX_VARIANTS, TARGETS, TFLITE_VARIANTS
+from .errors import BadInputError
+from .report import FailRule, Tolerance
+
+
+@dataclass(frozen=True)
+class PolicyFile:
+    fail_on: tuple[FailRule, ...] | None
+    tolerances: dict[str, Tolerance]
+
+
+def _check_key(key: str, where: str) -> None:
+    target, _, variant = key.rpartition(":")
+    if key == "*":
+        return
+    if target and target not in TARGETS:
+        raise BadInputError(f"{where}: unknown target in {key!r}; use tflite or onnx")
+    variants = {"tflite": TFLITE_VARIANTS, "onnx": ONNX_VARIANTS}.get(
+        target, TFLITE_VARIANTS + ONNX_VARIANTS
+    )
+    if variant not in variants:
+        raise BadInputError(
+            f"{where}: unknown variant in {key!r}; use one of {', '.join(sorted(set(variants)))}"
+        )
+
+
+def load(path: Path) -> PolicyFile:
+    """Read and check a policy file; BadInputError naming the file and the bad entry."""
+    where = f"--policy {path}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"{where}: cannot read it ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{where}: not valid YAML ({exc})".replace("\n", " ")) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadInputError(f"{where}: expected a mapping with fail-on and/or tolerances")
+    unknown = sorted(set(data) - {"fail-on", "tolerances"})
+    if unknown:
+        raise BadInputError(f"{where}: unknown key {unknown[0]!r}; use fail-on, tolerances")
+    fail_on: tuple[FailRule, ...] | None = None
+    if "fail-on" in data:
+        rules = data["fail-on"]
+        if isinstance(rules, str):
+            rules = [r.strip() for r in rules.split(",") if r.strip()]
+        if not isinstance(rules, list) or any(r not in FAIL_RULES for r in rules):
+            raise BadInputError(f"{where}: fail-on must list rules from {', '.join(FAIL_RULES)}")
+        fail_on = tuple(rule for rule in FAIL_RULES if rule in rules)
+    tolerances: dict[str, Tolerance] = {}
+    raw = data.get("tolerances") or {}
+    if not isinstance(raw, dict):
+        raise BadInputError(f"{where}: tolerances must map VARIANT or TARGET:VARIANT to bounds")
+    for key, bounds in raw.items():
+        _check_key(str(key), where)
+        try:
+            tolerances[str(key)] = Tolerance.model_validate(bounds)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(p) for p in error["loc"])
+            raise BadInputError(
+                f"{where}: tolerances.{key}{'.' + field if field else ''}: {error['msg']} "
+                "(known bounds: max_abs, min_cosine, min_psnr_db)"
+            ) from None
+    return PolicyFile(fail_on=fail_on, tolerances=tolerances)

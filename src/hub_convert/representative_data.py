@@ -1,0 +1,166 @@
+"""User-provided samples (``--representative-data``): load, check against the signature, split.
+
+An ``.npz`` with one array per input name, or a directory of ``NAME.npy`` files; the first
+axis of every array indexes samples. numpy only — no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadInputError
+from .report import TensorInfo
+
+
+@dataclass
+class SampleSplit:
+    """Which samples calibrate the quantized variants and which validate every artifact."""
+
+    calibration: list[dict[str, np.ndarray]]
+    validation: list[dict[str, np.ndarray]]
+    note: str
+
+
+def open_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays by name (memory-mapped where the format allows). BadInputError if unusable."""
+    where = f"--representative-data {path}"
+    if not path.exists():
+        raise BadInputError(f"{where}: no such file or directory")
+    try:
+        if path.is_dir():
+            files = sorted(path.glob("*.npy"))
+            if not files:
+                raise BadInputError(
+                    f"{where}: no .npy files; name one file per input, e.g. images.npy"
+                )
+            return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in files}
+        if path.suffix != ".npz":
+            raise BadInputError(f"{where}: expected an .npz file or a directory of .npy files")
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except BadInputError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{where}: cannot read it as numpy data ({exc})") from exc
+    if not arrays:
+        raise BadInputError(f"{where}: the .npz holds no arrays")
+    return arrays
+
+
+def _sample_shape(array: np.ndarray, info: TensorInfo) -> tuple[tuple[int, ...], bool]:
+    """(the shape fed per sample, whether a batch axis of 1 must be added)."""
+    declared = info.shape
+    per_sample = tuple(int(d) for d in array.shape[1:])
+    if len(per_sample) == len(declared):
+        return per_sample, False  # each sample already has the model's batch axis
+    if len(per_sample) + 1 == len(declared):
+        return (1, *per_sample), True  # samples without a batch axis: fed one at a time
+    raise BadInputError(
+        f"array '{info.name}' has shape {list(array.shape)}: after the sample axis it must "
+        f"match the input's shape {_shape_text(declared)} (with or without its batch axis)"
+    )
+
+
+def _shape_text(shape: list[int | None]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def check(
+    arrays: dict[str, np.ndarray],
+    inputs: list[TensorInfo],
+    requested: dict[str, tuple[int, ...]],
+    where: str,
+) -> tuple[dict[str, tuple[int, ...]], int]:
+    """Check names, dtypes and shapes; return the per-sample shape of each input and the count."""
+    names = {t.name for t in inputs}
+    missing = sorted(names - set(arrays))
+    extra = sorted(set(arrays) - names)
+    problems = []
+    if missing:
+        problems.append(f"no array for input(s) {', '.join(missing)}")
+    if extra:
+        problems.append(f"array(s) {', '.join(extra)} match no input")
+    if problems:
+        raise BadInputError(
+            f"{where}: {'; '.join(problems)} (signature inputs: {', '.join(sorted(names))})"
+        )
+    shapes: dict[str, tuple[int, ...]] = {}
+    counts = {}
+    for info in inputs:
+        array = arrays[info.name]
+        want = np.dtype(info.dtype)
+        if array.dtype != want and array.dtype.kind != want.kind:
+            raise BadInputError(
+                f"{where}: array '{info.name}' is {array.dtype}, the input is {info.dtype}"
+            )
+        if array.ndim == 0 or array.shape[0] == 0:
+            raise BadInputError(f"{where}: array '{info.name}' has no samples")
+        try:
+            shape, _ = _sample_shape(array, info)
+        except BadInputError as exc:
+            raise BadInputError(f"{where}: {exc}") from None
+        for axis, (got, declared) in enumerate(zip(shape, info.shape, strict=True)):
+            if declared is not None and got != declared:
+                raise BadInputError(
+                    f"{where}: array '{info.name}' gives samples of shape {list(shape)}, but "
+                    f"dimension {axis} of the input is {declared} ({_shape_text(info.shape)})"
+                )
+        if info.name in requested and tuple(requested[info.name]) != shape:
+            raise BadInputError(
+                f"{where}: array '{info.name}' gives samples of shape {list(shape)}, "
+                f"but --input-shape says {list(requested[info.name])}"
+            )
+        shapes[info.name] = shape
+        counts[info.name] = int(array.shape[0])
+    if len(set(counts.values())) > 1:
+        listing = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items()))
+        raise BadInputError(f"{where}: inputs have different sample counts ({listing})")
+    return shapes, next(iter(counts.values()))
+
+
+def sample(
+    arrays: dict[str, np.ndarray], inputs: list[TensorInfo], index: int
+) -> dict[str, np.ndarray]:
+    """Sample ``index`` as the model takes it (batch axis added when the data has none)."""
+    result = {}
+    for info in inputs:
+        array = arrays[info.name]
+        value = np.asarray(array[index], dtype=np.dtype(info.dtype))
+        if value.ndim + 1 == len(info.shape):
+            value = value[np.newaxis, ...]
+        result[info.name] = value
+    return result
+
+
+def split(
+    arrays: dict[str, np.ndarray],
+    inputs: list[TensorInfo],
+    count: int,
+    *,
+    validation: int,
+    calibration: int,
+) -> SampleSplit:
+    """Validation takes the last samples; calibration the ones before, never the same ones
+    unless there are too few to keep them apart (the note says so)."""
+    if count > validation:
+        val_idx = list(range(count - validation, count))
+        cal_idx = list(range(0, min(calibration, count - validation)))
+        note = (
+            f"{len(cal_idx)} samples for calibration, the last {len(val_idx)} (disjoint) "
+            "for validation"
+        )
+    else:
+        val_idx = list(range(count))
+        cal_idx = list(range(min(calibration, count)))
+        note = (
+            f"only {count} samples: calibration and validation use the same samples; "
+            f"give more than {validation} to keep them apart"
+        )
+    return SampleSplit(
+        calibration=[sample(arrays, inputs, i) for i in cal_idx],
+        validation=[sample(arrays, inputs, i) for i in val_idx],
+        note=note,
+    )
