@@ -90,3 +90,25 @@ def keras_run(keras_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Cl
     """One full default conversion of the Keras model, shared by the tests that read it."""
     out = tmp_path_factory.mktemp("keras_out")
     return run_cli("convert", keras_model, "--output-dir", out)
+
+
+@pytest.fixture(scope="session")
+def classifier_model(model_dir: Path) -> Path:
+    return _build(models.peaked_classifier, model_dir, "classifier")
+
+
+@pytest.fixture(scope="session")
+def determinant_model(model_dir: Path) -> Path:
+    return _build(models.determinant, model_dir, "determinant")
+
+
+@pytest.fixture(scope="session")
+def classifier_data(model_dir: Path) -> Path:
+    """Representative data for the classifier: 48 samples, no batch axis per sample."""
+    import numpy as np
+
+    path = model_dir / "classifier_data.npz"
+    if not path.exists():
+        rng = np.random.default_rng(5)
+        np.savez(path, features=rng.normal(0.0, 1.0, size=(48, 16)).astype(np.float32))
+    return path

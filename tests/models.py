@@ -88,3 +88,39 @@ def lgamma_model(path: Path) -> Path:
     module = Lgamma()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def peaked_classifier(path: Path) -> Path:
+    """16 features -> 10 classes with confident (peaked) softmax outputs: top-1 is meaningful."""
+    import tensorflow as tf
+
+    class Classifier(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            rng = tf.random.Generator.from_seed(11)
+            self.w1 = tf.Variable(rng.normal([16, 32], stddev=0.6))
+            self.b1 = tf.Variable(rng.normal([32], stddev=0.1))
+            self.w2 = tf.Variable(rng.normal([32, 10], stddev=0.8))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 16], tf.float32, name="features")])
+        def serve(self, features: tf.Tensor) -> dict[str, tf.Tensor]:
+            hidden = tf.nn.relu(tf.matmul(features, self.w1) + self.b1)
+            return {"probabilities": tf.nn.softmax(tf.matmul(hidden, self.w2) * 2.0)}
+
+    module = Classifier()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+def determinant(path: Path) -> Path:
+    """tf.linalg.det: no TFLite builtin, so TFLite needs Flex (SELECT_TF_OPS)."""
+    import tensorflow as tf
+
+    class Det(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 3, 3], tf.float32, name="m")])
+        def serve(self, m: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"det": tf.linalg.det(m)}
+
+    module = Det()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
