@@ -29,6 +29,13 @@ from .publish import PublishSettings, publish
 CONVERT_OPTIONS = (
     "targets",
     "tflite-variants",
+    "onnx-variants",
+    "int8-io",
+    "onnx-float16-io",
+    "representative-data",
+    "calibration-samples",
+    "latency-runs",
+    "policy",
     "signature",
     "tags",
     "samples",
