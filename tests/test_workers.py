@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from hub_convert.workers import WorkerFailure, WorkerPool
-
-sys.path.insert(0, str(Path(__file__).parent))
 import worker_tasks
+from hub_convert.workers import WorkerFailure, WorkerPool
 
 
 def test_abort_and_hang_become_failures_and_other_tasks_finish() -> None:

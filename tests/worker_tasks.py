@@ -20,3 +20,7 @@ def hang() -> None:
 
 def raise_value_error() -> None:
     raise ValueError("converter said no")
+
+
+def environment_variable(name: str) -> str | None:
+    return os.environ.get(name)

@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import TextIO
 
@@ -45,6 +45,22 @@ CONVERT_OPTIONS = (
     "fail-on",
     "timeout",
 )
+
+
+# Credentials the runner hands the container. The conversion runs model code in worker
+# processes, which inherit this process's environment: they never need these.
+SECRET_VARIABLES = (
+    "INPUT_GITHUB-TOKEN",
+    "GITHUB_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+
+
+def withhold_secrets(environ: MutableMapping[str, str]) -> None:
+    """Remove credentials from ``environ`` (os.environ) before any worker is started."""
+    for name in SECRET_VARIABLES:
+        environ.pop(name, None)
 
 
 def action_inputs(env: Mapping[str, str]) -> dict[str, str]:
@@ -96,6 +112,8 @@ def parse_inputs(inputs: Mapping[str, str]) -> tuple[ConvertConfig, PublishSetti
 def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
     """Run the Action. Exit code: 0 passed, 1 policy or publishing failed, 2 bad input."""
     out = stream or sys.stdout
+    env = dict(env)  # our copy keeps the token for publishing; os.environ loses it below
+    withhold_secrets(os.environ)
     commands = WorkflowCommands.from_env(env, out)
     inputs = action_inputs(env)
     commands.add_mask(inputs.get("github-token"))
