@@ -112,3 +112,8 @@ def classifier_data(model_dir: Path) -> Path:
         rng = np.random.default_rng(5)
         np.savez(path, features=rng.normal(0.0, 1.0, size=(48, 16)).astype(np.float32))
     return path
+
+
+@pytest.fixture(scope="session")
+def mixed_case_model(model_dir: Path) -> Path:
+    return _build(models.mixed_case_names, model_dir, "mixed_case")

@@ -124,3 +124,17 @@ def determinant(path: Path) -> Path:
     module = Det()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def mixed_case_names(path: Path) -> Path:
+    """Signature input and output keys in mixed case ("Feat_In" -> "Out_Y")."""
+    import tensorflow as tf
+
+    class Mixed(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="Feat_In")])
+        def serve(self, Feat_In: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"Out_Y": Feat_In * 2.0 + 1.0}
+
+    module = Mixed()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -141,3 +141,15 @@ def test_max_drift_override_turns_a_pass_into_drift(keras_model: Path, tmp_path:
     )
     assert lenient.exit_code == 0
     assert lenient.artifact("tflite", "dynamic")["status"] == "drift"
+
+
+def test_mixed_case_signature_names_survive_onnx(mixed_case_model: Path, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    run = run_cli("convert", mixed_case_model, "--output-dir", tmp_path, "--targets", "onnx")
+    assert run.exit_code == 0, run.stderr
+    artifact = run.artifact("onnx", "float32")
+    assert artifact["status"] == "passed"
+    session = ort.InferenceSession(artifact["path"])
+    assert [i.name for i in session.get_inputs()] == ["Feat_In"]
+    assert [o.name for o in session.get_outputs()] == ["Out_Y"]

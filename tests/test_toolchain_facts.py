@@ -74,3 +74,33 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
     )
     with pytest.raises(onnx.checker.ValidationError, match="Lgamma"):
         onnx.checker.check_model(model, full_check=True)
+
+
+def test_tf2onnx_names_mixed_case_inputs_in_lower_case(mixed_case_model: Path) -> None:
+    """TF lower-cases the placeholder of a signature key like "Feat_In"; tf2onnx names the
+    ONNX input after it. hub-convert restores the signature's name (targets/onnx.py)."""
+    from tf2onnx import tf_loader
+    from tf2onnx.convert import _convert_common
+
+    graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
+        str(mixed_case_model),
+        None,
+        None,
+        ["serve"],
+        ["serving_default"],
+        None,
+        False,
+        return_initialized_tables=True,
+        return_tensors_to_rename=True,
+    )
+    model, _ = _convert_common(
+        graph_def,
+        name="mixed",
+        opset=17,
+        input_names=inputs,
+        output_names=outputs,
+        tensors_to_rename=renames,
+        initialized_tables=tables,
+    )
+    assert [i.name for i in model.graph.input] == ["feat_in"]
+    assert [o.name for o in model.graph.output] == ["Out_Y"]

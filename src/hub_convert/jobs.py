@@ -264,7 +264,11 @@ def _onnx_job(specs: list[JobSpec]) -> list[Artifact]:
     first = specs[0]
     started = time.perf_counter()
     conversion = onnx_target.convert(
-        first.saved_model_dir, first.tags, first.signature, first.opset
+        first.saved_model_dir,
+        first.tags,
+        first.signature,
+        first.opset,
+        input_names=sorted(first.shapes),
     )
     seconds = time.perf_counter() - started
     unsupported_names = {u.op for u in conversion.unsupported}

@@ -53,8 +53,18 @@ def _collect_unsupported() -> Iterator[_UnsupportedOpCollector]:
         logger.removeHandler(collector)
 
 
-def convert(saved_model_dir: Path, tags: list[str], signature: str, opset: int) -> OnnxConversion:
-    """Convert the signature the way ``python -m tf2onnx.convert --saved-model`` does."""
+def convert(
+    saved_model_dir: Path,
+    tags: list[str],
+    signature: str,
+    opset: int,
+    input_names: list[str] | None = None,
+) -> OnnxConversion:
+    """Convert the signature the way ``python -m tf2onnx.convert --saved-model`` does.
+
+    ``input_names`` (the signature's) are restored on the ONNX inputs: TensorFlow lower-cases
+    the placeholders of a mixed-case signature key and tf2onnx names inputs after them.
+    """
     import tensorflow as tf
     from tf2onnx import tf_loader
     from tf2onnx.convert import _convert_common
@@ -92,7 +102,36 @@ def convert(saved_model_dir: Path, tags: list[str], signature: str, opset: int) 
                 unsupported=_unsupported(collector),
                 error=f"tf2onnx failed: {exc}",
             )
+    if input_names:
+        restore_input_names(model, input_names)
     return OnnxConversion(model=model, source_ops=source_ops, unsupported=_unsupported(collector))
+
+
+def restore_input_names(model: Any, names: list[str]) -> None:
+    """Rename graph inputs that differ from a signature input name only by case."""
+    by_lower = {name.lower(): name for name in names}
+    renames = {
+        graph_input.name: by_lower[graph_input.name.lower()]
+        for graph_input in model.graph.input
+        if graph_input.name not in names and graph_input.name.lower() in by_lower
+    }
+    if not renames:
+        return
+    for graph_input in model.graph.input:
+        graph_input.name = renames.get(graph_input.name, graph_input.name)
+
+    def visit(graph: Any) -> None:
+        for node in graph.node:
+            for index, name in enumerate(node.input):
+                if name in renames:
+                    node.input[index] = renames[name]
+            for attribute in node.attribute:
+                if attribute.HasField("g"):
+                    visit(attribute.g)
+                for sub in attribute.graphs:
+                    visit(sub)
+
+    visit(model.graph)
 
 
 def _unsupported(collector: _UnsupportedOpCollector) -> list[UnsupportedOp]:
