@@ -27,6 +27,7 @@ from .publish import PublishSettings, publish
 
 # Inputs mapped one-to-one onto ``hub-convert convert`` options.
 CONVERT_OPTIONS = (
+    "source-kind",
     "targets",
     "tflite-variants",
     "onnx-variants",
@@ -94,12 +95,22 @@ def convert_argv(inputs: Mapping[str, str]) -> list[str]:
             argv += [f"--{name}", value.strip()]
     for shape in inputs.get("input-shape", "").split():
         argv += ["--input-shape", shape]
-    allow_flex = inputs.get("allow-flex", "true").strip().lower()
-    if allow_flex in ("false", "0", "no", "off"):
+    if not _boolean_input(inputs, "allow-flex", default=True):
         argv.append("--no-allow-flex")
-    elif allow_flex not in ("", "true", "1", "yes", "on"):
-        raise _bad_input("allow-flex", f"expected true or false, got {allow_flex!r}")
+    if _boolean_input(inputs, "allow-unsafe", default=False):
+        argv.append("--allow-unsafe")
     return argv
+
+
+def _boolean_input(inputs: Mapping[str, str], name: str, *, default: bool) -> bool:
+    value = inputs.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise _bad_input(name, f"expected true or false, got {value!r}")
 
 
 def parse_inputs(inputs: Mapping[str, str]) -> tuple[ConvertConfig, PublishSettings]:
@@ -122,6 +133,11 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
     try:
         # Relative paths in inputs are relative to the workspace, as in any other step.
         os.chdir(workspace)
+        # The runner mounts ${{ runner.temp }}/_github_home at $HOME (/github/home) in every
+        # container action: a TF Hub cache there can be kept with actions/cache.
+        os.environ.setdefault(
+            "TFHUB_CACHE_DIR", str(Path(env.get("HOME") or "/github/home") / "tfhub_modules")
+        )
         config, settings = parse_inputs(inputs)
         with commands.group(f"Convert {config.model}"):
             from .pipeline import run

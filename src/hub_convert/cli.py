@@ -49,7 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
         "convert",
         help="convert a model to TFLite and ONNX, validate, and write report.json / report.md",
     )
-    convert.add_argument("model", help="a TensorFlow SavedModel directory")
+    convert.add_argument(
+        "model",
+        help="a SavedModel directory, a .tar.gz/.tgz/.zip of one, a .keras or .h5 file, a TF.js "
+        "model.json (or its directory), or a TF Hub / Kaggle handle URL",
+    )
+    convert.add_argument(
+        "--source-kind",
+        help="what MODEL is, when the guess is wrong: saved_model, tf1_hub, hub, archive, "
+        "keras, h5, tfjs (default: decided from MODEL)",
+    )
+    convert.add_argument(
+        "--allow-unsafe",
+        action="store_true",
+        help="load Keras files whose Lambda layers or custom classes run code (trust the file)",
+    )
     convert.add_argument("--output-dir", "-o", required=True, type=Path)
     convert.add_argument(
         "--targets", default=",".join(TARGETS), help=f"comma list of {', '.join(TARGETS)}"
@@ -200,6 +214,8 @@ def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> ConvertCo
         timeout=timeout,
         jobs=parse_positive_int(args.jobs, "--jobs", minimum=0),
         command=shlex.join(["hub-convert", *argv]),
+        source_kind=args.source_kind,
+        allow_unsafe=args.allow_unsafe,
     )
 
 

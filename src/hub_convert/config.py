@@ -70,6 +70,8 @@ class ConvertConfig:
     timeout: float = 900.0
     jobs: int = 0  # 0: as many as cores
     command: str = ""
+    source_kind: str | None = None  # --source-kind: one of sources.KINDS, or detect
+    allow_unsafe: bool = False  # --allow-unsafe: Keras files may run their Lambda code
 
     def jobs_wanted(self) -> list[tuple[str, str]]:
         """(target, variant) pairs in report order."""

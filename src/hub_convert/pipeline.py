@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__, environment, policy, sources
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .errors import BadInputError, HubConvertError
-from .fsutil import write_atomic
+from .fsutil import tree_size, write_atomic
 from .inputs import INPUT_NOTE
 from .jobs import (
     JobSpec,
@@ -57,7 +57,12 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
-        source = sources.resolve(config.model, work_dir=work_dir)
+        source = sources.resolve(
+            config.model,
+            work_dir=work_dir,
+            kind=config.source_kind,
+            allow_unsafe=config.allow_unsafe,
+        )
         workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
         with WorkerPool(workers, config.timeout, initialize_worker, (log_path,)) as pool:
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
@@ -114,7 +119,12 @@ class _Stages:
             extra = self.pool.result(future)
         except WorkerFailure as exc:
             raise self._fatal(source, "preparing the model", exc) from None
-        return dataclasses.replace(source, provenance=source.provenance | extra)
+        return dataclasses.replace(
+            source,
+            provenance=source.provenance | extra,
+            # A download's size is known only now.
+            size_bytes=source.size_bytes or tree_size(source.saved_model_dir),
+        )
 
     def prepare(self, source: SourceModel) -> PreparedSource:
         """Inspect the model, choose the samples, record the original's outputs."""

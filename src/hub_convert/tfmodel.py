@@ -20,6 +20,8 @@ from .samples import Samples
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_TAGS = ("serve",)
+# TF1 Hub modules: the inference graph is the empty tag set, the main signature "default".
+TF1_HUB_SIGNATURE = "default"
 
 
 @dataclass
@@ -80,6 +82,8 @@ def choose_tags(proto: Any, requested: tuple[str, ...] | None, where: str) -> li
         return sorted(DEFAULT_TAGS)
     if len(tag_sets) == 1:
         return tag_sets[0]
+    if [] in tag_sets:  # a TF1 Hub module ({} for inference, {"train"}), e.g. from a handle
+        return []
     raise BadInputError(f"{where}: several tag sets ({shown}); choose one with --tags")
 
 
@@ -107,6 +111,8 @@ def choose_signature(available: list[str], requested: str | None, where: str) ->
         return DEFAULT_SIGNATURE
     if len(available) == 1:
         return available[0]
+    if TF1_HUB_SIGNATURE in available:  # a TF1 Hub module's main signature
+        return TF1_HUB_SIGNATURE
     raise BadInputError(
         f"{where}: no {DEFAULT_SIGNATURE!r} signature; choose one with --signature "
         f"from: {', '.join(available)}"

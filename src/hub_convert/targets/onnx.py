@@ -7,6 +7,7 @@ counts only if it also passes ``onnx.checker`` and loads in onnxruntime.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,11 @@ from ..report import UnsupportedOp
 from .tflite import INFRASTRUCTURE_OPS
 
 _UNSUPPORTED_MESSAGE = "Tensorflow op [%s: %s] is not supported"
+# ONNX names every value once, but a TF1 Hub module's signature often calls both its input
+# and its output "default". Such an output gets this suffix in the file, and the metadata
+# entry below maps it back to the signature's name for validation.
+RENAMED_OUTPUT_SUFFIX = "_output"
+RENAMED_OUTPUTS_KEY = "hub_convert.renamed_outputs"
 
 
 @dataclass
@@ -80,6 +86,7 @@ def convert(
         return_initialized_tables=True,
         return_tensors_to_rename=True,
     )
+    renames, renamed_outputs = _distinct_output_names(renames, inputs, outputs)
     ops = {node.op for node in graph_def.node}
     for function in graph_def.library.function:
         ops.update(node.op for node in function.node_def)
@@ -104,7 +111,28 @@ def convert(
             )
     if input_names:
         restore_input_names(model, input_names)
+    if renamed_outputs:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = RENAMED_OUTPUTS_KEY, json.dumps(renamed_outputs)
     return OnnxConversion(model=model, source_ops=source_ops, unsupported=_unsupported(collector))
+
+
+def _distinct_output_names(
+    renames: dict[str, str], inputs: list[str], outputs: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """tf2onnx's renames with no output named like an input; and {onnx name: signature name}."""
+    taken = {renames.get(name, name) for name in inputs}
+    result = dict(renames)
+    renamed: dict[str, str] = {}
+    for tensor in outputs:
+        wanted = name = renames.get(tensor, tensor)
+        while name in taken:
+            name += RENAMED_OUTPUT_SUFFIX
+        if name != wanted:
+            result[tensor] = name
+            renamed[name] = wanted
+        taken.add(name)
+    return result, renamed
 
 
 def restore_input_names(model: Any, names: list[str]) -> None:
@@ -180,11 +208,13 @@ def run(session: Any, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str
     """Outputs of the ONNX model for each sample, keyed by the signature's output names."""
     output_names = [o.name for o in session.get_outputs()]
     input_names = {i.name for i in session.get_inputs()}
+    renamed = json.loads(session.get_modelmeta().custom_metadata_map.get(RENAMED_OUTPUTS_KEY, "{}"))
+    keys = [renamed.get(name, name) for name in output_names]
     results = []
     for sample in samples:
         feed = {name: value for name, value in sample.items() if name in input_names}
         values = session.run(output_names, feed)
-        results.append(dict(zip(output_names, (np.asarray(v) for v in values), strict=True)))
+        results.append(dict(zip(keys, (np.asarray(v) for v in values), strict=True)))
     return results
 
 

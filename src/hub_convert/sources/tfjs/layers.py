@@ -1,0 +1,81 @@
+"""Rebuild a TF.js layers model as a Keras 2 (tf_keras) model with its weights (worker only).
+
+TF.js stores the Keras-2-style config (``Sequential`` / ``Model`` with snake_case fields),
+which tf_keras reads as is; Keras 3 reads it less faithfully. Weights are matched to layer
+variables the way tfjs-layers' ``loadWeights`` does, by the name the variable was created
+with (``dense_Dense1/kernel``); a layer whose variables are scoped differently in tf_keras
+(an LSTM's ``lstm/lstm_cell/kernel``) takes the manifest weights named ``<layer>/...`` in
+manifest order, which is the order both libraries create them in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ...errors import BadInputError
+from . import topology as topo
+from .model_json import ModelJson
+
+
+def _leaf_layers(layer: Any) -> Iterator[Any]:
+    inner = getattr(layer, "layers", None)
+    if inner is None:
+        yield layer
+        return
+    for child in inner:
+        yield from _leaf_layers(child)
+
+
+def _assign(model: ModelJson, variable: Any, name: str, value: np.ndarray) -> None:
+    if tuple(variable.shape) != value.shape:
+        raise BadInputError(
+            f"{model.path}: weight {name!r} has shape {list(value.shape)} but the layer "
+            f"expects {list(variable.shape)}; the weights do not belong to this topology"
+        )
+    variable.assign(value.astype(variable.dtype.as_numpy_dtype))
+
+
+def load_weights(model: ModelJson, keras_model: Any, weights: dict[str, np.ndarray]) -> None:
+    """Set every variable of ``keras_model`` from the manifest weights, or fail naming one."""
+    used: set[str] = set()
+    for layer in _leaf_layers(keras_model):
+        pending = []
+        for variable in layer.weights:
+            name = variable.name.split(":")[0]
+            if name in weights:
+                _assign(model, variable, name, weights[name])
+                used.add(name)
+            else:
+                pending.append(variable)
+        if not pending:
+            continue
+        prefix = f"{layer.name}/"
+        candidates = [n for n in weights if n.startswith(prefix) and n not in used]
+        if len(candidates) != len(pending):
+            raise BadInputError(
+                f"{model.path}: layer {layer.name!r} needs weight "
+                f"{pending[0].name.split(':')[0]!r}, which weightsManifest lacks"
+            )
+        for variable, name in zip(pending, candidates, strict=True):
+            _assign(model, variable, name, weights[name])
+            used.add(name)
+
+
+def build_keras_model(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
+    """The tf_keras model the layers config describes, with the manifest's weights."""
+    import tf_keras
+
+    config = topo.keras_model_config(model.topology)
+    try:
+        keras_model = tf_keras.models.model_from_json(json.dumps(config))
+    except Exception as exc:  # Keras raises ValueError, TypeError, KeyError... for bad configs
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadInputError(
+            f"{model.path}: tf_keras cannot rebuild the layers model: {message}"
+        ) from None
+    load_weights(model, keras_model, weights)
+    return keras_model
