@@ -122,7 +122,10 @@ def test_report_json_carries_source_environment_and_command(keras_run: CliRun) -
     assert report["command"].startswith("hub-convert convert ")
     for artifact in report["artifacts"]:
         assert artifact["conversion_seconds"] > 0
-        assert artifact["input_shapes"] == {"image": [1, 32, 32, 3]}
+    # TFLite files are converted at the validation shape; ONNX keeps the dynamic batch.
+    for variant in ("float32", "dynamic", "float16"):
+        assert keras_run.artifact("tflite", variant)["input_shapes"] == {"image": [1, 32, 32, 3]}
+    assert keras_run.artifact("onnx", "float32")["input_shapes"] == {"image": [None, 32, 32, 3]}
 
 
 def test_report_md_shows_measured_numbers(keras_run: CliRun) -> None:

@@ -139,7 +139,6 @@ def failed_artifact(spec: JobSpec, reason: str, **fields: object) -> Artifact:
         status="failed",
         reason=reason,
         tolerance=spec.tolerance,
-        input_shapes={k: list(v) for k, v in spec.shapes.items()},
         **fields,
     )
 
@@ -166,8 +165,12 @@ def _finish(
     coverage: OpCoverage,
     conversion_seconds: float,
     validate: Callable[[list[dict[str, np.ndarray]]], list[dict[str, np.ndarray]]],
+    input_shapes: dict[str, list[int | None]],
 ) -> Artifact:
-    """Validate the staged file, then publish it atomically into the output directory."""
+    """Validate the staged file, then publish it atomically into the output directory.
+
+    ``input_shapes`` are the file's own input shapes (None: a dynamic dimension).
+    """
     samples = Samples.load(spec.samples_path)
     started = time.perf_counter()
     status: Status
@@ -206,7 +209,7 @@ def _finish(
         tolerance=spec.tolerance,
         drift=drift,
         coverage=coverage,
-        input_shapes={k: list(v) for k, v in spec.shapes.items()},
+        input_shapes=input_shapes,
         conversion_seconds=conversion_seconds,
         validation_seconds=validation_seconds,
     )
@@ -255,7 +258,10 @@ def _tflite_job(spec: JobSpec) -> Artifact:
         flex_ops=flex,
         output_op_counts=counts,
     )
-    return _finish(spec, staged, coverage, seconds, lambda inputs: tflite.run(staged, inputs))
+    fixed: dict[str, list[int | None]] = {k: list(v) for k, v in spec.shapes.items()}
+    return _finish(
+        spec, staged, coverage, seconds, lambda inputs: tflite.run(staged, inputs), fixed
+    )
 
 
 def _onnx_job(specs: list[JobSpec]) -> list[Artifact]:
@@ -339,7 +345,14 @@ def _onnx_variant(
             coverage=coverage,
             conversion_seconds=seconds,
         )
-    return _finish(spec, staged, coverage, seconds, lambda inputs: onnx_target.run(session, inputs))
+    return _finish(
+        spec,
+        staged,
+        coverage,
+        seconds,
+        lambda inputs: onnx_target.run(session, inputs),
+        onnx_target.input_shapes(model),
+    )
 
 
 # -- latency -------------------------------------------------------------------------------

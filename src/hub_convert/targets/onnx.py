@@ -196,6 +196,18 @@ def operator_counts(model: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def input_shapes(model: Any) -> dict[str, list[int | None]]:
+    """The graph inputs' shapes; None for a symbolic or unknown dimension."""
+    shapes: dict[str, list[int | None]] = {}
+    initializers = {init.name for init in model.graph.initializer}
+    for graph_input in model.graph.input:
+        if graph_input.name in initializers:
+            continue
+        dims = graph_input.type.tensor_type.shape.dim
+        shapes[graph_input.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    return shapes
+
+
 def load_session(path: Path) -> Any:
     import onnxruntime as ort
 
