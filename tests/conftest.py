@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 import models
+from github_fakes import FakeGitHub, fake_server, fresh_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,3 +120,16 @@ def classifier_data(model_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def mixed_case_model(model_dir: Path) -> Path:
     return _build(models.mixed_case_names, model_dir, "mixed_case")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[HTTPServer]:
+    """One HTTP server on 127.0.0.1 playing GitHub, the results service and the blob store."""
+    with fake_server() as running:
+        yield running
+
+
+@pytest.fixture
+def fake(server: HTTPServer) -> FakeGitHub:
+    """The fake GitHub on ``server`` with empty state for each test."""
+    return fresh_fake(server)

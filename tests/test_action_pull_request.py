@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from github_fakes import FakeGitHub, fake_server, fresh_fake, run_scope, runtime_token
+from github_fakes import FakeGitHub, run_scope, runtime_token
 from runner_env import run_action
 
 pytestmark = pytest.mark.tf
@@ -43,17 +41,6 @@ def pull_request_event(number: int) -> dict[str, object]:
         "repository": repo,
         "sender": {"login": "contributor"},
     }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    with fake_server() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> FakeGitHub:
-    return fresh_fake(server)
 
 
 def test_second_run_updates_the_one_comment(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from github_fakes import (
     RUNTIME_JOB_ID,
@@ -16,9 +14,7 @@ from github_fakes import (
     TWIRP,
     FakeGitHub,
     Sleeps,
-    fake_server,
     fast_retry,
-    fresh_fake,
     publish_to_fake,
     runtime_token,
 )
@@ -32,17 +28,6 @@ from hub_convert.github.results_service import (
 from report_factory import sample_report
 
 RUN_URL = "https://github.example/octo/models/actions/runs/4242"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    with fake_server() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> FakeGitHub:
-    return fresh_fake(server)
 
 
 def test_output_directory_becomes_a_finalized_artifact(fake: FakeGitHub, tmp_path: Path) -> None:

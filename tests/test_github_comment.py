@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from pytest_httpserver import HTTPServer
 
 from github_fakes import (
     BOT_LOGIN,
     FakeGitHub,
     Sleeps,
-    fake_server,
-    fresh_fake,
     publish_to_fake,
 )
 from hub_convert.github.comment_body import COMMENT_LIMIT
@@ -25,17 +19,6 @@ from report_factory import sample_report
 MARKER = "<!-- hub-convert:models/tiny -->"
 RUN_URL = "https://github.example/octo/models/actions/runs/4242"
 COMMENTS = r"/repos/octo/models/issues/7/comments$"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    with fake_server() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> FakeGitHub:
-    return fresh_fake(server)
 
 
 def with_many_ops(report: Report, count: int) -> Report:

@@ -8,17 +8,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from github_fakes import (
     FakeGitHub,
-    fake_server,
     fast_retry,
-    fresh_fake,
     read_outputs,
     runner_env,
     write_report_dir,
@@ -28,17 +24,6 @@ from hub_convert.publish import WorkflowCommands, add_publish_arguments, run_pub
 from report_factory import sample_report
 
 FORK_RUN = {"workflow_run": {"id": 17, "event": "pull_request", "pull_requests": []}}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    with fake_server() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> FakeGitHub:
-    return fresh_fake(server)
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from pytest_httpserver import HTTPServer
 
 from github_fakes import (
     FakeGitHub,
     Sleeps,
-    fake_server,
-    fresh_fake,
     publish_to_fake,
 )
 from hub_convert.render import render_report
@@ -21,17 +15,6 @@ from hub_convert.report import Report
 from report_factory import sample_report
 
 UPLOADS = r"^/uploads/repos/octo/models/releases/\d+/assets$"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    with fake_server() as running:
-        yield running
-
-
-@pytest.fixture
-def fake(server: HTTPServer) -> FakeGitHub:
-    return fresh_fake(server)
 
 
 def assets_by_name(fake: FakeGitHub, tag: str) -> dict[str, tuple[str, bytes]]:

@@ -7,11 +7,40 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.tf
+
+
+def _bare_tf2onnx(saved_model: Path) -> Any:
+    """tf2onnx exactly as ``python -m tf2onnx.convert --saved-model DIR --opset 17`` runs it."""
+    from tf2onnx import tf_loader
+    from tf2onnx.convert import _convert_common
+
+    graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
+        str(saved_model),
+        None,
+        None,
+        ["serve"],
+        ["serving_default"],
+        None,
+        False,
+        return_initialized_tables=True,
+        return_tensors_to_rename=True,
+    )
+    model, _ = _convert_common(
+        graph_def,
+        name=str(saved_model),
+        opset=17,
+        input_names=inputs,
+        output_names=outputs,
+        tensors_to_rename=renames,
+        initialized_tables=tables,
+    )
+    return model
 
 
 def test_tflite_lgamma_with_dynamic_batch_converts_to_a_model_that_returns_nothing(
@@ -33,8 +62,6 @@ def test_tflite_lgamma_with_dynamic_batch_converts_to_a_model_that_returns_nothi
 def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Path) -> None:
     """tf2onnx 1.17 leaves the TF op in the graph; only the log and onnx.checker tell."""
     import onnx
-    from tf2onnx import tf_loader
-    from tf2onnx.convert import _convert_common
 
     records: list[logging.LogRecord] = []
 
@@ -45,26 +72,7 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
     handler = Collect()
     logging.getLogger("tf2onnx").addHandler(handler)
     try:
-        graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
-            str(lgamma_model),
-            None,
-            None,
-            ["serve"],
-            ["serving_default"],
-            None,
-            False,
-            return_initialized_tables=True,
-            return_tensors_to_rename=True,
-        )
-        model, _ = _convert_common(
-            graph_def,
-            name="lgamma",
-            opset=17,
-            input_names=inputs,
-            output_names=outputs,
-            tensors_to_rename=renames,
-            initialized_tables=tables,
-        )
+        model = _bare_tf2onnx(lgamma_model)
     finally:
         logging.getLogger("tf2onnx").removeHandler(handler)
     assert "Lgamma" in [node.op_type for node in model.graph.node]
@@ -79,28 +87,6 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
 def test_tf2onnx_names_mixed_case_inputs_in_lower_case(mixed_case_model: Path) -> None:
     """TF lower-cases the placeholder of a signature key like "Feat_In"; tf2onnx names the
     ONNX input after it. hub-convert restores the signature's name (targets/onnx.py)."""
-    from tf2onnx import tf_loader
-    from tf2onnx.convert import _convert_common
-
-    graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
-        str(mixed_case_model),
-        None,
-        None,
-        ["serve"],
-        ["serving_default"],
-        None,
-        False,
-        return_initialized_tables=True,
-        return_tensors_to_rename=True,
-    )
-    model, _ = _convert_common(
-        graph_def,
-        name="mixed",
-        opset=17,
-        input_names=inputs,
-        output_names=outputs,
-        tensors_to_rename=renames,
-        initialized_tables=tables,
-    )
+    model = _bare_tf2onnx(mixed_case_model)
     assert [i.name for i in model.graph.input] == ["feat_in"]
     assert [o.name for o in model.graph.output] == ["Out_Y"]
