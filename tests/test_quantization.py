@@ -58,6 +58,34 @@ def test_int8_and_int16x8_calibrated_on_npz(int8_run: CliRun) -> None:
     # The written int8 file really is integer-quantized.
     counts = int8_run.artifact("tflite", "int8")["coverage"]["output_op_counts"]
     assert "QUANTIZE" in counts and "FULLY_CONNECTED" in counts
+    assert int8_run.artifact("tflite", "int8")["weight_types"]["INT8"] == 2
+    assert "INT8" not in float32["weight_types"]
+    assert int8_run.artifact("tflite", "int8")["notes"] == []
+
+
+def test_dynamic_variant_that_quantized_nothing_says_so(
+    classifier_model: Path, tmp_path: Path
+) -> None:
+    """The classifier's weights are all under 1024 elements: TFLite keeps them float32."""
+    run = run_cli(
+        "convert",
+        classifier_model,
+        "--output-dir",
+        tmp_path,
+        "--targets",
+        "tflite",
+        "--tflite-variants",
+        "float32,dynamic",
+        "--latency-runs",
+        "0",
+    )
+    assert run.exit_code == 0, run.stderr
+    dynamic, float32 = run.artifact("tflite", "dynamic"), run.artifact("tflite", "float32")
+    assert dynamic["weight_types"] == float32["weight_types"] == {"FLOAT32": 3}
+    assert dynamic["size_bytes"] == float32["size_bytes"]
+    (note,) = dynamic["notes"]
+    assert note.startswith("no weight tensor was quantized")
+    assert f"**tflite dynamic**: {note}" in (tmp_path / "report.md").read_text()
 
 
 def test_classifier_top1_and_top5_agreement(int8_run: CliRun) -> None:

@@ -22,6 +22,7 @@ from .metrics import compare_output
 from .report import Artifact, OpCoverage, OutputDrift, Status, Target, Tolerance, UnsupportedOp
 from .samples import Samples
 from .source_model import Materializer
+from .targets.tflite_file import constant_tensor_types
 from .tfmodel import PreparedSource, prepare
 
 
@@ -253,15 +254,41 @@ def _tflite_job(spec: JobSpec) -> Artifact:
     staged = spec.work_dir / spec.output_path.name
     staged.write_bytes(conversion.model)
     counts, flex = tflite.inspect(staged)
+    weight_types = constant_tensor_types(staged)
     coverage = OpCoverage(
         converted_ops=[op for op in conversion.source_ops if op not in flex],
         flex_ops=flex,
         output_op_counts=counts,
     )
     fixed: dict[str, list[int | None]] = {k: list(v) for k, v in spec.shapes.items()}
-    return _finish(
+    artifact = _finish(
         spec, staged, coverage, seconds, lambda inputs: tflite.run(staged, inputs), fixed
     )
+    artifact.weight_types = weight_types
+    artifact.notes += weight_notes(spec.variant, weight_types)
+    return artifact
+
+
+# What a variant promises about its weights, and what to say when the file does not keep it.
+_EXPECTED_WEIGHT_TYPE = {
+    "dynamic": (
+        "INT8",
+        "no weight tensor was quantized: TFLite's dynamic-range quantization leaves small "
+        "tensors (under 1024 elements by default) in float32, so the weights are the float32 "
+        "model's",
+    ),
+    "float16": ("FLOAT16", "no weight tensor is stored as float16"),
+    "int8": ("INT8", "no weight tensor is stored as int8"),
+    "int16x8": ("INT8", "no weight tensor is stored as int8"),
+}
+
+
+def weight_notes(variant: str, weight_types: dict[str, int]) -> list[str]:
+    """A note when a reduced-precision TFLite variant holds no weight of its promised type."""
+    expected = _EXPECTED_WEIGHT_TYPE.get(variant)
+    if expected is None or not weight_types or expected[0] in weight_types:
+        return []
+    return [expected[1]]
 
 
 def _onnx_job(specs: list[JobSpec]) -> list[Artifact]:

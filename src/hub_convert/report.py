@@ -143,6 +143,11 @@ class Artifact(_Model):
     latency_ms: float | None = Field(
         default=None, description="Median single-inference latency on this machine's CPU."
     )
+    weight_types: dict[str, int] = Field(
+        default_factory=dict,
+        description="Element type -> count of constant (weight) tensors in the file (TFLite).",
+    )
+    notes: list[str] = Field(default_factory=list, description="Facts worth knowing.")
     speedup_vs_tensorflow: float | None = None
 
     def worst_drift(self) -> OutputDrift | None:

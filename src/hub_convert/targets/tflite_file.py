@@ -40,6 +40,32 @@ def operator_counts(path: Path) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+_TYPE_NAMES = {
+    value: name
+    for name, value in vars(schema.TensorType).items()
+    if not name.startswith("_") and isinstance(value, int)
+}
+
+
+def constant_tensor_types(path: Path) -> dict[str, int]:
+    """Element type -> number of constant tensors (weights: tensors backed by a buffer)."""
+    buffer = bytearray(path.read_bytes())
+    model = schema.Model.GetRootAs(buffer, 0)
+    counts: Counter[str] = Counter()
+    for s in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(s)
+        for t in range(subgraph.TensorsLength()):
+            tensor = subgraph.Tensors(t)
+            index = tensor.Buffer()
+            if index <= 0 or index >= model.BuffersLength():
+                continue
+            data = model.Buffers(index)
+            # Large models keep buffer data outside the flatbuffer (offset/size) instead.
+            if data.DataLength() or data.Size():
+                counts[_TYPE_NAMES.get(tensor.Type(), str(tensor.Type()))] += 1
+    return dict(sorted(counts.items()))
+
+
 def flex_ops(counts: dict[str, int]) -> list[str]:
     """TensorFlow op types kept as Flex kernels (``FlexLgamma`` -> ``Lgamma``)."""
     return sorted(name[len(FLEX_PREFIX) :] for name in counts if name.startswith(FLEX_PREFIX))
