@@ -87,12 +87,17 @@ def choose_tags(proto: Any, requested: tuple[str, ...] | None, where: str) -> li
     raise BadInputError(f"{where}: several tag sets ({shown}); choose one with --tags")
 
 
-def count_ops(meta_graph: Any) -> dict[str, int]:
-    """Op types in the top graph and in every function of its library (Keras 3 hides ops there)."""
-    counts: Counter[str] = Counter(node.op for node in meta_graph.graph_def.node)
-    for function in meta_graph.graph_def.library.function:
+def graph_op_counts(graph_def: Any) -> Counter[str]:
+    """Op types in a GraphDef's top graph and in every function of its library."""
+    counts: Counter[str] = Counter(node.op for node in graph_def.node)
+    for function in graph_def.library.function:
         counts.update(node.op for node in function.node_def)
-    return dict(sorted(counts.items()))
+    return counts
+
+
+def count_ops(meta_graph: Any) -> dict[str, int]:
+    """Op types of a MetaGraph, library functions included (Keras 3 hides its ops there)."""
+    return dict(sorted(graph_op_counts(meta_graph.graph_def).items()))
 
 
 def choose_signature(available: list[str], requested: str | None, where: str) -> str:

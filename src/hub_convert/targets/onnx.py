@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..report import UnsupportedOp
-from .tflite import INFRASTRUCTURE_OPS
+from .tflite import converted_op_types
 
 _UNSUPPORTED_MESSAGE = "Tensorflow op [%s: %s] is not supported"
 # ONNX names every value once, but a TF1 Hub module's signature often calls both its input
@@ -87,10 +87,7 @@ def convert(
         return_tensors_to_rename=True,
     )
     renames, renamed_outputs = _distinct_output_names(renames, inputs, outputs)
-    ops = {node.op for node in graph_def.node}
-    for function in graph_def.library.function:
-        ops.update(node.op for node in function.node_def)
-    source_ops = sorted(ops - INFRASTRUCTURE_OPS)
+    source_ops = converted_op_types(graph_def)
     with _collect_unsupported() as collector, tf.device("/cpu:0"):
         try:
             model, _ = _convert_common(

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tfmodel import load_signature
+from ..tfmodel import graph_op_counts, load_signature
 from .tflite_file import flex_ops, operator_counts
 
 # Structural ops that every graph has; listing them as "converted" would say nothing.
@@ -78,11 +78,12 @@ def _frozen_op_types(concrete: Any) -> list[str]:
         convert_variables_to_constants_v2,
     )
 
-    graph_def = convert_variables_to_constants_v2(concrete).graph.as_graph_def()
-    ops = {node.op for node in graph_def.node}
-    for function in graph_def.library.function:
-        ops.update(node.op for node in function.node_def)
-    return sorted(ops - INFRASTRUCTURE_OPS)
+    return converted_op_types(convert_variables_to_constants_v2(concrete).graph.as_graph_def())
+
+
+def converted_op_types(graph_def: Any) -> list[str]:
+    """The op types a converter has to handle in ``graph_def``, structural ops left out."""
+    return sorted(set(graph_op_counts(graph_def)) - INFRASTRUCTURE_OPS)
 
 
 def _ops_from_error(message: str) -> list[str]:
