@@ -10,7 +10,7 @@ import math
 
 import jinja2
 
-from .report import Artifact, OutputDrift, Report
+from .report import Artifact, OutputDrift, Report, shape_text
 
 
 def human_bytes(value: int | None) -> str:
@@ -76,9 +76,7 @@ def seconds(value: float | None) -> str:
 
 
 def shape(dims: list[int | None] | None) -> str:
-    if dims is None:
-        return "—"
-    return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
+    return "—" if dims is None else shape_text(dims)
 
 
 STATUS_BADGE = {

@@ -21,6 +21,11 @@ Target = Literal["tflite", "onnx"]
 FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
 
 
+def shape_text(dims: list[int | None]) -> str:
+    """A shape as people write it, ``?`` for a dynamic dimension: ``[?, 224, 224, 3]``."""
+    return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import BadInputError
-from .report import TensorInfo
+from .report import TensorInfo, shape_text
 
 
 @dataclass
@@ -50,22 +50,18 @@ def open_arrays(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _sample_shape(array: np.ndarray, info: TensorInfo) -> tuple[tuple[int, ...], bool]:
-    """(the shape fed per sample, whether a batch axis of 1 must be added)."""
+def _sample_shape(array: np.ndarray, info: TensorInfo) -> tuple[int, ...]:
+    """The shape fed per sample (``sample()`` adds a batch axis of 1 when the data has none)."""
     declared = info.shape
     per_sample = tuple(int(d) for d in array.shape[1:])
     if len(per_sample) == len(declared):
-        return per_sample, False  # each sample already has the model's batch axis
+        return per_sample  # each sample already has the model's batch axis
     if len(per_sample) + 1 == len(declared):
-        return (1, *per_sample), True  # samples without a batch axis: fed one at a time
+        return (1, *per_sample)  # samples without a batch axis: fed one at a time
     raise BadInputError(
         f"array '{info.name}' has shape {list(array.shape)}: after the sample axis it must "
-        f"match the input's shape {_shape_text(declared)} (with or without its batch axis)"
+        f"match the input's shape {shape_text(declared)} (with or without its batch axis)"
     )
-
-
-def _shape_text(shape: list[int | None]) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def check(
@@ -99,14 +95,14 @@ def check(
         if array.ndim == 0 or array.shape[0] == 0:
             raise BadInputError(f"{where}: array '{info.name}' has no samples")
         try:
-            shape, _ = _sample_shape(array, info)
+            shape = _sample_shape(array, info)
         except BadInputError as exc:
             raise BadInputError(f"{where}: {exc}") from None
         for axis, (got, declared) in enumerate(zip(shape, info.shape, strict=True)):
             if declared is not None and got != declared:
                 raise BadInputError(
                     f"{where}: array '{info.name}' gives samples of shape {list(shape)}, but "
-                    f"dimension {axis} of the input is {declared} ({_shape_text(info.shape)})"
+                    f"dimension {axis} of the input is {declared} ({shape_text(info.shape)})"
                 )
         if info.name in requested and tuple(requested[info.name]) != shape:
             raise BadInputError(

@@ -15,7 +15,7 @@ import numpy as np
 from . import representative_data as representative
 from .errors import BadInputError
 from .inputs import synthetic_samples
-from .report import TensorInfo
+from .report import TensorInfo, shape_text
 from .samples import Samples
 
 DEFAULT_SIGNATURE = "serving_default"
@@ -155,10 +155,6 @@ def validation_shape(
             notes.append(f"{info.name}[{axis}] = 1 (dynamic; set with --input-shape)")
         shape.append(1 if declared is None else declared)
     return shape
-
-
-def shape_text(shape: list[int | None]) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def load_signature(saved_model_dir: Path, tags: list[str], signature: str) -> Any:
