@@ -166,11 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_publish(parser: argparse.ArgumentParser) -> None:
-    try:
-        from .publish import add_publish_arguments
-    except ImportError:  # the GitHub layer is optional for the converter alone
-        parser.add_argument("report", type=Path)
-        return
+    from .publish import add_publish_arguments
+
     add_publish_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
 
