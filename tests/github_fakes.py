@@ -33,14 +33,11 @@ from urllib.parse import parse_qs, urlencode
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from hub_convert.publish import (
-    GitHubContext,
-    PublishResult,
-    PublishSettings,
-    RetryPolicy,
-    WorkflowCommands,
-    publish,
-)
+from hub_convert.github.context import GitHubContext
+from hub_convert.github.publisher import PublishResult, publish
+from hub_convert.github.retry import RetryPolicy
+from hub_convert.github.settings import PublishSettings
+from hub_convert.github.workflow_commands import WorkflowCommands
 from hub_convert.render import render_report
 from hub_convert.report import Report
 

@@ -19,17 +19,31 @@ from github_fakes import (
     runner_env,
     write_report_dir,
 )
+from hub_convert.cli import build_parser, settings_from_args
 from hub_convert.errors import BadInputError
-from hub_convert.publish import WorkflowCommands, add_publish_arguments, run_publish
+from hub_convert.github.publisher import publish_report_file
+from hub_convert.github.retry import RetryPolicy
+from hub_convert.github.workflow_commands import WorkflowCommands
 from report_factory import sample_report
 
 FORK_RUN = {"workflow_run": {"id": 17, "event": "pull_request", "pull_requests": []}}
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="hub-convert publish")
-    add_publish_arguments(parser)
-    return parser.parse_args(list(argv))
+    return build_parser().parse_args(["publish", *argv])
+
+
+def run_publish(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    *,
+    commands: WorkflowCommands,
+    retry: RetryPolicy | None = None,
+) -> int:
+    """What `hub-convert publish` does with its parsed arguments, with a fast retry policy."""
+    settings = settings_from_args(args, env)
+    settings.retry = retry or settings.retry
+    return publish_report_file(args.report_json, settings, env, commands)
 
 
 def test_publish_posts_the_fork_report_from_a_workflow_run_job(
@@ -88,7 +102,7 @@ def test_publish_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
 def test_publish_rejects_an_unknown_comment_mode(tmp_path: Path) -> None:
     out = write_report_dir(tmp_path, sample_report())
 
-    with pytest.raises(BadInputError, match="comment: expected one of"):
+    with pytest.raises(BadInputError, match="--comment: unknown value 'sometimes'"):
         run_publish(
             parse(str(out / "report.json"), "--comment", "sometimes"),
             {},
@@ -97,11 +111,9 @@ def test_publish_rejects_an_unknown_comment_mode(tmp_path: Path) -> None:
 
 
 _NO_TF_SCRIPT = """
-import argparse, json, os, sys
-from hub_convert.publish import add_publish_arguments, run_publish
-parser = argparse.ArgumentParser()
-add_publish_arguments(parser)
-code = run_publish(parser.parse_args(sys.argv[1:]), dict(os.environ))
+import json, sys
+from hub_convert.cli import main
+code = main(["publish", *sys.argv[1:]])
 heavy = {"tensorflow", "tf_keras", "keras", "tensorflow_hub", "tf2onnx", "onnx", "onnxruntime",
          "ai_edge_litert"}
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in heavy)

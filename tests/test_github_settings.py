@@ -8,12 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from hub_convert.action import ActionInputs, parse_inputs
 from hub_convert.errors import BadInputError
-from hub_convert.publish import GitHubContext, PublishSettings
+from hub_convert.github.context import GitHubContext
+from hub_convert.github.settings import PublishSettings
+
+
+def from_inputs(inputs: Mapping[str, str]) -> PublishSettings:
+    """Settings as the Action builds them from its inputs (the runner's INPUT_* variables)."""
+    env = {f"INPUT_{name.upper()}": value for name, value in inputs.items()}
+    return parse_inputs(ActionInputs({"INPUT_MODEL": "m", **env})).settings
 
 
 def test_inputs_become_typed_settings() -> None:
-    settings = PublishSettings.from_inputs(
+    settings = from_inputs(
         {
             "comment": "recreate",
             "comment-key": " classifier ",
@@ -37,34 +45,59 @@ def test_inputs_become_typed_settings() -> None:
     assert "ghs_abc" not in repr(settings)
 
 
-def test_missing_inputs_take_defaults() -> None:
-    settings = PublishSettings.from_inputs({})
+def test_missing_inputs_take_action_yml_defaults() -> None:
+    settings = from_inputs({})
 
     assert (settings.comment, settings.upload_artifact, settings.artifact_name) == (
         "auto",
-        False,
+        True,
         "",
     )
     assert settings.pr_number is None and settings.token is None and settings.write_summary
 
 
+@pytest.mark.parametrize("spelling", ["yes", "Yes", "on", "true", "TRUE", "1"])
+def test_every_boolean_input_reads_the_same_spellings(spelling: str) -> None:
+    # allow-flex, allow-unsafe, upload-artifact, summary and debug share one parser.
+    off = {"allow-flex": "no", "upload-artifact": "off", "summary": "false", "debug": "0"}
+    parsed = parse_inputs(ActionInputs({"INPUT_MODEL": "m", **_env(off)}))
+    assert not parsed.config.allow_flex and not parsed.settings.upload_artifact
+    assert not parsed.settings.write_summary and not parsed.debug
+    on = dict.fromkeys(
+        ["allow-flex", "allow-unsafe", "upload-artifact", "summary", "debug"], spelling
+    )
+    parsed = parse_inputs(ActionInputs({"INPUT_MODEL": "m", **_env(on)}))
+    assert parsed.config.allow_flex and parsed.config.allow_unsafe and parsed.debug
+    assert parsed.settings.upload_artifact and parsed.settings.write_summary
+
+
+def _env(inputs: Mapping[str, str]) -> dict[str, str]:
+    return {f"INPUT_{name.upper()}": value for name, value in inputs.items()}
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
-        ({"comment": "sometimes"}, "comment: expected one of auto, always, never, recreate"),
-        ({"pr-number": "#12"}, "pr-number: expected a positive whole number, got '#12'"),
-        ({"pr-number": "0"}, "pr-number: expected a positive whole number"),
-        ({"upload-artifact": "yes"}, "upload-artifact: expected true or false, got 'yes'"),
-        ({"retention-days": "1000"}, "retention-days: 1000 is more than the maximum of 400"),
-        ({"artifact-name": "models/tiny"}, "artifact-name: 'models/tiny' contains '/'"),
-        ({"comment-key": "a\nb"}, "comment-key: must be a single line"),
+        ({"comment": "sometimes"}, "input comment: unknown value 'sometimes'; choose from auto,"),
+        ({"pr-number": "#12"}, "input pr-number: '#12' is not a whole number"),
+        ({"pr-number": "0"}, "input pr-number: must be at least 1, got 0"),
+        (
+            {"upload-artifact": "maybe"},
+            "input upload-artifact: expected true or false, got 'maybe'",
+        ),
+        ({"allow-flex": "maybe"}, "input allow-flex: expected true or false, got 'maybe'"),
+        ({"retention-days": "1000"}, "input retention-days: must be at most 400, got 1000"),
+        ({"artifact-name": "models/tiny"}, "input artifact-name: 'models/tiny' contains '/'"),
+        ({"comment-key": "a\nb"}, "input comment-key: must be a single line"),
+        ({"samples": "many"}, "input samples: 'many' is not a whole number"),
+        ({"targets": "tflite,coreml"}, "input targets: unknown value 'coreml'"),
     ],
 )
 def test_bad_inputs_stop_with_one_line_naming_the_input(
     inputs: dict[str, str], message: str
 ) -> None:
     with pytest.raises(BadInputError) as caught:
-        PublishSettings.from_inputs(inputs)
+        from_inputs(inputs)
 
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
@@ -126,7 +159,6 @@ def test_local_run_has_no_event_and_no_run_url() -> None:
     assert context.api_url == "https://api.github.com"
     assert context.run_url is None
     assert context.pull_request_number(None) is None
-    assert not context.in_actions
 
 
 def test_unreadable_event_payload_is_bad_input(tmp_path: Path) -> None:

@@ -36,14 +36,9 @@ def test_untrusted_text_cannot_start_a_command_of_its_own(tmp_path: Path) -> Non
 
     commands.warning("op name\n::add-mask::x")
     commands.info("model path\n::error::fake")
-    commands.print_untrusted("| table |\n::warning::injected")
 
     lines = log.getvalue().splitlines()
-    assert lines[0] == "::warning::op name%0A::add-mask::x"
-    assert lines[1] == "model path ::error::fake"
-    stop, body, resume = lines[2], lines[3:5], lines[5]
-    token = stop.removeprefix("::stop-commands::")
-    assert token and body == ["| table |", "::warning::injected"] and resume == f"::{token}::"
+    assert lines == ["::warning::op name%0A::add-mask::x", "model path ::error::fake"]
 
 
 def test_group_is_closed_even_when_the_block_fails(tmp_path: Path) -> None:

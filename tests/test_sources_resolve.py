@@ -9,16 +9,16 @@ import os
 import pickle
 import subprocess
 import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from hub_convert.errors import BadInputError
+from hub_convert.fsutil import tree_size
 from hub_convert.sources import KINDS, resolve
 from hub_convert.sources.hub import HubMaterializer, handle_stem
 from hub_convert.sources.keras_file import KerasMaterializer
+from hub_convert.sources.tfjs import TfjsMaterializer
 from source_fixtures import (
     fake_saved_model_dir,
     h5_config_file,
@@ -27,6 +27,7 @@ from source_fixtures import (
     tar_gz_of,
     zip_of,
 )
+from tfjs_writer import write_tiny_graph_model
 
 
 def test_saved_model_directory_is_used_in_place(tmp_path: Path) -> None:
@@ -274,80 +275,36 @@ print(sorted(heavy))
     assert done.stdout.strip() == "[]"
 
 
-@dataclass(frozen=True)
-class _StandInTfjsMaterializer:
-    model_json: Path
-
-
-@pytest.fixture
-def stand_in_tfjs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The TF.js sub-package's interface (written separately), enough to test the routing."""
-    module = types.ModuleType("hub_convert.sources.tfjs")
-
-    def looks_like_tfjs(path: Path) -> bool:
-        return (path / "model.json").is_file() or path.suffix == ".json"
-
-    def check_tfjs(path: Path) -> object:
-        if path.is_file() and path.read_text() != "{}":
-            raise BadInputError(f"{path}: not a TF.js model.json")
-        return types.SimpleNamespace(
-            format="graph-model", generated_by="2.9.0", converted_by="", size_bytes=1234
-        )
-
-    module.__dict__.update(
-        looks_like_tfjs=looks_like_tfjs,
-        check_tfjs=check_tfjs,
-        TfjsMaterializer=_StandInTfjsMaterializer,
-    )
-    monkeypatch.setitem(sys.modules, "hub_convert.sources.tfjs", module)
-
-
-@pytest.mark.usefixtures("stand_in_tfjs")
 def test_tfjs_directory_and_file_are_routed(tmp_path: Path) -> None:
-    model = tmp_path / "posenet"
-    model.mkdir()
-    (model / "model.json").write_text("{}")
-    for given in (model, model / "model.json"):
+    model_json = write_tiny_graph_model(tmp_path / "posenet")
+    for given in (model_json.parent, model_json):
         source = resolve(str(given), work_dir=tmp_path / "work")
         assert source.kind == "tfjs"
-        assert source.size_bytes == 1234
-        assert source.provenance == {"format": "graph-model", "generatedBy": "2.9.0"}
-        assert source.materializer == _StandInTfjsMaterializer((model / "model.json").resolve())
+        assert source.size_bytes == tree_size(model_json.parent)
+        assert source.provenance["format"] == "graph-model"
+        assert isinstance(source.materializer, TfjsMaterializer)
+        assert source.materializer.model_json == model_json.resolve()
         assert source.stem == "posenet"
         assert source.saved_model_dir.parent == tmp_path / "work"
-    other = tmp_path / "model-stride16.json"
-    other.write_text("{}")
+    other = model_json.parent / "model-stride16.json"
+    other.write_text(model_json.read_text())
     assert resolve(str(other), work_dir=tmp_path / "w2").stem == "model-stride16"
 
 
-@pytest.mark.usefixtures("stand_in_tfjs")
 def test_tfjs_errors_come_from_its_check(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text('{"not": "a model"}')
-    with pytest.raises(BadInputError, match=r"not a TF\.js model\.json"):
-        resolve(str(path), work_dir=tmp_path / "work")
+    with pytest.raises(BadInputError, match=r"settings\.json"):
+        resolve(str(path), work_dir=tmp_path / "work", kind="tfjs")
 
 
-@pytest.mark.usefixtures("stand_in_tfjs")
 def test_tfjs_model_in_an_archive(tmp_path: Path) -> None:
-    (tmp_path / "model").mkdir()
-    (tmp_path / "model" / "model.json").write_text("{}")
-    (tmp_path / "model" / "group1-shard1of1.bin").write_bytes(b"\x00" * 8)
-    path = zip_of(tmp_path / "model", tmp_path / "posenet.zip", folder="posenet")
+    model_json = write_tiny_graph_model(tmp_path / "model")
+    path = zip_of(model_json.parent, tmp_path / "posenet.zip", folder="posenet")
     source = resolve(str(path), work_dir=tmp_path / "work")
     assert source.kind == "archive"
     assert source.provenance["archive_contents"] == "tfjs"
     assert source.provenance["format"] == "graph-model"
     assert source.stem == "posenet"
-    assert isinstance(source.materializer, _StandInTfjsMaterializer)
+    assert isinstance(source.materializer, TfjsMaterializer)
     assert source.materializer.model_json.is_relative_to((tmp_path / "work").resolve())
-
-
-def test_tfjs_without_its_sub_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "hub_convert.sources.tfjs", types.ModuleType("empty"))
-    path = tmp_path / "model.json"
-    path.write_text("{}")
-    with pytest.raises(BadInputError, match="not a model file hub-convert knows"):
-        resolve(str(path), work_dir=tmp_path / "work")
-    with pytest.raises(BadInputError, match=r"cannot read TF\.js models"):
-        resolve(str(path), work_dir=tmp_path / "work", kind="tfjs")

@@ -48,7 +48,7 @@ def test_tflite_lgamma_with_dynamic_batch_converts_to_a_model_that_returns_nothi
 ) -> None:
     """TF 2.21: with a dynamic batch the converter "succeeds" but the output is empty.
 
-    hub-convert therefore converts with the validation shape fixed (targets/tflite.py).
+    hub-convert therefore converts with the validation shape fixed (convert/targets/tflite.py).
     """
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
@@ -86,7 +86,7 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
 
 def test_tf2onnx_names_mixed_case_inputs_in_lower_case(mixed_case_model: Path) -> None:
     """TF lower-cases the placeholder of a signature key like "Feat_In"; tf2onnx names the
-    ONNX input after it. hub-convert restores the signature's name (targets/onnx.py)."""
+    ONNX input after it. hub-convert restores the signature's name (convert/targets/onnx.py)."""
     model = _bare_tf2onnx(mixed_case_model)
     assert [i.name for i in model.graph.input] == ["feat_in"]
     assert [o.name for o in model.graph.output] == ["Out_Y"]

@@ -8,34 +8,37 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub_convert.config import ConvertConfig, parse_input_shapes, parse_max_drift
+from hub_convert.config import ConvertConfig
+from hub_convert.convert.drift import compare_output
+from hub_convert.convert.inputs import synthetic_samples
 from hub_convert.errors import BadInputError
-from hub_convert.inputs import synthetic_samples
-from hub_convert.metrics import compare_output
-from hub_convert.policy import decide
+from hub_convert.parsing import parse_input_shapes
 from hub_convert.render import render_report
 from hub_convert.report import Report, Tolerance
+from hub_convert.tolerances import parse_max_drift
+from hub_convert.verdict import decide
 from report_factory import sample_report
 
 
 def test_input_shapes_accept_several_forms() -> None:
-    assert parse_input_shapes(["a=1x2x3", "b=4;c=5,6"]) == {"a": (1, 2, 3), "b": (4,), "c": (5, 6)}
+    shapes = parse_input_shapes("a=1x2x3 b=4;c=5,6", "--input-shape")
+    assert shapes == {"a": (1, 2, 3), "b": (4,), "c": (5, 6)}
 
 
 def test_max_drift_forms_and_precedence() -> None:
     config = ConvertConfig(
         model="m",
         output_dir=Path("o"),
-        max_drift=parse_max_drift("1e-3,float16=5e-2,onnx:float32=1e-6"),
+        max_drift=parse_max_drift("1e-3,float16=5e-2,onnx:float32=1e-6", "--max-drift"),
     )
     assert config.tolerance_for("tflite", "float32").max_abs == 1e-3
     assert config.tolerance_for("tflite", "float16").max_abs == 5e-2
     assert config.tolerance_for("tflite", "float16").min_cosine == 0.999  # default kept
     assert config.tolerance_for("onnx", "float32").max_abs == 1e-6
-    with pytest.raises(BadInputError, match="unknown variant 'int3'"):
-        parse_max_drift("int3=1")
+    with pytest.raises(BadInputError, match="unknown variant in 'int3'"):
+        parse_max_drift("int3=1", "--max-drift")
     with pytest.raises(BadInputError, match="non-negative"):
-        parse_max_drift("-1")
+        parse_max_drift("-1", "--max-drift")
 
 
 def test_synthetic_inputs_are_deterministic_and_dtype_aware() -> None:

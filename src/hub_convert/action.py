@@ -2,8 +2,9 @@
 
 The runner passes each input as ``INPUT_<NAME>`` upper-cased with dashes kept
 (``INPUT_OUTPUT-DIR``), mounts the workspace at ``GITHUB_WORKSPACE`` and starts the
-container there. Inputs are turned into the same ``convert`` arguments the CLI takes, so
-the report's "reproduce" command is one a user can paste.
+container there. Inputs go through the same parsers as the CLI's options (config.py,
+github/settings.py) straight into a ConvertConfig and PublishSettings; the report's
+"reproduce" command is the CLI command with the same meaning.
 """
 
 from __future__ import annotations
@@ -13,40 +14,19 @@ import shlex
 import sys
 import traceback
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .cli import build_parser, config_from_args
-from .config import ConvertConfig
-from .errors import BadInputError, HubConvertError
+from .config import CONVERT_OPTIONS, ConvertConfig, build_config
+from .errors import HubConvertError
 from .github.context import GitHubContext
 from .github.ownership import chown_like_workspace
+from .github.publisher import publish
 from .github.report_outputs import annotate_report, report_outputs
+from .github.settings import PUBLISH_OPTIONS, PublishSettings
 from .github.workflow_commands import WorkflowCommands
-from .publish import PublishSettings, publish
-
-# Inputs mapped one-to-one onto ``hub-convert convert`` options.
-CONVERT_OPTIONS = (
-    "source-kind",
-    "targets",
-    "tflite-variants",
-    "onnx-variants",
-    "int8-io",
-    "onnx-float16-io",
-    "representative-data",
-    "calibration-samples",
-    "latency-runs",
-    "policy",
-    "signature",
-    "tags",
-    "samples",
-    "seed",
-    "opset",
-    "max-drift",
-    "fail-on",
-    "timeout",
-)
-
+from .parsing import parse_bool
 
 # Credentials the runner hands the container. The conversion runs model code in worker
 # processes, which inherit this process's environment: they never need these.
@@ -64,60 +44,83 @@ def withhold_secrets(environ: MutableMapping[str, str]) -> None:
         environ.pop(name, None)
 
 
-def action_inputs(env: Mapping[str, str]) -> dict[str, str]:
-    """All ``INPUT_*`` variables as kebab-case input names (the runner upper-cases them)."""
-    return {
-        key[len("INPUT_") :].lower(): value
-        for key, value in env.items()
-        if key.startswith("INPUT_")
-    }
+class ActionInputs:
+    """The runner's ``INPUT_*`` variables by kebab-case input name; remembers what was read,
+    so a test can hold the code to action.yml's declared inputs."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._values = {
+            key[len("INPUT_") :].lower(): value
+            for key, value in env.items()
+            if key.startswith("INPUT_")
+        }
+        self.read: set[str] = set()
+
+    def get(self, name: str) -> str | None:
+        self.read.add(name)
+        value = self._values.get(name, "").strip()
+        return value or None
 
 
-def _bad_input(name: str, problem: str) -> BadInputError:
-    return BadInputError(f"input {name}: {problem}")
+def _label(name: str) -> str:
+    return f"input {name}"
 
 
-def convert_argv(inputs: Mapping[str, str]) -> list[str]:
-    """The ``hub-convert convert`` arguments equivalent to the action inputs."""
-    model = inputs.get("model", "").strip()
-    if not model:
-        raise _bad_input("model", "is required; set `with: model: path/to/saved_model`")
-    argv = [
-        "convert",
-        model,
-        "--output-dir",
-        inputs.get("output-dir", "").strip() or "hub-convert-out",
-    ]
+# Inputs naming files: given means given, even when the file says what the default says.
+_PATH_INPUTS = frozenset({"policy", "representative-data"})
+
+
+def equivalent_command(values: Mapping[str, str | None]) -> str:
+    """The shortest ``hub-convert convert`` command line that means what the inputs mean.
+
+    The runner passes every input, defaults included; an input whose value means the
+    default is left out, so the report's "reproduce" line shows only what was chosen.
+    """
+    model = values.get("model") or ""
+    baseline = build_config({"model": model}, label=_label, command="")
+    argv = ["hub-convert", "convert", model, "--output-dir", str(baseline.output_dir)]
     for name in CONVERT_OPTIONS:
-        value = inputs.get(name, "")
-        # tags: an explicit empty value is meaningless in YAML, so empty means "default".
-        if value.strip():
-            argv += [f"--{name}", value.strip()]
-    for shape in inputs.get("input-shape", "").split():
-        argv += ["--input-shape", shape]
-    if not _boolean_input(inputs, "allow-flex", default=True):
-        argv.append("--no-allow-flex")
-    if _boolean_input(inputs, "allow-unsafe", default=False):
-        argv.append("--allow-unsafe")
-    return argv
+        value = values.get(name)
+        if name == "model" or value is None:
+            continue
+        if name not in _PATH_INPUTS:
+            alone = build_config({"model": model, name: value}, label=_label, command="")
+            if alone == baseline:
+                continue
+        if name == "output-dir":
+            argv[-1] = value
+        elif name in ("allow-flex", "allow-unsafe"):
+            wanted = parse_bool(value, _label(name), default=False)
+            argv.append(f"--{name}" if wanted else f"--no-{name}")
+        elif name == "input-shape":
+            for shape in value.split():
+                argv += ["--input-shape", shape]
+        else:
+            argv += [f"--{name}", value]
+    return shlex.join(argv)
 
 
-def _boolean_input(inputs: Mapping[str, str], name: str, *, default: bool) -> bool:
-    value = inputs.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in ("true", "1", "yes", "on"):
-        return True
-    if value in ("false", "0", "no", "off"):
-        return False
-    raise _bad_input(name, f"expected true or false, got {value!r}")
+@dataclass(frozen=True)
+class ActionRun:
+    """Every input, validated."""
+
+    config: ConvertConfig
+    settings: PublishSettings
+    debug: bool
 
 
-def parse_inputs(inputs: Mapping[str, str]) -> tuple[ConvertConfig, PublishSettings]:
+def parse_inputs(inputs: ActionInputs) -> ActionRun:
     """Validate every input before any work starts (BadInputError on the first bad one)."""
-    argv = convert_argv(inputs)
-    config = config_from_args(build_parser().parse_args(argv), argv)
-    return config, PublishSettings.from_inputs(inputs)
+    convert_values = {name: inputs.get(name) for name in CONVERT_OPTIONS}
+    config = build_config(convert_values, label=_label, command=equivalent_command(convert_values))
+    settings = PublishSettings.from_values(
+        {name: inputs.get(name) for name in PUBLISH_OPTIONS},
+        label=_label,
+        token=inputs.get("github-token"),
+        upload_artifact_default=True,
+    )
+    debug = parse_bool(inputs.get("debug"), _label("debug"), default=False)
+    return ActionRun(config, settings, debug)
 
 
 def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
@@ -126,9 +129,10 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
     env = dict(env)  # our copy keeps the token for publishing; os.environ loses it below
     withhold_secrets(os.environ)
     commands = WorkflowCommands.from_env(env, out)
-    inputs = action_inputs(env)
+    inputs = ActionInputs(env)
     commands.add_mask(inputs.get("github-token"))
-    debug = inputs.get("debug", "").strip().lower() == "true"
+    # Read on its own first, so that --debug shows a traceback even for a bad input.
+    debug = (inputs.get("debug") or "").lower() in ("true", "yes", "on", "1")
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
     try:
         # Relative paths in inputs are relative to the workspace, as in any other step.
@@ -138,7 +142,8 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         os.environ.setdefault(
             "TFHUB_CACHE_DIR", str(Path(env.get("HOME") or "/github/home") / "tfhub_modules")
         )
-        config, settings = parse_inputs(inputs)
+        parsed = parse_inputs(inputs)
+        config, settings = parsed.config, parsed.settings
         with commands.group(f"Convert {config.model}"):
             from .pipeline import run
 

@@ -11,26 +11,23 @@ import os
 import shlex
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from . import __version__, policy_file, representative_data
+from . import __version__
 from .config import (
-    DEFAULT_FAIL_ON,
+    CONVERT_OPTIONS,
     DEFAULT_ONNX_VARIANTS,
     DEFAULT_TFLITE_VARIANTS,
-    ONNX_VARIANTS,
-    TARGETS,
-    TFLITE_VARIANTS,
+    FLOAT16_IO,
+    INT8_IO,
     ConvertConfig,
-    parse_choices,
-    parse_fail_on,
-    parse_input_shapes,
-    parse_max_drift,
-    parse_positive_int,
-    parse_tags,
+    build_config,
 )
 from .errors import BadInputError, HubConvertError
+from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
+from .report import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,62 +53,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument(
         "--source-kind",
-        help="what MODEL is, when the guess is wrong: saved_model, tf1_hub, hub, archive, "
-        "keras, h5, tfjs (default: decided from MODEL)",
+        help=f"what MODEL is, when the guess is wrong: {', '.join(SOURCE_KINDS)} "
+        "(default: decided from MODEL)",
     )
     convert.add_argument(
         "--allow-unsafe",
         action="store_true",
         help="load Keras files whose Lambda layers or custom classes run code (trust the file)",
     )
-    convert.add_argument("--output-dir", "-o", required=True, type=Path)
-    convert.add_argument(
-        "--targets", default=",".join(TARGETS), help=f"comma list of {', '.join(TARGETS)}"
-    )
+    convert.add_argument("--output-dir", "-o", required=True)
+    convert.add_argument("--targets", help=f"comma list of {', '.join(TARGETS)} (default: both)")
     convert.add_argument(
         "--tflite-variants",
-        default=",".join(DEFAULT_TFLITE_VARIANTS),
         help=f"comma list of {', '.join(TFLITE_VARIANTS)} "
         f"(default: {','.join(DEFAULT_TFLITE_VARIANTS)})",
     )
     convert.add_argument(
         "--onnx-variants",
-        default=",".join(DEFAULT_ONNX_VARIANTS),
-        help=f"comma list of {', '.join(ONNX_VARIANTS)} (default: float32)",
+        help=f"comma list of {', '.join(ONNX_VARIANTS)} "
+        f"(default: {','.join(DEFAULT_ONNX_VARIANTS)})",
     )
     convert.add_argument(
         "--int8-io",
-        choices=("float", "int8"),
-        default="float",
+        choices=INT8_IO,
         help="inputs/outputs of the TFLite int8 variant: float (quantize inside the model) "
         "or int8 (the caller quantizes)",
     )
     convert.add_argument(
         "--onnx-float16-io",
-        choices=("float32", "float16"),
-        default="float32",
+        choices=FLOAT16_IO,
         help="inputs/outputs of the ONNX float16 variant (default: keep float32)",
     )
     convert.add_argument(
         "--representative-data",
-        type=Path,
         metavar="PATH",
         help=".npz with one array per input name (first axis = samples), or a directory of "
         "NAME.npy files: calibrates int8/int16x8 and is used for validation",
     )
     convert.add_argument(
         "--calibration-samples",
-        default="100",
         help="samples used to calibrate int8/int16x8 (default 100)",
     )
     convert.add_argument(
         "--latency-runs",
-        default="20",
         help="timed runs per runtime for the median latency; 0 to skip (default 20)",
     )
     convert.add_argument(
         "--policy",
-        type=Path,
         metavar="FILE",
         help="YAML file with fail-on and tolerances (command-line options take precedence)",
     )
@@ -129,9 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="concrete shape for an input with dynamic dimensions (repeatable); "
         "dynamic dimensions default to 1",
     )
-    convert.add_argument("--samples", default="8", help="validation samples (default 8)")
-    convert.add_argument("--seed", default="0", help="seed of the validation inputs (default 0)")
-    convert.add_argument("--opset", default="17", help="ONNX opset (default 17)")
+    convert.add_argument("--samples", help="validation samples (default 8)")
+    convert.add_argument("--seed", help="seed of the validation inputs (default 0)")
+    convert.add_argument("--opset", help="ONNX opset (default 17)")
     convert.add_argument(
         "--max-drift",
         help="max abs error allowed: one number for every variant, or "
@@ -140,21 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument(
         "--allow-flex",
         action=argparse.BooleanOptionalAction,
-        default=True,
         help="keep ops TFLite builtins lack as Flex (SELECT_TF_OPS) ops (default: on)",
     )
     convert.add_argument(
         "--fail-on",
-        default=None,
         help="rules that make the exit code 1: error, drift, flex, unsupported-ops, "
         "not-validated (default: error,drift)",
     )
-    convert.add_argument(
-        "--timeout", default="900", help="seconds allowed per conversion (default 900)"
-    )
-    convert.add_argument(
-        "--jobs", default="0", help="worker processes (default 0: one per CPU core)"
-    )
+    convert.add_argument("--timeout", help="seconds allowed per conversion (default 900)")
+    convert.add_argument("--jobs", help="worker processes (default 0: one per CPU core)")
     convert.add_argument("--debug", action="store_true", help="tracebacks and TensorFlow logs")
 
     publish = commands.add_parser(
@@ -166,53 +148,79 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_publish(parser: argparse.ArgumentParser) -> None:
-    from .publish import add_publish_arguments
-
-    add_publish_arguments(parser)
+    """Options of ``hub-convert publish REPORT_JSON`` (same names as the action inputs)."""
+    parser.add_argument(
+        "report_json",
+        metavar="REPORT_JSON",
+        type=Path,
+        help="report.json written by `hub-convert convert`",
+    )
+    parser.add_argument(
+        "--comment", metavar="MODE", help="auto (pull request events), always, never or recreate"
+    )
+    parser.add_argument(
+        "--comment-key", metavar="KEY", help="marker key of the comment (default: the model path)"
+    )
+    parser.add_argument(
+        "--pr-number",
+        metavar="N",
+        help="pull request to comment on when the event names none "
+        "(workflow_run for a fork's pull request)",
+    )
+    parser.add_argument(
+        "--release-tag",
+        metavar="TAG",
+        help="upload the converted files and report as assets of this release",
+    )
+    parser.add_argument(
+        "--upload-artifact",
+        action="store_true",
+        default=None,
+        help="upload the report's directory as a workflow artifact",
+    )
+    parser.add_argument(
+        "--artifact-name",
+        metavar="NAME",
+        help="workflow artifact name (default: hub-convert-<model>)",
+    )
+    parser.add_argument(
+        "--retention-days", metavar="DAYS", help="days to keep the workflow artifact"
+    )
+    parser.add_argument(
+        "--no-summary",
+        dest="summary",
+        action="store_false",
+        default=None,
+        help="do not write the report to the step summary",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _option_values(args: argparse.Namespace, names: Sequence[str]) -> dict[str, Any]:
+    """argparse's values by option name (``--pr-number`` is ``args.pr_number``)."""
+    return {name: getattr(args, name.replace("-", "_")) for name in names}
+
+
+def _label(name: str) -> str:
+    return "MODEL" if name == "model" else f"--{name}"
 
 
 def config_from_args(args: argparse.Namespace, argv: Sequence[str]) -> ConvertConfig:
     """Validate the parsed ``convert`` arguments into a ConvertConfig (BadInputError if not)."""
-    timeout = float(parse_positive_int(args.timeout, "--timeout"))
-    policy = policy_file.load(args.policy) if args.policy else None
-    if args.fail_on is not None:
-        fail_on = parse_fail_on(args.fail_on)
-    elif policy is not None and policy.fail_on is not None:
-        fail_on = policy.fail_on
-    else:
-        fail_on = DEFAULT_FAIL_ON
-    if args.representative_data is not None:
-        # Checked here (names and readability) so bad data stops before any work starts;
-        # shapes and dtypes are checked against the signature once the model is loaded.
-        representative_data.open_arrays(args.representative_data)
-    return ConvertConfig(
-        model=args.model,
-        output_dir=args.output_dir,
-        targets=parse_choices(args.targets, TARGETS, "--targets"),
-        tflite_variants=parse_choices(args.tflite_variants, TFLITE_VARIANTS, "--tflite-variants"),
-        onnx_variants=parse_choices(args.onnx_variants, ONNX_VARIANTS, "--onnx-variants"),
-        signature=args.signature,
-        tags=parse_tags(args.tags),
-        input_shapes=parse_input_shapes(args.input_shape),
-        samples=parse_positive_int(args.samples, "--samples"),
-        seed=parse_positive_int(args.seed, "--seed", minimum=0),
-        opset=parse_positive_int(args.opset, "--opset", minimum=7),
-        max_drift=parse_max_drift(args.max_drift),
-        allow_flex=args.allow_flex,
-        fail_on=fail_on,
-        int8_io=args.int8_io,
-        onnx_float16_io=args.onnx_float16_io,
-        representative_data=args.representative_data,
-        calibration_samples=parse_positive_int(args.calibration_samples, "--calibration-samples"),
-        latency_runs=parse_positive_int(args.latency_runs, "--latency-runs", minimum=0),
-        tolerances=policy.tolerances if policy else {},
-        policy_file=args.policy,
-        timeout=timeout,
-        jobs=parse_positive_int(args.jobs, "--jobs", minimum=0),
+    return build_config(
+        _option_values(args, CONVERT_OPTIONS),
+        label=_label,
         command=shlex.join(["hub-convert", *argv]),
-        source_kind=args.source_kind,
-        allow_unsafe=args.allow_unsafe,
+    )
+
+
+def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> PublishSettings:
+    """Validate the parsed ``publish`` options; the token comes from the environment."""
+    return PublishSettings.from_values(
+        _option_values(args, PUBLISH_OPTIONS),
+        label=_label,
+        token=token_from_env(env),
+        upload_artifact_default=False,
     )
 
 
@@ -239,9 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "convert":
             return run_convert(config_from_args(args, argv), debug=debug)
-        from .publish import run_publish
+        from .github.publisher import publish_report_file
 
-        return run_publish(args, os.environ)
+        return publish_report_file(
+            args.report_json, settings_from_args(args, os.environ), os.environ
+        )
     except HubConvertError as exc:
         if debug:
             traceback.print_exc()

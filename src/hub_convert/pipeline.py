@@ -1,6 +1,9 @@
-"""Orchestrate one conversion run: resolve → prepare → convert+validate → report.
+"""Orchestrate one conversion run: resolve → materialize → prepare → convert+validate → latency
+→ publish files → report.
 
-This process never imports TensorFlow; the workers do (see jobs.py, workers.py).
+This process never imports TensorFlow or any runtime: every task runs in a worker process
+(convert/worker.py, scheduled through workers.py). Workers stage files in a private work
+directory; only this process writes into the output directory, each file atomically.
 """
 
 from __future__ import annotations
@@ -12,30 +15,31 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from . import __version__, environment, policy, sources
+from . import __version__, environment, sources, verdict
 from .config import CALIBRATED_VARIANTS, ConvertConfig
-from .errors import BadInputError, HubConvertError
-from .fsutil import tree_size, write_atomic
-from .inputs import INPUT_NOTE
-from .jobs import (
-    JobSpec,
+from .convert.specs import (
+    ConversionJob,
     LatencySpec,
+    PreparedSource,
     PrepareSpec,
-    failed_artifact,
+    StagedArtifact,
+)
+from .convert.worker import (
+    convert_and_validate,
     initialize_worker,
     materialize_source,
     measure_latency,
     prepare_source,
-    run_job,
 )
+from .errors import BadInputError, HubConvertError
+from .fsutil import produce_atomic, tree_size, write_atomic
 from .render import render_report
-from .report import Artifact, Report, SourceInfo, ValidationSetup
+from .report import Artifact, Report, SourceInfo, Target, ValidationSetup, Variant
 from .source_model import SourceModel
-from .tfmodel import PreparedSource
 from .workers import WorkerFailure, WorkerPool
 
-EXTENSIONS = {"tflite": "tflite", "onnx": "onnx"}
 Log = Callable[[str], None]
 
 
@@ -68,9 +72,13 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
             source = stages.materialize(source)
             prepared = stages.prepare(source)
-            config.output_dir.mkdir(parents=True, exist_ok=True)
-            artifacts = stages.convert(source, prepared)
-            tf_latency = stages.latency(source, prepared, artifacts)
+            staged = stages.convert(source, prepared)
+            latencies = stages.latency(source, prepared, staged)
+        tf_latency = latencies.pop("tensorflow", None)
+        artifacts = [
+            _into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
+            for item in staged
+        ]
         report = _report(config, source, prepared, artifacts, tf_latency)
         write_atomic(config.output_dir / "report.json", report.to_json())
         write_atomic(config.output_dir / "report.md", render_report(report))
@@ -149,36 +157,37 @@ class _Stages:
         except WorkerFailure as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
 
-    def convert(self, source: SourceModel, prepared: PreparedSource) -> list[Artifact]:
-        """Every requested artifact, concurrently: one job per TFLite variant, one for ONNX."""
-        specs = [
-            self._job_spec(source, prepared, target, variant)
+    def convert(self, source: SourceModel, prepared: PreparedSource) -> list[StagedArtifact]:
+        """Every requested artifact, concurrently: one task per TFLite variant, one for ONNX."""
+        jobs = [
+            self._job(source, prepared, target, variant)
             for target, variant in self.config.jobs_wanted()
         ]
-        batches = [[spec] for spec in specs if spec.target == "tflite"]
-        onnx = [spec for spec in specs if spec.target == "onnx"]
+        batches = [[job] for job in jobs if job.target == "tflite"]
+        onnx = [job for job in jobs if job.target == "onnx"]
         if onnx:
             batches.append(onnx)
-        self.log(f"converting {len(specs)} artifacts with {self.pool.workers} worker process(es)")
-        futures = [self.pool.submit(run_job, batch) for batch in batches]
-        by_key: dict[tuple[str, str], Artifact] = {}
+        self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
+        futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
+        by_key: dict[tuple[str, str], StagedArtifact] = {}
         for batch, future in zip(batches, futures, strict=True):
-            for artifact in _collect(self.pool, batch, future):
+            for item in _collect(self.pool, batch, future):
+                artifact = item.artifact
                 self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
-                by_key[(artifact.target, artifact.variant)] = artifact
-        return [by_key[(spec.target, spec.variant)] for spec in specs]
+                by_key[(artifact.target, artifact.variant)] = item
+        return [by_key[(job.target, job.variant)] for job in jobs]
 
     def latency(
-        self, source: SourceModel, prepared: PreparedSource, artifacts: list[Artifact]
-    ) -> float | None:
-        """Median latency of TensorFlow and of every artifact that ran, one at a time so that
-        no conversion competes for the CPU. Sets ``latency_ms`` on the artifacts."""
+        self, source: SourceModel, prepared: PreparedSource, staged: list[StagedArtifact]
+    ) -> dict[str, float | None]:
+        """Median latency of TensorFlow (key "tensorflow") and of every staged file that ran
+        (key: its file name), one at a time so that no conversion competes for the CPU."""
         runs = self.config.latency_runs
         if runs <= 0:
-            return None
+            return {}
         self.log(f"measuring latency: median of {runs} runs, one runtime at a time")
 
-        def timed(runtime: str, path: Path) -> float | None:
+        def timed(runtime: Literal["tensorflow", "tflite", "onnx"], path: Path) -> float | None:
             spec = LatencySpec(
                 runtime=runtime,
                 path=path,
@@ -194,32 +203,28 @@ class _Stages:
                 self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
                 return None
 
-        tf_latency = timed("tensorflow", source.saved_model_dir)
-        for artifact in artifacts:
-            if artifact.status in ("passed", "drift") and artifact.path:
-                artifact.latency_ms = timed(artifact.target, Path(artifact.path))
-                if artifact.latency_ms and tf_latency:
-                    artifact.speedup_vs_tensorflow = tf_latency / artifact.latency_ms
-        return tf_latency
+        latencies = {"tensorflow": timed("tensorflow", source.saved_model_dir)}
+        for item in staged:
+            if item.artifact.status in ("passed", "drift") and item.staged:
+                latencies[item.file_name] = timed(item.artifact.target, item.staged)
+        return latencies
 
-    def _job_spec(
-        self, source: SourceModel, prepared: PreparedSource, target: str, variant: str
-    ) -> JobSpec:
+    def _job(
+        self, source: SourceModel, prepared: PreparedSource, target: Target, variant: Variant
+    ) -> ConversionJob:
         config = self.config
-        stem = artifact_stem(source)
         calibrated = target == "tflite" and variant in CALIBRATED_VARIANTS
-        return JobSpec(
-            target=target,  # type: ignore[arg-type]
+        return ConversionJob(
+            target=target,
             variant=variant,
             saved_model_dir=source.saved_model_dir,
             tags=prepared.tags,
             signature=prepared.signature,
             shapes=prepared.validation_shapes(),
-            output_path=config.output_dir / f"{stem}_{variant}.{EXTENSIONS[target]}",
-            work_dir=self.work_dir,
+            file_name=f"{artifact_stem(source)}_{variant}.{target}",
+            staging_dir=self.work_dir,
             samples_path=self.samples_path,
             tolerance=config.tolerance_for(target, variant),
-            source_size=source.size_bytes,
             opset=config.opset,
             allow_flex=config.allow_flex,
             log_path=self.log_path,
@@ -229,16 +234,53 @@ class _Stages:
         )
 
 
-def _collect(pool: WorkerPool, batch: list[JobSpec], future: object) -> list[Artifact]:
+def _failed(job: ConversionJob, reason: str) -> StagedArtifact:
+    artifact = Artifact(
+        target=job.target,
+        variant=job.variant,
+        status="failed",
+        reason=reason,
+        tolerance=job.tolerance,
+    )
+    return StagedArtifact(artifact=artifact, staged=None, file_name=job.file_name)
+
+
+def _collect(pool: WorkerPool, batch: list[ConversionJob], future: object) -> list[StagedArtifact]:
     try:
         return pool.result(future)  # type: ignore[arg-type]
     except WorkerFailure as exc:
-        return [failed_artifact(spec, f"conversion {exc}") for spec in batch]
+        return [_failed(job, f"conversion {exc}") for job in batch]
     except HubConvertError:
         raise
-    except Exception as exc:  # a bug in a job: keep the other artifacts, name the error
+    except Exception as exc:  # a bug in a task: keep the other artifacts, name the error
         reason = f"internal error: {type(exc).__name__}: {exc}"
-        return [failed_artifact(spec, reason) for spec in batch]
+        return [_failed(job, reason) for job in batch]
+
+
+def _into_output_dir(
+    item: StagedArtifact,
+    output_dir: Path,
+    source_size: int,
+    latencies: dict[str, float | None],
+    tf_latency: float | None,
+) -> Artifact:
+    """Move a staged file into the output directory (atomically) and complete its Artifact."""
+    staged = item.staged
+    if staged is None:
+        return item.artifact
+    path = output_dir / item.file_name
+    produce_atomic(path, lambda tmp: shutil.copyfile(staged, tmp))
+    size = path.stat().st_size
+    latency = latencies.get(item.file_name)
+    return item.artifact.model_copy(
+        update={
+            "path": str(path),
+            "size_bytes": size,
+            "size_ratio": size / source_size if source_size else None,
+            "latency_ms": latency,
+            "speedup_vs_tensorflow": tf_latency / latency if latency and tf_latency else None,
+        }
+    )
 
 
 def _report(
@@ -269,7 +311,7 @@ def _report(
         validation=ValidationSetup(
             samples=prepared.sample_count,
             seed=config.seed,
-            input_note=INPUT_NOTE,
+            input_note=prepared.input_note,
             data_source=prepared.data_source,
             calibration=prepared.calibration_note,
             latency_runs=config.latency_runs,
@@ -278,5 +320,5 @@ def _report(
         ),
         fail_on=list(config.fail_on),
         artifacts=artifacts,
-        verdict=policy.decide(artifacts, list(config.fail_on)),
+        verdict=verdict.decide(artifacts, list(config.fail_on)),
     )

@@ -19,9 +19,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .config import FAIL_RULES, ONNX_VARIANTS, TARGETS, TFLITE_VARIANTS
 from .errors import BadInputError
-from .report import FailRule, Tolerance
+from .report import FAIL_RULES, FailRule, Tolerance
+from .tolerances import check_key
 
 
 @dataclass(frozen=True)
@@ -30,28 +30,15 @@ class PolicyFile:
     tolerances: dict[str, Tolerance]
 
 
-def _check_key(key: str, where: str) -> None:
-    target, _, variant = key.rpartition(":")
-    if key == "*":
-        return
-    if target and target not in TARGETS:
-        raise BadInputError(f"{where}: unknown target in {key!r}; use tflite or onnx")
-    variants = {"tflite": TFLITE_VARIANTS, "onnx": ONNX_VARIANTS}.get(
-        target, TFLITE_VARIANTS + ONNX_VARIANTS
-    )
-    if variant not in variants:
-        raise BadInputError(
-            f"{where}: unknown variant in {key!r}; use one of {', '.join(sorted(set(variants)))}"
-        )
-
-
-def load(path: Path) -> PolicyFile:
+def load(path: Path, label: str = "--policy") -> PolicyFile:
     """Read and check a policy file; BadInputError naming the file and the bad entry."""
-    where = f"--policy {path}"
+    where = f"{label} {path}"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadInputError(f"{where}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError:
+        raise BadInputError(f"{where}: not UTF-8 text; save the policy file as UTF-8") from None
     except yaml.YAMLError as exc:
         raise BadInputError(f"{where}: not valid YAML ({exc})".replace("\n", " ")) from exc
     if data is None:
@@ -74,7 +61,7 @@ def load(path: Path) -> PolicyFile:
     if not isinstance(raw, dict):
         raise BadInputError(f"{where}: tolerances must map VARIANT or TARGET:VARIANT to bounds")
     for key, bounds in raw.items():
-        _check_key(str(key), where)
+        check_key(str(key), where)
         try:
             tolerances[str(key)] = Tolerance.model_validate(bounds)
         except ValidationError as exc:

@@ -10,15 +10,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
+# The vocabulary every stage shares. report.json is validated against it, so an untrusted
+# report cannot smuggle an unknown target, variant or kind into a rendered comment.
 Status = Literal["passed", "drift", "failed", "not-validated"]
 Target = Literal["tflite", "onnx"]
+TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]
+OnnxVariant = Literal["float32", "float16", "dynamic"]
+Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
+SourceKind = Literal["saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs"]
 FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
+
+TARGETS: tuple[Target, ...] = get_args(Target)
+TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = get_args(TFLiteVariant)
+ONNX_VARIANTS: tuple[OnnxVariant, ...] = get_args(OnnxVariant)
+VARIANTS_BY_TARGET: dict[Target, tuple[Variant, ...]] = {
+    "tflite": TFLITE_VARIANTS,
+    "onnx": ONNX_VARIANTS,
+}
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
+FAIL_RULES: tuple[FailRule, ...] = get_args(FailRule)
 
 
 def shape_text(dims: list[int | None]) -> str:
@@ -44,7 +60,7 @@ class TensorInfo(_Model):
 class SourceInfo(_Model):
     """What was converted, and where it came from."""
 
-    kind: str
+    kind: SourceKind
     path: str
     signature: str
     available_signatures: list[str]
@@ -129,7 +145,7 @@ class Artifact(_Model):
     """One converted file (target + variant) and everything measured about it."""
 
     target: Target
-    variant: str
+    variant: Variant
     path: str | None = None
     size_bytes: int | None = None
     size_ratio: float | None = Field(default=None, description="size_bytes / source size.")

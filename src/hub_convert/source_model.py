@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .report import SourceKind
+
 
 class Materializer(Protocol):
     """Work that needs TensorFlow to produce the SavedModel (a Hub download, a Keras or
@@ -23,7 +25,7 @@ class SourceModel:
     ``--tags`` / ``--signature`` (a TF1 Hub module: empty tags and ``default``).
     """
 
-    kind: str
+    kind: SourceKind
     display_path: str
     saved_model_dir: Path
     size_bytes: int

@@ -37,11 +37,9 @@ class GitHubContext:
     event_name: str | None = None
     event: Mapping[str, Any] = field(default_factory=dict, repr=False)
     run_id: str | None = None
-    workspace: Path | None = None
     runtime_token: str | None = field(default=None, repr=False)
     results_url: str | None = None
     retention_days_max: int | None = None
-    in_actions: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GitHubContext:
@@ -63,7 +61,6 @@ class GitHubContext:
                     f"GITHUB_EVENT_PATH={event_path}: cannot read the event payload ({exc})"
                 ) from exc
             event = loaded if isinstance(loaded, dict) else {}
-        workspace = get("GITHUB_WORKSPACE")
         retention = get("GITHUB_RETENTION_DAYS")
         return cls(
             api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
@@ -72,11 +69,9 @@ class GitHubContext:
             event_name=get("GITHUB_EVENT_NAME"),
             event=event,
             run_id=get("GITHUB_RUN_ID"),
-            workspace=Path(workspace) if workspace else None,
             runtime_token=get("ACTIONS_RUNTIME_TOKEN"),
             results_url=get("ACTIONS_RESULTS_URL"),
             retention_days_max=_positive_int(retention),
-            in_actions=env.get("GITHUB_ACTIONS") == "true",
         )
 
     @property

@@ -23,15 +23,15 @@ from .retry import RetryPolicy
 _FORBIDDEN_NAME_CHARS = '":<>|*?\r\n\\/'
 
 
-def validate_artifact_name(name: str) -> str:
+def validate_artifact_name(name: str, label: str = "artifact-name") -> str:
     """Return ``name`` stripped, or raise BadInputError naming the character GitHub refuses."""
     name = name.strip()
     if not name:
-        raise BadInputError("artifact-name: must not be empty")
+        raise BadInputError(f"{label}: must not be empty")
     for char in _FORBIDDEN_NAME_CHARS:
         if char in name:
             raise BadInputError(
-                f"artifact-name: {name!r} contains {char!r}, which GitHub does not allow "
+                f"{label}: {name!r} contains {char!r}, which GitHub does not allow "
                 f'(not allowed: " : < > | * ? \\ / and line breaks)'
             )
     return name

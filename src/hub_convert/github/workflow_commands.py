@@ -148,14 +148,6 @@ class WorkflowCommands:
                 self._masked.add(part)
                 self.command("add-mask", part)
 
-    def print_untrusted(self, text: str) -> None:
-        """Log text that may contain ``::`` lines (e.g. a report) with command parsing paused."""
-        token = f"hub-convert-{uuid.uuid4().hex}"
-        self._write(f"::stop-commands::{token}")
-        for line in text.splitlines():
-            self._write(line)
-        self._write(f"::{token}::")
-
     # -- outputs and summary -----------------------------------------------------------------
 
     def set_output(self, name: str, value: str) -> None:

@@ -18,7 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import BadInputError
 from ..source_model import SourceModel
@@ -160,7 +160,7 @@ def keras_source(
     display_path: str,
     work_dir: Path,
     *,
-    kind: str,
+    kind: Literal["keras", "h5"],
     allow_unsafe: bool,
 ) -> SourceModel:
     """A ``keras`` (.keras) or ``h5`` source, checked for unsafe content unless allowed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fsutil import tree_size
+from ..report import SourceKind
 from ..source_model import SourceModel
 from . import tf1_hub
 
@@ -15,7 +16,7 @@ def is_saved_model_dir(path: Path) -> bool:
 
 
 def directory_source(
-    path: Path, display_path: str, *, kind: str | None = None, stem: str | None = None
+    path: Path, display_path: str, *, kind: SourceKind | None = None, stem: str | None = None
 ) -> SourceModel:
     """A SavedModel directory used in place: ``saved_model``, or ``tf1_hub`` when it is one.
 

@@ -10,32 +10,21 @@ The report lists which dimensions were fixed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..tfmodel import graph_op_counts, load_signature
-from .tflite_file import flex_ops, operator_counts
+from ...report import OpCoverage, UnsupportedOp
+from ..original import converted_op_types, load_signature
+from ..specs import ConversionJob
+from . import Candidate, SampleRunner
+from .tflite_file import constant_tensor_types, flex_ops, operator_counts
 
-# Structural ops that every graph has; listing them as "converted" would say nothing.
-INFRASTRUCTURE_OPS = frozenset(
-    {
-        "Placeholder",
-        "Const",
-        "Identity",
-        "IdentityN",
-        "NoOp",
-        "PartitionedCall",
-        "StatefulPartitionedCall",
-        "ReadVariableOp",
-        "VarHandleOp",
-        "_Arg",
-        "_Retval",
-    }
-)
+RUNTIME = "LiteRT"
 
 # TFLiteConverter's error text for an op it can neither lower nor keep: "'tf.Lgamma' op is
 # neither a custom op nor a flex op"; with builtins only it lists the candidates for Flex.
@@ -53,7 +42,6 @@ class TFLiteConversion:
     model: bytes | None
     error: str | None = None
     unconvertible_ops: list[str] = field(default_factory=list)
-    used_select_tf_ops: bool = False
     source_ops: list[str] = field(default_factory=list)
 
 
@@ -79,11 +67,6 @@ def _frozen_op_types(concrete: Any) -> list[str]:
     )
 
     return converted_op_types(convert_variables_to_constants_v2(concrete).graph.as_graph_def())
-
-
-def converted_op_types(graph_def: Any) -> list[str]:
-    """The op types a converter has to handle in ``graph_def``, structural ops left out."""
-    return sorted(set(graph_op_counts(graph_def)) - INFRASTRUCTURE_OPS)
 
 
 def _ops_from_error(message: str) -> list[str]:
@@ -177,7 +160,7 @@ def convert(
             source_ops=source_ops,
         )
     try:
-        return TFLiteConversion(model=attempt(True), used_select_tf_ops=True, source_ops=source_ops)
+        return TFLiteConversion(model=attempt(True), source_ops=source_ops)
     except Exception as exc:
         flex_error = str(exc)
     return TFLiteConversion(
@@ -194,14 +177,6 @@ def _first_lines(message: str, limit: int = 12) -> str:
     return text if len(lines) <= limit else text + f"\n… ({len(lines) - limit} more lines)"
 
 
-def signature_runner(path: Path) -> Any:
-    """LiteRT's runner for the file's (single) signature."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path))
-    return interpreter.get_signature_runner(next(iter(interpreter.get_signature_list())))
-
-
 def _quantization(detail: dict[str, Any]) -> tuple[float, int] | None:
     scale, zero_point = detail.get("quantization", (0.0, 0))
     if scale and np.issubdtype(np.dtype(detail["dtype"]), np.integer):
@@ -209,44 +184,125 @@ def _quantization(detail: dict[str, Any]) -> tuple[float, int] | None:
     return None
 
 
-def quantize_inputs(runner: Any, sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Float samples for integer-quantized inputs, quantized with the input's scale/zero point."""
-    fed = {}
-    for name, detail in runner.get_input_details().items():
-        value = sample[name]
-        params = _quantization(detail)
-        if params and np.issubdtype(value.dtype, np.floating):
-            scale, zero_point = params
-            info = np.iinfo(np.dtype(detail["dtype"]))
-            value = np.clip(np.round(value / scale) + zero_point, info.min, info.max)
-            value = value.astype(detail["dtype"])
-        fed[name] = value
-    return fed
+def load(path: Path) -> SampleRunner:
+    """Run one sample through LiteRT's signature runner.
 
+    Float samples for integer-quantized inputs are quantized with the input's scale and zero
+    point; integer-quantized outputs are dequantized, so they compare with the float original.
+    """
+    from ai_edge_litert.interpreter import Interpreter
 
-def run(path: Path, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-    """Outputs for each sample through LiteRT's signature runner; integer-quantized outputs
-    are dequantized with their scale/zero point so they compare with the float original."""
-    runner = signature_runner(path)
+    interpreter = Interpreter(model_path=str(path))
+    runner = interpreter.get_signature_runner(next(iter(interpreter.get_signature_list())))
+    input_params = {
+        name: (detail, _quantization(detail)) for name, detail in runner.get_input_details().items()
+    }
     output_params = {
         name: _quantization(detail) for name, detail in runner.get_output_details().items()
     }
-    results = []
-    for sample in samples:
-        outputs = runner(**quantize_inputs(runner, sample))
-        converted = {}
-        for name, value in outputs.items():
-            params = output_params.get(name)
+
+    def run(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        fed = {}
+        for name, (detail, params) in input_params.items():
+            value = sample[name]
+            if params and np.issubdtype(value.dtype, np.floating):
+                scale, zero_point = params
+                info = np.iinfo(np.dtype(detail["dtype"]))
+                value = np.clip(np.round(value / scale) + zero_point, info.min, info.max)
+                value = value.astype(detail["dtype"])
+            fed[name] = value
+        outputs = {}
+        for name, value in runner(**fed).items():
             array = np.array(value)
+            params = output_params.get(name)
             if params:
                 scale, zero_point = params
                 array = (array.astype(np.float32) - zero_point) * scale
-            converted[name] = array
-        results.append(converted)
-    return results
+            outputs[name] = array
+        return outputs
+
+    return run
 
 
-def inspect(path: Path) -> tuple[dict[str, int], list[str]]:
-    """(op counts of the file, Flex op types in it)."""
-    counts = operator_counts(path)
-    return counts, flex_ops(counts)
+# What a variant promises about its weights, and what to say when the file does not keep it.
+_EXPECTED_WEIGHT_TYPE = {
+    "dynamic": (
+        "INT8",
+        "no weight tensor was quantized: TFLite's dynamic-range quantization leaves small "
+        "tensors (under 1024 elements by default) in float32, so the weights are the float32 "
+        "model's",
+    ),
+    "float16": ("FLOAT16", "no weight tensor is stored as float16"),
+    "int8": ("INT8", "no weight tensor is stored as int8"),
+    "int16x8": ("INT8", "no weight tensor is stored as int8"),
+}
+
+
+def weight_notes(variant: str, weight_types: dict[str, int]) -> list[str]:
+    """A note when a reduced-precision variant holds no weight of its promised type."""
+    expected = _EXPECTED_WEIGHT_TYPE.get(variant)
+    if expected is None or not weight_types or expected[0] in weight_types:
+        return []
+    return [expected[1]]
+
+
+def produce(jobs: list[ConversionJob]) -> list[Candidate]:
+    """Convert each job's variant on its own and stage the file."""
+    return [_produce_one(job) for job in jobs]
+
+
+def _produce_one(job: ConversionJob) -> Candidate:
+    started = time.perf_counter()
+    conversion = convert(
+        job.saved_model_dir,
+        job.tags,
+        job.signature,
+        job.shapes,
+        job.variant,
+        allow_flex=job.allow_flex,
+        calibration_path=job.calibration_path,
+        int8_io=job.int8_io,
+    )
+    seconds = time.perf_counter() - started
+    if conversion.model is None:
+        reason = conversion.error or "TFLiteConverter returned no model"
+        if conversion.unconvertible_ops:
+            reason = (
+                f"TFLiteConverter cannot convert {', '.join(conversion.unconvertible_ops)}"
+                + ("" if job.allow_flex else " with builtins (Flex not allowed)")
+                + f": {reason}"
+            )
+        coverage = OpCoverage(
+            converted_ops=[
+                op for op in conversion.source_ops if op not in conversion.unconvertible_ops
+            ],
+            unsupported_ops=[UnsupportedOp(op=op) for op in conversion.unconvertible_ops],
+        )
+        return Candidate(job, None, coverage, seconds, error=reason)
+    staged = job.staged_path
+    staged.write_bytes(conversion.model)
+    counts = operator_counts(staged)
+    flex = flex_ops(counts)
+    weight_types = constant_tensor_types(staged)
+    coverage = OpCoverage(
+        converted_ops=[op for op in conversion.source_ops if op not in flex],
+        flex_ops=flex,
+        output_op_counts=counts,
+    )
+    not_runnable = None
+    if flex:
+        not_runnable = (
+            f"uses Flex ops ({', '.join(flex)}): the LiteRT Python interpreter cannot run "
+            "SELECT_TF_OPS kernels, so this file was not run; it needs a runtime linked with "
+            "the Flex delegate"
+        )
+    return Candidate(
+        job,
+        staged,
+        coverage,
+        seconds,
+        not_runnable=not_runnable,
+        input_shapes={name: list(dims) for name, dims in job.shapes.items()},
+        weight_types=weight_types,
+        notes=weight_notes(job.variant, weight_types),
+    )

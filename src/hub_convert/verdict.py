@@ -1,4 +1,4 @@
-"""Decide the run's verdict from the artifacts: which rule failed for which artifact."""
+"""The run's verdict and exit code: which ``--fail-on`` rule failed for which artifact."""
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ..report import UnsupportedOp
-from .tflite import converted_op_types
+from ...report import OpCoverage, UnsupportedOp
+from ..original import converted_op_types
+from ..specs import ConversionJob
+from . import Candidate, SampleRunner
+
+RUNTIME = "onnxruntime"
 
 _UNSUPPORTED_MESSAGE = "Tensorflow op [%s: %s] is not supported"
 # ONNX names every value once, but a TF1 Hub module's signature often calls both its input
@@ -205,26 +210,24 @@ def input_shapes(model: Any) -> dict[str, list[int | None]]:
     return shapes
 
 
-def load_session(path: Path) -> Any:
+def load(path: Path) -> SampleRunner:
+    """Run one sample through onnxruntime (CPU), outputs keyed by the signature's names."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def run(session: Any, samples: Sequence[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-    """Outputs of the ONNX model for each sample, keyed by the signature's output names."""
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     output_names = [o.name for o in session.get_outputs()]
     input_names = {i.name for i in session.get_inputs()}
     renamed = json.loads(session.get_modelmeta().custom_metadata_map.get(RENAMED_OUTPUTS_KEY, "{}"))
     keys = [renamed.get(name, name) for name in output_names]
-    results = []
-    for sample in samples:
+
+    def run(sample: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         feed = {name: value for name, value in sample.items() if name in input_names}
         values = session.run(output_names, feed)
-        results.append(dict(zip(keys, (np.asarray(v) for v in values), strict=True)))
-    return results
+        return dict(zip(keys, (np.asarray(v) for v in values), strict=True))
+
+    return run
 
 
 def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) -> None:
@@ -253,7 +256,61 @@ def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) 
         raise ValueError(f"unknown ONNX variant {variant!r}")
 
 
-def load_model(path: Path) -> Any:
+def produce(jobs: list[ConversionJob]) -> list[Candidate]:
+    """One tf2onnx conversion; every variant derived from it, checked and staged.
+
+    A model counts only if tf2onnx left no TensorFlow op in it and it passes
+    ``onnx.checker``; onnxruntime loading it is checked when it is validated.
+    """
+    first = jobs[0]
+    started = time.perf_counter()
+    conversion = convert(
+        first.saved_model_dir, first.tags, first.signature, first.opset, sorted(first.shapes)
+    )
+    seconds = time.perf_counter() - started
+    unsupported_names = {u.op for u in conversion.unsupported}
+    coverage = OpCoverage(
+        converted_ops=[op for op in conversion.source_ops if op not in unsupported_names],
+        unsupported_ops=conversion.unsupported,
+    )
+    if conversion.model is None:
+        error = conversion.error or "tf2onnx returned no model"
+        return [Candidate(job, None, coverage, seconds, error=error) for job in jobs]
+    problems = []
+    if conversion.unsupported:
+        problems.append(
+            "tf2onnx could not convert "
+            + ", ".join(f"{u.op} (at {', '.join(u.nodes[:3])})" for u in conversion.unsupported)
+            + " and left the TensorFlow op in the graph"
+        )
+    checker_error = check(conversion.model)
+    if checker_error:
+        problems.append(checker_error)
+    if problems:
+        coverage.output_op_counts = operator_counts(conversion.model)
+        error = "; ".join(problems)
+        return [Candidate(job, None, coverage, seconds, error=error) for job in jobs]
+    float32_path = first.staging_dir / "tf2onnx_float32.onnx"
+    float32_path.write_bytes(conversion.model.SerializeToString())
+    return [_derive_candidate(job, float32_path, coverage, seconds) for job in jobs]
+
+
+def _derive_candidate(
+    job: ConversionJob, float32_path: Path, base_coverage: OpCoverage, tf2onnx_seconds: float
+) -> Candidate:
+    """Derive one variant from the float32 model, stage it, check it."""
     import onnx
 
-    return onnx.load(str(path))
+    started = time.perf_counter()
+    try:
+        derive(float32_path, job.variant, job.staged_path, float16_io=job.onnx_float16_io)
+    except Exception as exc:
+        error = f"deriving the {job.variant} model failed: {type(exc).__name__}: {exc}"
+        return Candidate(job, None, base_coverage, tf2onnx_seconds, error=error)
+    seconds = tf2onnx_seconds + time.perf_counter() - started
+    model = onnx.load(str(job.staged_path))
+    coverage = base_coverage.model_copy(update={"output_op_counts": operator_counts(model)})
+    checker_error = check(model)
+    if checker_error:
+        return Candidate(job, None, coverage, seconds, error=checker_error)
+    return Candidate(job, job.staged_path, coverage, seconds, input_shapes=input_shapes(model))

@@ -10,127 +10,28 @@ only bad input (``BadInputError``) is raised. The converted files stay on disk e
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
-from .errors import BadInputError, HubConvertError
-from .github.client import connect, token_login
-from .github.comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
-from .github.context import GitHubContext
-from .github.pr_comment import upsert_comment
-from .github.release_assets import AssetSource, find_release, replace_release_assets
-from .github.report_files import locate_artifact_file
-from .github.report_outputs import annotate_report, report_outputs
-from .github.retry import RequestFailed, RetryPolicy, redact_urls
-from .github.workflow_artifact import upload_directory_artifact, validate_artifact_name
-from .github.workflow_commands import WorkflowCommands
-from .render import render_report
-from .report import Report
-
-__all__ = [
-    "GitHubContext",
-    "PublishResult",
-    "PublishSettings",
-    "RetryPolicy",
-    "WorkflowCommands",
-    "add_publish_arguments",
-    "annotate_report",
-    "publish",
-    "report_outputs",
-    "run_publish",
-]
-
-CommentMode = Literal["auto", "always", "never", "recreate"]
-COMMENT_MODES: tuple[str, ...] = get_args(CommentMode)
-# GitHub's bounds for artifact retention (public repos stop at 90; private ones may allow 400).
-_MAX_RETENTION_DAYS = 400
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
-
-
-def _parse_bool(name: str, value: str | None, default: bool) -> bool:
-    # Same YAML 1.2 core-schema spellings as @actions/core getBooleanInput.
-    text = (value or "").strip()
-    if not text:
-        return default
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise BadInputError(f"{name}: expected true or false, got {text!r}")
-
-
-def _parse_positive_int(name: str, value: str | None, maximum: int | None = None) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        raise BadInputError(f"{name}: expected a positive whole number, got {text!r}")
-    number = int(text)
-    if maximum is not None and number > maximum:
-        raise BadInputError(f"{name}: {number} is more than the maximum of {maximum}")
-    return number
-
-
-@dataclass
-class PublishSettings:
-    """What to publish, from the action inputs or the ``publish`` subcommand's options."""
-
-    comment: CommentMode = "auto"
-    """auto: on pull request events (and workflow_run / pr-number); always; never;
-    recreate: delete the old comment and post a new one at the end of the thread."""
-    comment_key: str | None = None
-    pr_number: int | None = None
-    upload_artifact: bool = False
-    artifact_name: str = ""
-    """Empty: ``hub-convert-<model>``, unique per model so several models can share a job."""
-    retention_days: int | None = None
-    release_tag: str | None = None
-    token: str | None = field(default=None, repr=False)
-    write_summary: bool = True
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-    @classmethod
-    def from_inputs(
-        cls, inputs: Mapping[str, str], *, retry: RetryPolicy | None = None
-    ) -> PublishSettings:
-        """Build settings from kebab-case action inputs (strings); BadInputError on bad values."""
-
-        def text(name: str) -> str | None:
-            value = (inputs.get(name) or "").strip()
-            return value or None
-
-        mode = text("comment") or "auto"
-        if mode not in COMMENT_MODES:
-            raise BadInputError(
-                f"comment: expected one of {', '.join(COMMENT_MODES)}, got {mode!r}"
-            )
-        key = text("comment-key")
-        if key is not None and ("\n" in key or "\r" in key):
-            raise BadInputError("comment-key: must be a single line")
-        name = text("artifact-name")
-        return cls(
-            comment=mode,  # type: ignore[arg-type]  # checked against COMMENT_MODES above
-            comment_key=key,
-            pr_number=_parse_positive_int("pr-number", text("pr-number")),
-            upload_artifact=_parse_bool("upload-artifact", text("upload-artifact"), False),
-            artifact_name=validate_artifact_name(name) if name else "",
-            retention_days=_parse_positive_int(
-                "retention-days", text("retention-days"), _MAX_RETENTION_DAYS
-            ),
-            release_tag=text("release-tag"),
-            token=text("github-token"),
-            write_summary=_parse_bool("summary", text("summary"), True),
-            retry=retry or RetryPolicy(),
-        )
-
-
-Level = Literal["error", "warning", "notice"]
+from ..errors import BadInputError, HubConvertError
+from ..render import render_report
+from ..report import Report
+from .client import connect, token_login
+from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
+from .comment_decision import Level, decide_comment
+from .context import GitHubContext
+from .pr_comment import upsert_comment
+from .release_assets import AssetSource, find_release, replace_release_assets
+from .report_files import locate_artifact_file
+from .report_outputs import annotate_report, report_outputs
+from .retry import RequestFailed, redact_urls
+from .settings import PublishSettings
+from .workflow_artifact import upload_directory_artifact
+from .workflow_commands import WorkflowCommands
 
 
 @dataclass(frozen=True)
@@ -149,11 +50,9 @@ class PublishResult:
     comment_body: str = ""
     comment_url: str | None = None
     comment_action: str = "skipped"
-    artifact_name: str | None = None
     artifact_id: int | None = None
     artifact_url: str | None = None
     release_asset_urls: list[str] = field(default_factory=list)
-    summary_truncated: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -241,7 +140,6 @@ class _Publisher:
     def summary(self) -> None:
         if self.settings.write_summary:
             complete = self.commands.append_summary(render_report(self.report, details=True))
-            self.result.summary_truncated = not complete
             if not complete:
                 self.problem(
                     "warning", "step summary", "report truncated in the step summary (1 MiB limit)"
@@ -279,7 +177,6 @@ class _Publisher:
                 retention_days=retention,
                 policy=self.settings.retry,
             )
-            self.result.artifact_name = name
             self.result.artifact_id = uploaded.artifact_id
             self.result.artifact_url = context.artifact_url(uploaded.artifact_id)
             self.commands.info(
@@ -295,33 +192,13 @@ class _Publisher:
             run_url=context.run_url,
             artifact_url=self.result.artifact_url,
         )
-        if settings.comment == "never":
-            return
-        number = context.pull_request_number(settings.pr_number)
+        decision = decide_comment(
+            settings.comment, context, settings.pr_number, has_token=bool(settings.token)
+        )
+        if decision.problem:
+            self.problem(decision.problem[0], "comment", decision.problem[1])
+        number = decision.pull_request
         if number is None:
-            if settings.comment == "always":
-                self.problem(
-                    "warning",
-                    "comment",
-                    f"comment: always, but this {context.event_name or 'local'} run is not about "
-                    "a pull request; set pr-number",
-                )
-            elif context.event_name == "workflow_run":
-                self.problem(
-                    "notice",
-                    "comment",
-                    "workflow_run event without a pull request (GitHub does not list pull "
-                    "requests from forks there); pass pr-number to comment",
-                )
-            return
-        if not context.repository or not settings.token:
-            missing = "GITHUB_REPOSITORY" if not context.repository else "a github-token"
-            self.problem(
-                "warning",
-                "comment",
-                f"no comment on #{number}: {missing} is not set; the report is in the step "
-                "summary and the comment-body output",
-            )
             return
         with self.commands.group(f"Comment on pull request #{number}"):
             try:
@@ -452,94 +329,21 @@ def publish(
     return publisher.result
 
 
-# -- the `hub-convert publish` subcommand ------------------------------------------------------
-
-
-def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``hub-convert publish REPORT_JSON`` (same names as the action inputs)."""
-    parser.add_argument(
-        "report_json",
-        metavar="REPORT_JSON",
-        type=Path,
-        help="report.json written by `hub-convert convert`",
-    )
-    parser.add_argument(
-        "--comment",
-        default="auto",
-        metavar="MODE",
-        help="auto (pull request events), always, never or recreate",
-    )
-    parser.add_argument(
-        "--comment-key", metavar="KEY", help="marker key of the comment (default: the model path)"
-    )
-    parser.add_argument(
-        "--pr-number",
-        metavar="N",
-        help="pull request to comment on when the event names none "
-        "(workflow_run for a fork's pull request)",
-    )
-    parser.add_argument(
-        "--release-tag",
-        metavar="TAG",
-        help="upload the converted files and report as assets of this release",
-    )
-    parser.add_argument(
-        "--upload-artifact",
-        action="store_true",
-        help="upload the report's directory as a workflow artifact",
-    )
-    parser.add_argument(
-        "--artifact-name",
-        metavar="NAME",
-        help="workflow artifact name (default: hub-convert-<model>)",
-    )
-    parser.add_argument(
-        "--retention-days", metavar="DAYS", help="days to keep the workflow artifact"
-    )
-    parser.add_argument(
-        "--no-summary", action="store_true", help="do not write the report to the step summary"
-    )
-
-
-def run_publish(
-    args: argparse.Namespace,
+def publish_report_file(
+    report_json: Path,
+    settings: PublishSettings,
     env: Mapping[str, str],
-    *,
-    retry: RetryPolicy | None = None,
     commands: WorkflowCommands | None = None,
 ) -> int:
-    """Run ``hub-convert publish``: load and validate the report, publish it, set outputs.
-
-    The token comes from ``INPUT_GITHUB-TOKEN`` or ``GITHUB_TOKEN`` in ``env``. Returns 0, or
-    1 when a publishing stage failed (a read-only token is only a warning). Raises
-    BadInputError (exit 2) for an invalid report or option.
-    """
-    token = (env.get("INPUT_GITHUB-TOKEN") or env.get("GITHUB_TOKEN") or "").strip() or None
+    """``hub-convert publish``: load and validate an (untrusted) report.json, publish it, set
+    outputs. Returns 0, or 1 when a publishing stage failed (a read-only token is only a
+    warning). Raises BadInputError (exit 2) for an invalid report."""
     commands = commands or WorkflowCommands.from_env(env)
-    commands.add_mask(token)
-    report_path = Path(args.report_json)
-    report = Report.load(report_path)
-
-    def option(value: object) -> str:
-        return "" if value is None else str(value)
-
-    settings = PublishSettings.from_inputs(
-        {
-            "comment": option(args.comment),
-            "comment-key": option(args.comment_key),
-            "pr-number": option(args.pr_number),
-            "release-tag": option(args.release_tag),
-            "upload-artifact": "true" if args.upload_artifact else "false",
-            "artifact-name": option(args.artifact_name),
-            "retention-days": option(args.retention_days),
-            "summary": "false" if args.no_summary else "true",
-        },
-        retry=retry,
-    )
-    settings.token = token
+    commands.add_mask(settings.token)
+    report = Report.load(report_json)
     context = GitHubContext.from_env(env)
-    report_dir = report_path.parent
+    report_dir = report_json.parent
     annotate_report(report, commands)
-    commands.set_outputs(report_outputs(report, report_dir, report_path))
+    commands.set_outputs(report_outputs(report, report_dir, report_json))
     result = publish(report, report_dir, settings, context, commands)
     return 0 if result.ok else 1

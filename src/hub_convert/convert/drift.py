@@ -1,10 +1,12 @@
-"""Drift between the original model's outputs and an artifact's, per output over all samples."""
+"""Measure drift: the original model's outputs against a converted file's, per output over all
+samples (max/mean abs, RMSE, cosine, PSNR, top-k agreement). The bound is tolerances.py's."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .report import OutputDrift, Tolerance
+from ..report import OutputDrift, Tolerance
+from ..tolerances import within
 
 
 def compare_output(
@@ -42,13 +44,6 @@ def compare_output(
     cosine = cosine_similarity(ref_all, got_all)
     psnr = psnr_db(ref_all, mse)
     top1, top5 = topk_agreement(reference, candidate)
-    within = (
-        (tolerance.max_abs is None or max_abs <= tolerance.max_abs)
-        and (tolerance.min_cosine is None or cosine >= tolerance.min_cosine)
-        and (tolerance.min_psnr_db is None or psnr is None or psnr >= tolerance.min_psnr_db)
-    )
-    if tolerance.min_psnr_db is not None and psnr is None and mse > 0:
-        within = False  # a constant original with a different artifact: no PSNR, not a pass
     return OutputDrift(
         output=name,
         max_abs=max_abs,
@@ -58,7 +53,7 @@ def compare_output(
         psnr_db=psnr,
         top1_agreement=top1,
         top5_agreement=top5,
-        within_tolerance=bool(within),
+        within_tolerance=within(tolerance, max_abs=max_abs, cosine=cosine, psnr_db=psnr, mse=mse),
     )
 
 

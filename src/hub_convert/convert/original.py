@@ -1,50 +1,27 @@
 """The original model as TensorFlow sees it: signatures, IO specs, op inventory, reference outputs.
 
-Runs inside a worker process (imports TensorFlow). Everything it returns is plain data.
+Runs inside a worker process (imports TensorFlow lazily). Everything it returns is plain data.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import representative_data as representative
-from .errors import BadInputError
-from .inputs import synthetic_samples
-from .report import TensorInfo, shape_text
+from .. import representative_data as representative
+from ..errors import BadInputError
+from ..report import TensorInfo, shape_text
+from .inputs import INPUT_NOTE, synthetic_samples
 from .samples import Samples
+from .specs import PreparedSource, PrepareSpec
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_TAGS = ("serve",)
 # TF1 Hub modules: the inference graph is the empty tag set, the main signature "default".
 TF1_HUB_SIGNATURE = "default"
-
-
-@dataclass
-class PreparedSource:
-    """What the original model is, and its outputs on the validation samples."""
-
-    signature: str
-    available_signatures: list[str]
-    tags: list[str]
-    inputs: list[TensorInfo]
-    outputs: list[TensorInfo]
-    op_counts: dict[str, int]
-    fixed_dimensions: list[str] = field(default_factory=list)
-    sample_count: int = 0
-    data_source: str = "synthetic"
-    calibration_note: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def validation_shapes(self) -> dict[str, tuple[int, ...]]:
-        return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
-
-    def input_dtypes(self) -> dict[str, str]:
-        return {t.name: t.dtype for t in self.inputs}
 
 
 def read_meta_graphs(saved_model_dir: Path) -> Any:
@@ -93,6 +70,29 @@ def graph_op_counts(graph_def: Any) -> Counter[str]:
     for function in graph_def.library.function:
         counts.update(node.op for node in function.node_def)
     return counts
+
+
+# Structural ops that every graph has; listing them as "converted" would say nothing.
+INFRASTRUCTURE_OPS = frozenset(
+    {
+        "Placeholder",
+        "Const",
+        "Identity",
+        "IdentityN",
+        "NoOp",
+        "PartitionedCall",
+        "StatefulPartitionedCall",
+        "ReadVariableOp",
+        "VarHandleOp",
+        "_Arg",
+        "_Retval",
+    }
+)
+
+
+def converted_op_types(graph_def: Any) -> list[str]:
+    """The op types a converter has to handle in ``graph_def``, structural ops left out."""
+    return sorted(set(graph_op_counts(graph_def)) - INFRASTRUCTURE_OPS)
 
 
 def count_ops(meta_graph: Any) -> dict[str, int]:
@@ -197,34 +197,25 @@ def run_reference(function: Any, samples: list[dict[str, np.ndarray]]) -> list[d
     return results
 
 
-def prepare(
-    saved_model_dir: Path,
-    display_path: str,
-    *,
-    tags: tuple[str, ...] | None,
-    signature: str | None,
-    input_shapes: dict[str, tuple[int, ...]],
-    samples: int,
-    seed: int,
-    samples_path: Path,
-    representative_data: Path | None = None,
-    calibration_samples: int = 0,
-    calibration_path: Path | None = None,
-) -> PreparedSource:
+def prepare(spec: PrepareSpec) -> PreparedSource:
     """Inspect the model, choose the validation (and calibration) inputs, record the outputs.
 
     With ``representative_data`` the samples are the user's (checked against the signature);
     otherwise they are synthetic and seeded. Calibration samples are written to
     ``calibration_path`` when ``calibration_samples`` > 0.
     """
+    saved_model_dir, display_path = spec.saved_model_dir, spec.display_path
+    input_shapes, samples, seed = spec.input_shapes, spec.samples, spec.seed
+    representative_data = spec.representative_data
+    calibration_samples, calibration_path = spec.calibration_samples, spec.calibration_path
     proto = read_meta_graphs(saved_model_dir)
-    chosen_tags = choose_tags(proto, tags, display_path)
+    chosen_tags = choose_tags(proto, spec.tags, display_path)
     meta_graph = next(
         mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
     )
     # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
     available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
-    chosen = choose_signature(available, signature, display_path)
+    chosen = choose_signature(available, spec.signature, display_path)
     loaded, function = load_signature(saved_model_dir, chosen_tags, chosen)
     inputs, outputs = signature_io(function)
 
@@ -288,7 +279,7 @@ def prepare(
         output_names=[t.name for t in outputs],
         inputs=sample_inputs,
         outputs=reference,
-    ).save(samples_path)
+    ).save(spec.samples_path)
     del loaded
     return PreparedSource(
         signature=chosen,
@@ -297,6 +288,7 @@ def prepare(
         inputs=inputs,
         outputs=outputs,
         op_counts=count_ops(meta_graph),
+        input_note=INPUT_NOTE,
         fixed_dimensions=notes,
         sample_count=len(sample_inputs),
         data_source=data_source,

@@ -1,0 +1,52 @@
+"""Median single-inference latency of the original and of each converted file, on this CPU."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .samples import Samples
+from .specs import LatencySpec
+
+
+def _tensorflow_runner(spec: LatencySpec, sample: dict[str, np.ndarray]) -> Callable[[], object]:
+    import tensorflow as tf
+
+    from .original import load_signature
+
+    _, function = load_signature(spec.path, list(spec.tags), spec.signature)
+    feed = {name: tf.constant(value) for name, value in sample.items()}
+
+    def call() -> object:
+        return {k: v.numpy() for k, v in function(**feed).items()}
+
+    return call
+
+
+def measure(spec: LatencySpec) -> float:
+    """Median wall-clock milliseconds of one inference, each runtime with default threading.
+
+    Every runtime is timed the same way: numpy arrays in, numpy arrays out.
+    """
+    sample = Samples.load(spec.samples_path).inputs[0]
+    call: Callable[[], object]
+    if spec.runtime == "tensorflow":
+        call = _tensorflow_runner(spec, sample)
+    else:
+        from .targets import module_for
+
+        run = module_for(spec.runtime).load(spec.path)
+
+        def call() -> object:
+            return run(sample)
+
+    for _ in range(spec.warmup):
+        call()
+    timings = []
+    for _ in range(spec.runs):
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return float(np.median(timings) * 1000.0)

@@ -1,0 +1,101 @@
+"""Plain data passed between the main process and the workers (picklable, no TensorFlow)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..report import Artifact, Target, TensorInfo, Tolerance, Variant
+
+
+@dataclass(frozen=True)
+class PrepareSpec:
+    """Inspect the original model, choose validation (and calibration) inputs, run it."""
+
+    saved_model_dir: Path
+    display_path: str
+    tags: tuple[str, ...] | None
+    signature: str | None
+    input_shapes: dict[str, tuple[int, ...]]
+    samples: int
+    seed: int
+    samples_path: Path
+    log_path: Path | None
+    representative_data: Path | None = None
+    calibration_samples: int = 0
+    calibration_path: Path | None = None
+
+
+@dataclass
+class PreparedSource:
+    """What the original model is, and its outputs on the validation samples."""
+
+    signature: str
+    available_signatures: list[str]
+    tags: list[str]
+    inputs: list[TensorInfo]
+    outputs: list[TensorInfo]
+    op_counts: dict[str, int]
+    input_note: str
+    fixed_dimensions: list[str] = field(default_factory=list)
+    sample_count: int = 0
+    data_source: str = "synthetic"
+    calibration_note: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def validation_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
+
+
+@dataclass(frozen=True)
+class ConversionJob:
+    """One artifact to produce and validate: what to convert, how, where to stage it."""
+
+    target: Target
+    variant: Variant
+    saved_model_dir: Path
+    tags: list[str]
+    signature: str
+    shapes: dict[str, tuple[int, ...]]
+    file_name: str
+    staging_dir: Path
+    samples_path: Path
+    tolerance: Tolerance
+    opset: int
+    allow_flex: bool
+    log_path: Path | None
+    calibration_path: Path | None = None
+    int8_io: bool = False
+    onnx_float16_io: bool = False
+
+    @property
+    def staged_path(self) -> Path:
+        return self.staging_dir / self.file_name
+
+
+@dataclass(frozen=True)
+class StagedArtifact:
+    """An Artifact as a worker measured it; its file (if any) is still in the work directory.
+
+    The main process moves ``staged`` into the output directory and completes the Artifact
+    (path, size, latency) in one step.
+    """
+
+    artifact: Artifact
+    staged: Path | None
+    file_name: str
+
+
+@dataclass(frozen=True)
+class LatencySpec:
+    """Time one runtime on the first validation sample: ``runs`` timed calls after warm-up."""
+
+    runtime: Literal["tensorflow", "tflite", "onnx"]
+    path: Path
+    samples_path: Path
+    runs: int
+    log_path: Path | None
+    tags: tuple[str, ...] = ()
+    signature: str = ""
+    warmup: int = 3

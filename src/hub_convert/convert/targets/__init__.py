@@ -1,0 +1,53 @@
+"""One module per target format, each with the same three names:
+
+- ``produce(jobs) -> list[Candidate]``: convert, check and stage the file of every job (TFLite:
+  one conversion per variant; ONNX: one tf2onnx conversion, every variant derived from it);
+- ``load(path) -> SampleRunner``: the runtime that validates and times the staged file;
+- ``RUNTIME``: that runtime's name, as reports say it.
+
+Adding a target: a module here, its name in ``report.Target``, defaults in ``tolerances.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, cast
+
+import numpy as np
+
+from ...report import OpCoverage, Target
+from ..specs import ConversionJob
+
+Sample = dict[str, np.ndarray]
+SampleRunner = Callable[[Sample], Sample]
+
+
+@dataclass
+class Candidate:
+    """A converted file staged for validation, or the reason there is none."""
+
+    job: ConversionJob
+    staged: Path | None
+    coverage: OpCoverage
+    conversion_seconds: float
+    error: str | None = None
+    not_runnable: str | None = None  # why this machine cannot run the file (Flex ops)
+    input_shapes: dict[str, list[int | None]] = field(default_factory=dict)
+    weight_types: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class TargetModule(Protocol):
+    RUNTIME: str
+
+    def produce(self, jobs: list[ConversionJob]) -> list[Candidate]: ...
+
+    def load(self, path: Path) -> SampleRunner: ...
+
+
+def module_for(target: Target) -> TargetModule:
+    """The target's module, imported on first use (each pulls in its converter and runtime)."""
+    return cast(TargetModule, importlib.import_module(f".{target}", __name__))

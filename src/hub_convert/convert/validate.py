@@ -1,0 +1,86 @@
+"""Where a converted file is compared with the original: run it on the validation samples,
+measure each output's drift, and decide the artifact's status. Writes no files.
+
+Status rules: ``failed`` when there is no file or it does not load or run; ``not-validated``
+when this machine cannot run it (Flex ops); ``drift`` when any output is outside its
+tolerance; ``passed`` otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..report import Artifact, OutputDrift, Status, Tolerance
+from .drift import compare_output
+from .samples import Samples
+from .specs import StagedArtifact
+from .targets import Candidate, module_for
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
+    """The Artifact for ``candidate``: validated against the original's recorded outputs."""
+    job = candidate.job
+    started = time.perf_counter()
+    status: Status
+    reason: str | None = None
+    drift: list[OutputDrift] = []
+    if candidate.staged is None:
+        status, reason = "failed", candidate.error or "the converter produced no file"
+    elif candidate.not_runnable:
+        status, reason = "not-validated", candidate.not_runnable
+    else:
+        target = module_for(job.target)
+        try:
+            run = target.load(candidate.staged)
+        except Exception as exc:
+            status = "failed"
+            reason = f"{target.RUNTIME} could not load the file: {_first_line(exc)}"
+        else:
+            try:
+                outputs = [run(sample) for sample in samples.inputs]
+            except Exception as exc:
+                status = "failed"
+                reason = f"the converted file did not run in {target.RUNTIME}: {_first_line(exc)}"
+            else:
+                drift = compare_outputs(samples, outputs, job.tolerance)
+                status = "passed" if all(d.within_tolerance for d in drift) else "drift"
+    artifact = Artifact(
+        target=job.target,
+        variant=job.variant,
+        status=status,
+        reason=reason,
+        tolerance=job.tolerance,
+        drift=drift,
+        coverage=candidate.coverage,
+        input_shapes=candidate.input_shapes,
+        conversion_seconds=candidate.conversion_seconds,
+        validation_seconds=time.perf_counter() - started if candidate.staged else None,
+        weight_types=candidate.weight_types,
+        notes=candidate.notes,
+    )
+    staged = candidate.staged if status != "failed" else None
+    return StagedArtifact(artifact=artifact, staged=staged, file_name=job.file_name)
+
+
+def compare_outputs(
+    samples: Samples, outputs: list[dict[str, np.ndarray]], tolerance: Tolerance
+) -> list[OutputDrift]:
+    """One OutputDrift per output of the original, in the original's order."""
+    drifts = []
+    for name in samples.output_names:
+        if any(name not in sample for sample in outputs):
+            drifts.append(
+                OutputDrift(output=name, within_tolerance=False, problem="output missing")
+            )
+            continue
+        drifts.append(
+            compare_output(name, samples.reference(name), [o[name] for o in outputs], tolerance)
+        )
+    return drifts

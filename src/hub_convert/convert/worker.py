@@ -1,0 +1,88 @@
+"""The tasks the main process schedules into worker processes (see workers.py).
+
+Each task imports what it needs lazily, sends TensorFlow's chatter to the run's log, and
+returns plain, picklable data. A converter that raises becomes a ``failed`` Artifact here;
+one that aborts or hangs is turned into one by the pool.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..source_model import Materializer
+from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
+
+
+def initialize_worker(log_path: Path | None) -> None:
+    """Import TensorFlow once per worker, quietly, before the first task arrives."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with output_to(log_path):
+        import tensorflow  # noqa: F401
+
+
+@contextmanager
+def output_to(log_path: Path | None) -> Iterator[None]:
+    """Send this process's stdout/stderr (C++ included) to ``log_path`` while a task runs.
+
+    TensorFlow and the MLIR converter print hundreds of lines per conversion; the log keeps
+    them for ``--debug`` without burying the run's own output.
+    """
+    if log_path is None:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def materialize_source(
+    materializer: Materializer, target: Path, log_path: Path | None
+) -> dict[str, str]:
+    """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
+    with output_to(log_path):
+        return materializer(target)
+
+
+def prepare_source(spec: PrepareSpec) -> PreparedSource:
+    """Inspect the original model and record its outputs on the validation samples."""
+    from .original import prepare
+
+    with output_to(spec.log_path):
+        return prepare(spec)
+
+
+def convert_and_validate(jobs: list[ConversionJob]) -> list[StagedArtifact]:
+    """Produce the jobs' files (all of one target) and validate each; never raises for a
+    conversion problem."""
+    from .samples import Samples
+    from .targets import module_for
+    from .validate import validate
+
+    with output_to(jobs[0].log_path):
+        candidates = module_for(jobs[0].target).produce(jobs)
+        samples = Samples.load(jobs[0].samples_path)
+        return [validate(candidate, samples) for candidate in candidates]
+
+
+def measure_latency(spec: LatencySpec) -> float:
+    """Median milliseconds of one inference of ``spec.runtime``."""
+    from .latency import measure
+
+    with output_to(spec.log_path):
+        return measure(spec)

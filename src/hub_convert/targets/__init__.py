@@ -1,1 +1,0 @@
-"""One module per target format: convert, inspect the output file, run it."""
