@@ -139,11 +139,29 @@ def test_the_comparison_catches_misordered_shards(tmp_path: Path) -> None:
     assert not np.allclose(got["probs"], fixture.outputs["probs"], atol=ATOL, rtol=RTOL)
 
 
+@pytest.mark.tf
+def test_recurrent_layers_over_a_time_axis_of_unknown_length(tmp_path: Path) -> None:
+    """TF.js's LSTM and GRU are rebuilt unrolled (so TFLite converts them, see the CLI test
+    below); with no fixed number of time steps they cannot be, and the loop stays."""
+    fixture = recorded("layers_rnn")
+    copy = tmp_path / "model"
+    shutil.copytree(fixture.model_json.parent, copy)
+    document = json.loads((copy / "model.json").read_text())
+    (tokens,) = (x for x in document["modelTopology"]["config"]["layers"] if x["name"] == "tokens")
+    tokens["config"]["batch_input_shape"] = [None, None]
+    (copy / "model.json").write_text(json.dumps(document))
+    serving = _materialize(copy / "model.json", tmp_path / "work")
+    assert serving.structured_input_signature[1]["tokens"].shape.as_list() == [None, None]
+    got = _run(serving, fixture)
+    for output, want in fixture.outputs.items():
+        np.testing.assert_allclose(got[output], want, atol=ATOL, rtol=RTOL, err_msg=output)
+
+
 # -- end to end through the CLI ----------------------------------------------------------------
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize("name", ["layers_cnn", "graph_emotion"])
+@pytest.mark.parametrize("name", FIXTURES)
 def test_cli_converts_and_validates(name: str, tmp_path: Path) -> None:
     fixture = recorded(name)
     out = tmp_path / "out"

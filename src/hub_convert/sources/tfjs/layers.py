@@ -10,6 +10,7 @@ manifest order, which is the order both libraries create them in.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -65,13 +66,29 @@ def load_weights(model: ModelJson, keras_model: Any, weights: dict[str, np.ndarr
             used.add(name)
 
 
+def _unrolled(config: Any) -> Any:
+    """``config`` with its recurrent layers unrolled. TF.js runs them as a loop over the time
+    steps, so the math is the same; tf_keras's while loop over a dynamic batch (TF.js's LSTM
+    and GRU default to hard_sigmoid, which rules out the fused kernel) does not convert to
+    TFLite builtins, the unrolled ops do."""
+    config = copy.deepcopy(config)
+    for obj in topo.keras_objects(config):
+        layer_config = obj.get("config")
+        if obj["class_name"] in ("LSTM", "GRU", "SimpleRNN") and isinstance(layer_config, dict):
+            layer_config["unroll"] = True
+    return config
+
+
 def build_keras_model(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
     """The tf_keras model the layers config describes, with the manifest's weights."""
     import tf_keras
 
     config = topo.keras_model_config(model.topology)
     try:
-        keras_model = tf_keras.models.model_from_json(json.dumps(config))
+        try:
+            keras_model = tf_keras.models.model_from_json(json.dumps(_unrolled(config)))
+        except ValueError:  # a time axis of unknown length cannot be unrolled: keep the loop
+            keras_model = tf_keras.models.model_from_json(json.dumps(config))
     except Exception as exc:  # Keras raises ValueError, TypeError, KeyError... for bad configs
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInputError(
