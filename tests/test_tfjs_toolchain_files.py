@@ -27,7 +27,9 @@ from hub_convert.sources.tfjs.export import signature_keys
 from source_fixtures import statuses
 
 DATA = Path(__file__).resolve().parent / "data" / "tfjs"
-FIXTURES = ("layers_cnn", "layers_rnn", "graph_emotion")
+# layers_upsampling guards UpSampling2D's bilinear rule: TF.js resizes without half-pixel
+# centers, tf_keras with them (a 0.84 difference on that fixture when the reader ignored it).
+FIXTURES = ("layers_cnn", "layers_rnn", "layers_upsampling", "graph_emotion")
 
 # float32 on both sides, but not the same arithmetic: TF.js's CPU backend runs its own
 # kernels (fused conv + bias + activation in the graph model), TensorFlow runs oneDNN's, so
@@ -69,11 +71,22 @@ def recorded(name: str) -> Recorded:
 
 def test_fixtures_are_what_the_readme_says() -> None:
     """Guard: the checked-in files still have the properties the tests below rely on."""
-    cnn, rnn, emotion = (check_tfjs(recorded(n).model_json) for n in FIXTURES)
+    cnn, rnn, upsampling, emotion = (check_tfjs(recorded(n).model_json) for n in FIXTURES)
     assert (cnn.format, cnn.generated_by) == ("layers-model", "TensorFlow.js tfjs-layers v4.22.0")
     assert cnn.weights == "13 weights, 1 shard, 1 group, float32"
     assert (rnn.format, rnn.generated_by) == ("layers-model", "TensorFlow.js tfjs-layers v4.22.0")
     assert rnn.weights == "13 weights, 4 shards, 2 groups, float32"  # one group cut in three
+    topology = json.loads(recorded("layers_upsampling").model_json.read_text())["modelTopology"]
+    assert [
+        (layer["config"]["interpolation"], layer["config"]["data_format"])
+        for layer in topology["config"]["layers"]
+        if layer["class_name"] == "UpSampling2D"
+    ] == [
+        ("nearest", "channels_last"),
+        ("bilinear", "channels_last"),
+        ("bilinear", "channels_first"),
+    ]
+    assert upsampling.format == "layers-model"
     assert emotion.format == "graph-model"
     assert emotion.weights == "23 weights, 1 shard, 1 group, float32/int32"
     graph = recorded("graph_emotion")

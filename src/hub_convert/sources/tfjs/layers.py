@@ -79,16 +79,37 @@ def _unrolled(config: Any) -> Any:
     return config
 
 
+def _tfjs_upsampling2d() -> Any:
+    """UpSampling2D as tfjs-layers computes it: ``interpolation='bilinear'`` is TF.js's
+    ``resizeBilinear(x, size)``, TF1's resize without half-pixel centers; tf_keras's uses them."""
+    import tensorflow as tf
+    import tf_keras
+
+    class UpSampling2D(tf_keras.layers.UpSampling2D):  # type: ignore[misc]
+        def call(self, inputs: Any) -> Any:
+            if self.interpolation != "bilinear":
+                return super().call(inputs)
+            first = self.data_format == "channels_first"
+            x = tf.transpose(inputs, [0, 2, 3, 1]) if first else inputs
+            hw = x.shape[1:3]
+            size = tf.constant(hw.as_list()) if hw.is_fully_defined() else tf.shape(x)[1:3]
+            x = tf.compat.v1.image.resize_bilinear(x, size * self.size, half_pixel_centers=False)
+            return tf.transpose(x, [0, 3, 1, 2]) if first else x
+
+    return UpSampling2D
+
+
 def build_keras_model(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
     """The tf_keras model the layers config describes, with the manifest's weights."""
     import tf_keras
 
     config = topo.keras_model_config(model.topology)
+    custom = {"UpSampling2D": _tfjs_upsampling2d()}
     try:
         try:
-            keras_model = tf_keras.models.model_from_json(json.dumps(_unrolled(config)))
+            keras_model = tf_keras.models.model_from_json(json.dumps(_unrolled(config)), custom)
         except ValueError:  # a time axis of unknown length cannot be unrolled: keep the loop
-            keras_model = tf_keras.models.model_from_json(json.dumps(config))
+            keras_model = tf_keras.models.model_from_json(json.dumps(config), custom)
     except Exception as exc:  # Keras raises ValueError, TypeError, KeyError... for bad configs
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInputError(
