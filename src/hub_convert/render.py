@@ -65,6 +65,26 @@ def psnr(drift: OutputDrift) -> str:
     return "∞" if drift.rmse == 0 else "—"
 
 
+def within(drift: OutputDrift) -> str:
+    """The per-output verdict, with what failed or how it was compared."""
+    if not drift.compared:
+        return f"not compared: {drift.problem or 'nothing to compare'}"
+    if drift.problem:
+        return f"**no**: {drift.problem}"
+    order = drift.order_insensitive
+    if drift.within_tolerance:
+        text = "yes"
+        if drift.failed_checks and order is not None:
+            text += f" (order-insensitive, {order.method}; order from {order.depends_on})"
+    else:
+        text = "**no**: " + "; ".join(drift.failed_checks)
+        if order is not None:
+            text += f" (also after matching rows, {order.method})"
+    if drift.nonfinite:
+        text += f"; {drift.nonfinite} at the same positions"
+    return text
+
+
 def top1(artifact: Artifact) -> str:
     """The lowest top-1 agreement over the artifact's classifier-like outputs."""
     values = [d.top1_agreement for d in artifact.drift if d.top1_agreement is not None]
@@ -105,6 +125,7 @@ def _environment() -> jinja2.Environment:
         cosine=cosine,
         psnr=psnr,
         top1=top1,
+        within=lambda d: markdown_cell(within(d)),
         shape=shape,
         badge=lambda s: STATUS_BADGE.get(s, s),
         md=markdown_cell,

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # The vocabulary every stage shares. report.json is validated against it, so an untrusted
 # report cannot smuggle an unknown target, variant or kind into a rendered comment.
@@ -69,7 +69,8 @@ class SourceInfo(_Model):
     outputs: list[TensorInfo]
     size_bytes: int
     op_counts: dict[str, int] = Field(
-        description="TensorFlow op types in the graph and every function of its library."
+        description="TensorFlow op types reachable from the converted signature (frozen and "
+        "inlined, control-flow bodies included); the whole MetaGraph when it cannot be frozen."
     )
     provenance: dict[str, str] = Field(default_factory=dict)
     fixed_dimensions: list[str] = Field(
@@ -79,15 +80,27 @@ class SourceInfo(_Model):
 
 
 class Tolerance(_Model):
-    """The bound an artifact's drift is judged against; unset fields are not checked."""
+    """The bound an artifact's drift is judged against; unset fields are not checked.
 
-    max_abs: float | None = None
-    min_cosine: float | None = None
+    An output passes when its max abs error ≤ ``max_abs`` + ``max_rel`` × its peak (the
+    largest |value| of the original's output: float rounding grows with the values' scale),
+    its cosine ≥ ``min_cosine`` and its PSNR ≥ ``min_psnr_db``.
+    """
+
+    max_abs: float | None = Field(default=None, ge=0)
+    max_rel: float | None = Field(
+        default=None, ge=0, description="Max abs error allowed per unit of the output's peak."
+    )
+    min_cosine: float | None = Field(default=None, ge=-1, le=1)
     min_psnr_db: float | None = None
 
     def describe(self) -> str:
         parts = []
-        if self.max_abs is not None:
+        if self.max_abs is not None and self.max_rel:
+            parts.append(f"max abs ≤ {self.max_abs:g} + {self.max_rel:g}·peak")
+        elif self.max_rel:
+            parts.append(f"max abs ≤ {self.max_rel:g}·peak")
+        elif self.max_abs is not None:
             parts.append(f"max abs ≤ {self.max_abs:g}")
         if self.min_cosine is not None:
             parts.append(f"cosine ≥ {self.min_cosine:g}")
@@ -96,8 +109,23 @@ class Tolerance(_Model):
         return ", ".join(parts) or "none"
 
 
+class OrderInsensitive(_Model):
+    """An output that depends on TopK / NonMaxSuppression / sorting, compared both ways."""
+
+    depends_on: str = Field(description="The order-deciding op and node, from the graph.")
+    method: str = Field(description="How rows were matched: sorted or nearest-row matching.")
+    max_abs: float
+    cosine: float
+    within_tolerance: bool
+
+
 class OutputDrift(_Model):
-    """Difference between the original and an artifact for one output, over all samples."""
+    """Difference between the original and an artifact for one output, over all samples.
+
+    ``max_abs``, ``cosine`` etc. are measured as the outputs are (element by element). For an
+    output whose row order comes from TopK / NMS, ``order_insensitive`` holds the comparison
+    after matching rows; the output passes if either comparison does, and says which.
+    """
 
     output: str
     max_abs: float | None = None
@@ -106,8 +134,8 @@ class OutputDrift(_Model):
     cosine: float | None = None
     psnr_db: float | None = Field(
         default=None,
-        description="10·log10(range² / MSE), range = max - min of the original's output; "
-        "null when the outputs are identical (rmse 0) or the range is 0.",
+        description="10·log10(peak² / MSE), peak = max |value| of the original's output; "
+        "null when the outputs are identical (rmse 0) or the original is all zeros.",
     )
     top1_agreement: float | None = Field(
         default=None, description="Share of rows whose argmax equals the original's."
@@ -115,9 +143,27 @@ class OutputDrift(_Model):
     top5_agreement: float | None = Field(
         default=None, description="Share of rows whose original argmax is in the top 5."
     )
+    peak_abs: float | None = Field(
+        default=None, description="Largest |value| of the original's output (finite values)."
+    )
+    max_abs_bound: float | None = Field(
+        default=None, description="The effective max abs bound for this output."
+    )
+    failed_checks: list[str] = Field(
+        default_factory=list, description="Each check that failed, with value and bound."
+    )
+    order_insensitive: OrderInsensitive | None = None
+    nonfinite: str | None = Field(
+        default=None, description="NaN / inf found, at the same positions in both."
+    )
+    compared: bool = Field(
+        default=True,
+        description="False when nothing could be compared (no finite value): not validated.",
+    )
     within_tolerance: bool
     problem: str | None = Field(
-        default=None, description="Why the output could not be compared (shape, dtype, NaN)."
+        default=None,
+        description="Why the output does not match or could not be compared (shape, NaN, strings).",
     )
 
 
@@ -169,6 +215,11 @@ class Artifact(_Model):
         description="Element type -> count of constant (weight) tensors in the file (TFLite).",
     )
     notes: list[str] = Field(default_factory=list, description="Facts worth knowing.")
+    attempts: list[str] = Field(
+        default_factory=list,
+        description="Conversion attempts that failed (settings: error), before the one that "
+        "produced the file, or all of them when none did.",
+    )
     speedup_vs_tensorflow: float | None = None
 
     def worst_drift(self) -> OutputDrift | None:
@@ -191,6 +242,10 @@ class ValidationSetup(_Model):
     )
     calibration: str | None = Field(
         default=None, description="How quantized variants were calibrated, when any was."
+    )
+    input_choices: list[str] = Field(
+        default_factory=list,
+        description="Inputs whose values were chosen from the graph (e.g. embedding indices).",
     )
     latency_runs: int = 0
     tensorflow_latency_ms: float | None = None

@@ -2,8 +2,9 @@
 measure each output's drift, and decide the artifact's status. Writes no files.
 
 Status rules: ``failed`` when there is no file or it does not load or run; ``not-validated``
-when this machine cannot run it (Flex ops); ``drift`` when any output is outside its
-tolerance; ``passed`` otherwise.
+when this machine cannot run it (Flex ops) or an output has nothing comparable (all NaN);
+``drift`` when any output is outside its tolerance; ``passed`` when every output was
+compared and is within it.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
                 status = "failed"
                 reason = f"the converted file did not run in {target.RUNTIME}: {_first_line(exc)}"
             else:
-                drift = compare_outputs(samples, outputs, job.tolerance)
-                status = "passed" if all(d.within_tolerance for d in drift) else "drift"
+                drift = compare_outputs(samples, outputs, job.tolerance, job.order_depends_on)
+                status, reason = _status(drift)
     artifact = Artifact(
         target=job.target,
         variant=job.variant,
@@ -64,15 +65,32 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
         validation_seconds=time.perf_counter() - started if candidate.staged else None,
         weight_types=candidate.weight_types,
         notes=candidate.notes,
+        attempts=[*job.earlier_attempts, *candidate.attempts],
     )
     staged = candidate.staged if status != "failed" else None
     return StagedArtifact(artifact=artifact, staged=staged, file_name=job.file_name)
 
 
+def _status(drift: list[OutputDrift]) -> tuple[Status, str | None]:
+    """drift if any output exceeds its tolerance; not-validated if any could not be compared
+    (never passed); passed when every output was compared and is within tolerance."""
+    if any(d.compared and not d.within_tolerance for d in drift):
+        return "drift", None
+    not_compared = [d for d in drift if not d.compared]
+    if not_compared:
+        reason = "; ".join(f"output {d.output!r}: {d.problem}" for d in not_compared)
+        return "not-validated", reason
+    return "passed", None
+
+
 def compare_outputs(
-    samples: Samples, outputs: list[dict[str, np.ndarray]], tolerance: Tolerance
+    samples: Samples,
+    outputs: list[dict[str, np.ndarray]],
+    tolerance: Tolerance,
+    order_depends_on: dict[str, str] | None = None,
 ) -> list[OutputDrift]:
     """One OutputDrift per output of the original, in the original's order."""
+    order_depends_on = order_depends_on or {}
     drifts = []
     for name in samples.output_names:
         if any(name not in sample for sample in outputs):
@@ -81,6 +99,12 @@ def compare_outputs(
             )
             continue
         drifts.append(
-            compare_output(name, samples.reference(name), [o[name] for o in outputs], tolerance)
+            compare_output(
+                name,
+                samples.reference(name),
+                [o[name] for o in outputs],
+                tolerance,
+                order_depends_on=order_depends_on.get(name),
+            )
         )
     return drifts
