@@ -138,3 +138,85 @@ def mixed_case_names(path: Path) -> Path:
     module = Mixed()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def large_outputs(path: Path) -> Path:
+    """exp of a dense layer: outputs up to ~1e5, where each runtime's own exp rounds
+    differently by more than 1e-4 (float32 keeps ~7 significant digits)."""
+    import numpy as np
+    import tensorflow as tf
+
+    weights = tf.constant(np.random.default_rng(3).normal(0, 1.5, size=(64, 256)), tf.float32)
+
+    class Large(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 64], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"y": tf.exp(tf.clip_by_value(tf.matmul(x, weights), -12.0, 12.0))}
+
+    module = Large()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+def nan_everywhere(path: Path) -> Path:
+    """log(-1 - x²): NaN for every input, in every runtime."""
+    import tensorflow as tf
+
+    class Nan(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 8], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"y": tf.math.log(-1.0 - x * x)}
+
+    module = Nan()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+def top_k_scores(path: Path) -> Path:
+    """Scores and the top 5 of them: only "top" takes its order from TopKV2."""
+    import numpy as np
+    import tensorflow as tf
+
+    weights = tf.constant(np.random.default_rng(4).normal(size=(16, 32)).astype(np.float32))
+
+    class TopK(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 16], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            scores = tf.matmul(x, weights)
+            return {"scores": scores, "top": tf.math.top_k(scores, k=5).values}
+
+    module = TopK()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+def token_classifier(path: Path) -> Path:
+    """Keras Embedding over 5000 tokens, sequence length dynamic: ids int32 [None, None]."""
+    import tf_keras
+
+    ids = tf_keras.Input(shape=(None,), dtype="int32", name="ids")
+    x = tf_keras.layers.Embedding(5000, 8)(ids)
+    x = tf_keras.layers.GlobalAveragePooling1D()(x)
+    out = tf_keras.layers.Dense(3, activation="softmax", name="probs")(x)
+    tf_keras.Model(ids, out).save(str(path), save_format="tf")
+    return path
+
+
+def image_needing_size(path: Path) -> Path:
+    """An image model that needs H and W divisible by 64 (224 is not: 256 is) and shrinks
+    the image by 4 (a 1×1 image would resize to 0×0)."""
+    import tensorflow as tf
+
+    class Tiles(tf.Module):
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image")]
+        )
+        def serve(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+            size = tf.shape(image)[1:3]
+            small = tf.image.resize(image, size // 4)
+            tiles = tf.reshape(image, [tf.shape(image)[0], -1, 64, size[1], 3])
+            return {"tiles": tf.reduce_mean(tiles, axis=[1, 3]), "mean": tf.reduce_mean(small)}
+
+    module = Tiles()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -10,7 +10,7 @@ import pytest
 
 from hub_convert.config import ConvertConfig
 from hub_convert.convert.drift import compare_output
-from hub_convert.convert.inputs import synthetic_samples
+from hub_convert.convert.inputs import InputSpec, synthetic_samples
 from hub_convert.errors import BadInputError
 from hub_convert.parsing import parse_input_shapes
 from hub_convert.render import render_report
@@ -43,10 +43,11 @@ def test_max_drift_forms_and_precedence() -> None:
 
 def test_synthetic_inputs_are_deterministic_and_dtype_aware() -> None:
     specs = [
-        ("f", "float32", (2, 3)),
-        ("i", "int32", (4,)),
-        ("b", "bool", (5,)),
-        ("u", "uint8", (3,)),
+        InputSpec("f", "float32", (2, 3)),
+        InputSpec("i", "int32", (4,)),
+        InputSpec("b", "bool", (5,)),
+        InputSpec("u", "uint8", (3,)),
+        InputSpec("tokens", "float32", (4000,), index_limit=5000),
     ]
     first, again = synthetic_samples(specs, 3, seed=1), synthetic_samples(specs, 3, seed=1)
     for a, b in zip(first, again, strict=True):
@@ -58,6 +59,11 @@ def test_synthetic_inputs_are_deterministic_and_dtype_aware() -> None:
     assert sample["i"].dtype == np.int32 and sample["i"].min() >= 0 and sample["i"].max() < 10
     assert sample["b"].dtype == np.bool_
     assert not np.array_equal(first[0]["f"], first[1]["f"]), "samples must differ"
+    # An index input (here a float one, as TF.js layers models have) covers the vocabulary
+    # with whole numbers, instead of values in [-1, 1) that all truncate to row 0.
+    tokens = sample["tokens"]
+    assert tokens.dtype == np.float32 and np.all(tokens == np.floor(tokens))
+    assert tokens.min() >= 0 and tokens.max() < 5000 and len(np.unique(tokens)) > 1000
 
 
 def test_metrics_values() -> None:

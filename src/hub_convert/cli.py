@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=1x224x224x3",
         help="concrete shape for an input with dynamic dimensions (repeatable); "
-        "dynamic dimensions default to 1",
+        "otherwise batch 1, image height/width 224, other dimensions 16, retried at other sizes",
     )
     convert.add_argument("--samples", help="validation samples (default 8)")
     convert.add_argument("--seed", help="seed of the validation inputs (default 0)")

@@ -171,11 +171,40 @@ class _Stages:
         futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
         by_key: dict[tuple[str, str], StagedArtifact] = {}
         for batch, future in zip(batches, futures, strict=True):
-            for item in _collect(self.pool, batch, future):
+            for item in self._collect(batch, future):
                 artifact = item.artifact
                 self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
                 by_key[(artifact.target, artifact.variant)] = item
         return [by_key[(job.target, job.variant)] for job in jobs]
+
+    def _collect(self, batch: list[ConversionJob], future: object) -> list[StagedArtifact]:
+        """The batch's results; a TFLite conversion whose worker died is tried once more, from
+        the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
+        one path and not the other)."""
+        try:
+            return self.pool.result(future)  # type: ignore[arg-type]
+        except WorkerFailure as exc:
+            job = batch[0]
+            retry_from_saved_model = (
+                exc.crashed
+                and job.target == "tflite"
+                and len(batch) == 1
+                and job.tflite_strategy == "concrete_function"
+            )
+            if not retry_from_saved_model:
+                return [_failed(j, f"conversion {exc}") for j in batch]
+            self.log(f"  {job.target} {job.variant}: {exc}; trying again from the SavedModel")
+            retry = dataclasses.replace(
+                job,
+                tflite_strategy="saved_model",
+                earlier_attempts=(f"from the signature at the validation shape: {exc}",),
+            )
+            return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+        except HubConvertError:
+            raise
+        except Exception as exc:  # a bug in a task: keep the other artifacts, name the error
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            return [_failed(job, reason) for job in batch]
 
     def latency(
         self, source: SourceModel, prepared: PreparedSource, staged: list[StagedArtifact]
@@ -231,6 +260,7 @@ class _Stages:
             calibration_path=self.calibration_path if calibrated else None,
             int8_io=config.int8_io == "int8",
             onnx_float16_io=config.onnx_float16_io == "float16",
+            order_depends_on=prepared.order_depends_on,
         )
 
 
@@ -241,20 +271,9 @@ def _failed(job: ConversionJob, reason: str) -> StagedArtifact:
         status="failed",
         reason=reason,
         tolerance=job.tolerance,
+        attempts=list(job.earlier_attempts),
     )
     return StagedArtifact(artifact=artifact, staged=None, file_name=job.file_name)
-
-
-def _collect(pool: WorkerPool, batch: list[ConversionJob], future: object) -> list[StagedArtifact]:
-    try:
-        return pool.result(future)  # type: ignore[arg-type]
-    except WorkerFailure as exc:
-        return [_failed(job, f"conversion {exc}") for job in batch]
-    except HubConvertError:
-        raise
-    except Exception as exc:  # a bug in a task: keep the other artifacts, name the error
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        return [_failed(job, reason) for job in batch]
 
 
 def _into_output_dir(
@@ -312,6 +331,7 @@ def _report(
             samples=prepared.sample_count,
             seed=config.seed,
             input_note=prepared.input_note,
+            input_choices=prepared.input_choices,
             data_source=prepared.data_source,
             calibration=prepared.calibration_note,
             latency_runs=config.latency_runs,

@@ -22,6 +22,10 @@ T = TypeVar("T")
 class WorkerFailure(Exception):
     """The task did not return: it timed out or its process died."""
 
+    def __init__(self, message: str, *, crashed: bool) -> None:
+        super().__init__(message)
+        self.crashed = crashed  # the process died (a signal, an abort), rather than timed out
+
 
 def describe_exit(code: int | None) -> str:
     if code is not None and code < 0:
@@ -60,10 +64,12 @@ class WorkerPool:
         try:
             return future.result()
         except FutureTimeout:
-            raise WorkerFailure(f"timed out after {self.timeout:g} s and was stopped") from None
+            raise WorkerFailure(
+                f"timed out after {self.timeout:g} s and was stopped", crashed=False
+            ) from None
         except ProcessExpired as exc:
             raise WorkerFailure(
-                f"the worker process died ({describe_exit(exc.exitcode)})"
+                f"the worker process died ({describe_exit(exc.exitcode)})", crashed=True
             ) from None
 
     def __enter__(self) -> WorkerPool:

@@ -1,43 +1,144 @@
-"""Deterministic validation inputs: the same seeded samples go through every runtime."""
+"""Validation inputs: which shapes and values exercise the model, seeded and deterministic.
+
+The same samples go through every runtime. Dynamic dimensions get realistic sizes rather
+than 1 (a 1×1 image breaks resizes and poolings): image height/width 224, other dimensions
+16 — and when the original model rejects a size, the next one on a ladder is tried. Inputs
+that index an embedding or a gather get indices across all its rows, not only the first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
+
+from ..errors import BadInputError
+from ..report import TensorInfo, shape_text
 
 FLOAT_RANGE = (-1.0, 1.0)
 INT_RANGE = (0, 10)  # small and non-negative: valid as indices, ids and counts
+# Sizes tried, in order, for dynamic dimensions: image height/width, and any other.
+IMAGE_SIZES = (224, 256, 128, 320, 96, 64, 32)
+OTHER_SIZES = (16, 64, 256, 8, 4, 2, 1)
 
 INPUT_NOTE = (
     f"floats uniform in [{FLOAT_RANGE[0]:g}, {FLOAT_RANGE[1]:g}), "
-    f"integers uniform in [{INT_RANGE[0]}, {INT_RANGE[1]}), uint8 in [0, 255], bools fair"
+    f"integers uniform in [{INT_RANGE[0]}, {INT_RANGE[1]}), uint8 in [0, 255], bools fair; "
+    "inputs that index an embedding or a gather: indices uniform over all its rows"
 )
 
 
-def synthetic_sample(
-    specs: list[tuple[str, str, tuple[int, ...]]], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """One sample: an array per input, from (name, numpy dtype name, concrete shape) specs."""
+@dataclass(frozen=True)
+class InputSpec:
+    """How to make one input's values: name, numpy dtype name, concrete shape, and for an
+    index input the number of rows it indexes."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    index_limit: int | None = None
+
+
+def _image_axes(declared: list[int | None]) -> set[int]:
+    """Height and width axes of an NHWC or NCHW image input with dynamic spatial size."""
+    if len(declared) != 4:
+        return set()
+    if declared[3] in (1, 3, 4) and (declared[1] is None or declared[2] is None):
+        return {1, 2}
+    if declared[1] in (1, 3) and (declared[2] is None or declared[3] is None):
+        return {2, 3}
+    return set()
+
+
+def shape_candidates(
+    inputs: list[TensorInfo], requested: dict[str, tuple[int, ...]], where: str
+) -> Iterator[tuple[dict[str, tuple[int, ...]], list[str]]]:
+    """Validation shapes for every input, most realistic first, each with its notes.
+
+    ``--input-shape`` values are used as given (checked against the signature); a dynamic
+    batch axis is 1; other dynamic axes follow IMAGE_SIZES / OTHER_SIZES, one step per try.
+    """
+    for info in inputs:
+        if info.name in requested:
+            _check_requested(info, requested[info.name], where)
+    free = [
+        (info, axis)
+        for info in inputs
+        if info.name not in requested
+        for axis, declared in enumerate(info.shape)
+        if declared is None and axis > 0
+    ]
+    tries = max(len(IMAGE_SIZES), len(OTHER_SIZES)) if free else 1
+    for step in range(tries):
+        shapes: dict[str, tuple[int, ...]] = {}
+        notes: list[str] = []
+        for info in inputs:
+            if info.name in requested:
+                shapes[info.name] = requested[info.name]
+                notes += [
+                    f"{info.name}[{axis}] = {requested[info.name][axis]} (from --input-shape)"
+                    for axis, declared in enumerate(info.shape)
+                    if declared is None
+                ]
+                continue
+            image = _image_axes(info.shape)
+            dims = []
+            for axis, declared in enumerate(info.shape):
+                if declared is not None:
+                    dims.append(declared)
+                    continue
+                if axis == 0:
+                    size, why = 1, "dynamic batch"
+                elif axis in image:
+                    size, why = IMAGE_SIZES[min(step, len(IMAGE_SIZES) - 1)], "image size"
+                else:
+                    size, why = OTHER_SIZES[min(step, len(OTHER_SIZES) - 1)], "dynamic"
+                dims.append(size)
+                notes.append(f"{info.name}[{axis}] = {size} ({why}; set with --input-shape)")
+            shapes[info.name] = tuple(dims)
+        yield shapes, notes
+
+
+def _check_requested(info: TensorInfo, requested: tuple[int, ...], where: str) -> None:
+    if len(requested) != len(info.shape):
+        raise BadInputError(
+            f"--input-shape {info.name}: rank {len(requested)} does not match the "
+            f"signature's {shape_text(info.shape)} in {where}"
+        )
+    for axis, (want, declared) in enumerate(zip(requested, info.shape, strict=True)):
+        if declared is not None and want != declared:
+            raise BadInputError(
+                f"--input-shape {info.name}: dimension {axis} is fixed to {declared} by the "
+                f"signature {shape_text(info.shape)}, got {want}"
+            )
+
+
+def synthetic_sample(specs: list[InputSpec], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One sample: an array per input."""
     sample: dict[str, np.ndarray] = {}
-    for name, dtype_name, shape in specs:
-        dtype = np.dtype(dtype_name)
-        if dtype == np.bool_:
-            sample[name] = rng.random(shape) < 0.5
+    for spec in specs:
+        dtype, shape = np.dtype(spec.dtype), spec.shape
+        if spec.index_limit is not None and (
+            np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+        ):
+            sample[spec.name] = rng.integers(0, spec.index_limit, size=shape).astype(dtype)
+        elif dtype == np.bool_:
+            sample[spec.name] = rng.random(shape) < 0.5
         elif dtype == np.uint8:
-            sample[name] = rng.integers(0, 256, size=shape, dtype=np.uint8)
+            sample[spec.name] = rng.integers(0, 256, size=shape, dtype=np.uint8)
         elif np.issubdtype(dtype, np.integer):
-            sample[name] = rng.integers(*INT_RANGE, size=shape).astype(dtype)
+            sample[spec.name] = rng.integers(*INT_RANGE, size=shape).astype(dtype)
         elif np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.complexfloating):
-            sample[name] = rng.uniform(*FLOAT_RANGE, size=shape).astype(dtype)
+            sample[spec.name] = rng.uniform(*FLOAT_RANGE, size=shape).astype(dtype)
         elif dtype.kind in ("S", "U", "O"):
-            sample[name] = np.full(shape, b"hub-convert", dtype=object)
+            sample[spec.name] = np.full(shape, b"hub-convert", dtype=object)
         else:
-            raise ValueError(f"input {name!r}: no synthetic data for dtype {dtype_name}")
+            raise ValueError(f"input {spec.name!r}: no synthetic data for dtype {spec.dtype}")
     return sample
 
 
-def synthetic_samples(
-    specs: list[tuple[str, str, tuple[int, ...]]], count: int, seed: int
-) -> list[dict[str, np.ndarray]]:
+def synthetic_samples(specs: list[InputSpec], count: int, seed: int) -> list[dict[str, np.ndarray]]:
     """``count`` samples from one seeded generator: identical on every run with that seed."""
     rng = np.random.default_rng(seed)
     return [synthetic_sample(specs, rng) for _ in range(count)]

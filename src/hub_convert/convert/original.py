@@ -5,6 +5,7 @@ Runs inside a worker process (imports TensorFlow lazily). Everything it returns 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ import numpy as np
 
 from .. import representative_data as representative
 from ..errors import BadInputError
-from ..report import TensorInfo, shape_text
-from .inputs import INPUT_NOTE, synthetic_samples
+from ..report import TensorInfo
+from .graph_facts import GraphFacts, read_graph_facts
+from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
 from .specs import PreparedSource, PrepareSpec
 
@@ -130,33 +132,6 @@ def _dims(shape: Any) -> list[int | None]:
     )
 
 
-def validation_shape(
-    info: TensorInfo, requested: tuple[int, ...] | None, where: str, notes: list[str]
-) -> list[int]:
-    """The concrete shape for an input: ``--input-shape`` if given, dynamic dimensions set to 1."""
-    if requested is not None:
-        if len(requested) != len(info.shape):
-            raise BadInputError(
-                f"--input-shape {info.name}: rank {len(requested)} does not match the "
-                f"signature's {shape_text(info.shape)} in {where}"
-            )
-        for axis, (want, declared) in enumerate(zip(requested, info.shape, strict=True)):
-            if declared is not None and want != declared:
-                raise BadInputError(
-                    f"--input-shape {info.name}: dimension {axis} is fixed to {declared} by the "
-                    f"signature {shape_text(info.shape)}, got {want}"
-                )
-            if declared is None:
-                notes.append(f"{info.name}[{axis}] = {want} (from --input-shape)")
-        return list(requested)
-    shape = []
-    for axis, declared in enumerate(info.shape):
-        if declared is None:
-            notes.append(f"{info.name}[{axis}] = 1 (dynamic; set with --input-shape)")
-        shape.append(1 if declared is None else declared)
-    return shape
-
-
 def load_signature(saved_model_dir: Path, tags: list[str], signature: str) -> Any:
     """Load the SavedModel and return (loaded object, signature function)."""
     import tensorflow as tf
@@ -197,18 +172,70 @@ def run_reference(function: Any, samples: list[dict[str, np.ndarray]]) -> list[d
     return results
 
 
+_NODE_RE = re.compile(r"Detected at node '?([^\s']+)'?|\{\{node ([^}]+)\}\}")
+_NOT_THE_MESSAGE = ("Graph execution error", "Detected at node", 'File "', "[[", "Traceback")
+
+
+def _first_line(exc: BaseException) -> str:
+    """TensorFlow's error in one line: its message and the node, without the stack it prints
+    ("Graph execution error:" / "Detected at node …" / the Python frames)."""
+    message = str(getattr(exc, "message", None) or exc)
+    lines = [
+        line.strip()
+        for line in message.splitlines()
+        if line.strip() and not line[:1].isspace() and not line.startswith(_NOT_THE_MESSAGE)
+    ]
+    text = lines[0] if lines else message.strip().splitlines()[0] if message.strip() else ""
+    node = _NODE_RE.search(message)
+    where = f" (node {node.group(1) or node.group(2)})" if node else ""
+    return f"{type(exc).__name__}: {text[:300]}{where}"
+
+
+def _synthetic_specs(
+    inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]], facts: GraphFacts | None
+) -> list[InputSpec]:
+    limits = facts.index_limits if facts else {}
+    return [InputSpec(t.name, t.dtype, shapes[t.name], limits.get(t.name)) for t in inputs]
+
+
+def _run_synthetic(
+    function: Any, inputs: list[TensorInfo], spec: PrepareSpec, facts: GraphFacts | None
+) -> tuple[list[dict[str, np.ndarray]], list[dict[str, Any]], list[InputSpec], list[str]]:
+    """(samples, the original's outputs, the input specs, notes) at the first candidate shape
+    the original model accepts; BadInputError naming the error when it accepts none."""
+    first_error: str | None = None
+    tried: list[str] = []
+    for shapes, notes in shape_candidates(inputs, spec.input_shapes, spec.display_path):
+        specs = _synthetic_specs(inputs, shapes, facts)
+        try:
+            samples = synthetic_samples(specs, spec.samples, spec.seed)
+        except ValueError as exc:
+            raise BadInputError(f"{spec.display_path}: {exc}") from exc
+        try:
+            reference = run_reference(function, samples)
+        except Exception as exc:  # tf.errors.OpError and friends: the model refused the inputs
+            first_error = first_error or _first_line(exc)
+            tried.append(", ".join(f"{n} {list(d)}" for n, d in shapes.items()))
+            continue
+        if tried:
+            notes.append(f"smaller or larger sizes were refused by the model ({first_error})")
+        return samples, reference, specs, notes
+    raise BadInputError(
+        f"{spec.display_path}: the original model fails on the validation inputs "
+        f"({'; '.join(tried[:3])}): {first_error}; give working shapes with --input-shape, "
+        "or real inputs with --representative-data"
+    )
+
+
 def prepare(spec: PrepareSpec) -> PreparedSource:
     """Inspect the model, choose the validation (and calibration) inputs, record the outputs.
 
     With ``representative_data`` the samples are the user's (checked against the signature);
-    otherwise they are synthetic and seeded. Calibration samples are written to
-    ``calibration_path`` when ``calibration_samples`` > 0.
+    otherwise they are synthetic and seeded, at shapes the model accepts (see inputs.py).
+    Calibration samples are written to ``calibration_path`` when ``calibration_samples`` > 0.
     """
-    saved_model_dir, display_path = spec.saved_model_dir, spec.display_path
-    input_shapes, samples, seed = spec.input_shapes, spec.samples, spec.seed
-    representative_data = spec.representative_data
-    calibration_samples, calibration_path = spec.calibration_samples, spec.calibration_path
-    proto = read_meta_graphs(saved_model_dir)
+    display_path = spec.display_path
+    proto = read_meta_graphs(spec.saved_model_dir)
     chosen_tags = choose_tags(proto, spec.tags, display_path)
     meta_graph = next(
         mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
@@ -216,24 +243,24 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
     available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
     chosen = choose_signature(available, spec.signature, display_path)
-    loaded, function = load_signature(saved_model_dir, chosen_tags, chosen)
+    loaded, function = load_signature(spec.saved_model_dir, chosen_tags, chosen)
     inputs, outputs = signature_io(function)
-
-    unknown = sorted(set(input_shapes) - {t.name for t in inputs})
+    unknown = sorted(set(spec.input_shapes) - {t.name for t in inputs})
     if unknown:
         raise BadInputError(
             f"--input-shape: no input named {unknown[0]!r} in signature {chosen!r}; "
             f"inputs: {', '.join(t.name for t in inputs)}"
         )
+    facts = read_graph_facts(function, [t.name for t in inputs])
     notes: list[str] = []
     warnings: list[str] = []
     calibration: list[dict[str, np.ndarray]] = []
     calibration_note = None
     data_source = "synthetic"
-    if representative_data is not None:
-        where = f"--representative-data {representative_data}"
-        arrays = representative.open_arrays(representative_data)
-        shapes, count = representative.check(arrays, inputs, input_shapes, where)
+    if spec.representative_data is not None:
+        where = f"--representative-data {spec.representative_data}"
+        arrays = representative.open_arrays(spec.representative_data)
+        shapes, count = representative.check(arrays, inputs, spec.input_shapes, where)
         for info in inputs:
             info.validation_shape = list(shapes[info.name])
             notes += [
@@ -242,38 +269,40 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
                 if declared is None
             ]
         chosen_split = representative.split(
-            arrays, inputs, count, validation=samples, calibration=calibration_samples
+            arrays, inputs, count, validation=spec.samples, calibration=spec.calibration_samples
         )
         sample_inputs = chosen_split.validation
-        data_source = str(representative_data)
-        if calibration_samples:
+        data_source = str(spec.representative_data)
+        if spec.calibration_samples:
             calibration = chosen_split.calibration
-            calibration_note = f"representative data {representative_data}: {chosen_split.note}"
-    else:
-        for info in inputs:
-            info.validation_shape = validation_shape(
-                info, input_shapes.get(info.name), display_path, notes
+            calibration_note = (
+                f"representative data {spec.representative_data}: {chosen_split.note}"
             )
-        specs = [(t.name, t.dtype, tuple(t.validation_shape or ())) for t in inputs]
         try:
-            sample_inputs = synthetic_samples(specs, samples, seed)
-            if calibration_samples:
-                # Another seed: calibration never sees the validation samples.
-                calibration = synthetic_samples(specs, calibration_samples, seed + 1)
-        except ValueError as exc:
-            raise BadInputError(f"{display_path}: {exc}") from exc
-        if calibration_samples:
-            calibration_note = f"{calibration_samples} synthetic samples (seed {seed + 1})"
+            reference = run_reference(function, sample_inputs)
+        except Exception as exc:
+            raise BadInputError(
+                f"{display_path}: the original model fails on {where}: {_first_line(exc)}"
+            ) from None
+    else:
+        sample_inputs, reference, specs, notes = _run_synthetic(function, inputs, spec, facts)
+        for info, input_spec in zip(inputs, specs, strict=True):
+            info.validation_shape = list(input_spec.shape)
+        if spec.calibration_samples:
+            # Another seed: calibration never sees the validation samples.
+            calibration = synthetic_samples(specs, spec.calibration_samples, spec.seed + 1)
+            calibration_note = (
+                f"{spec.calibration_samples} synthetic samples (seed {spec.seed + 1})"
+            )
             warnings.append(
                 "Quantized variants were calibrated on random synthetic inputs: their drift "
                 "here says little about accuracy on real data. Pass --representative-data "
                 "with real samples."
             )
-    if calibration and calibration_path is not None:
+    if calibration and spec.calibration_path is not None:
         Samples([t.name for t in inputs], [], calibration, [{} for _ in calibration]).save(
-            calibration_path
+            spec.calibration_path
         )
-    reference = run_reference(function, sample_inputs)
     Samples(
         input_names=[t.name for t in inputs],
         output_names=[t.name for t in outputs],
@@ -281,17 +310,20 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         outputs=reference,
     ).save(spec.samples_path)
     del loaded
+    index_notes = facts.index_notes if facts and data_source == "synthetic" else {}
     return PreparedSource(
         signature=chosen,
         available_signatures=available,
         tags=chosen_tags,
         inputs=inputs,
         outputs=outputs,
-        op_counts=count_ops(meta_graph),
+        op_counts=facts.op_counts if facts else count_ops(meta_graph),
         input_note=INPUT_NOTE,
         fixed_dimensions=notes,
+        input_choices=[f"{name}: {note}" for name, note in sorted(index_notes.items())],
         sample_count=len(sample_inputs),
         data_source=data_source,
         calibration_note=calibration_note,
         warnings=warnings,
+        order_depends_on=facts.order_depends_on if facts else {},
     )

@@ -39,10 +39,13 @@ class PreparedSource:
     op_counts: dict[str, int]
     input_note: str
     fixed_dimensions: list[str] = field(default_factory=list)
+    input_choices: list[str] = field(default_factory=list)
     sample_count: int = 0
     data_source: str = "synthetic"
     calibration_note: str | None = None
     warnings: list[str] = field(default_factory=list)
+    order_depends_on: dict[str, str] = field(default_factory=dict)
+    """Outputs whose row order comes from TopK / NMS / sorting: output -> "Op (node)"."""
 
     def validation_shapes(self) -> dict[str, tuple[int, ...]]:
         return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
@@ -68,6 +71,9 @@ class ConversionJob:
     calibration_path: Path | None = None
     int8_io: bool = False
     onnx_float16_io: bool = False
+    order_depends_on: dict[str, str] = field(default_factory=dict)
+    tflite_strategy: Literal["concrete_function", "saved_model"] = "concrete_function"
+    earlier_attempts: tuple[str, ...] = ()  # attempts made in a worker that died
 
     @property
     def staged_path(self) -> Path:

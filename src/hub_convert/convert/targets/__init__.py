@@ -38,6 +38,7 @@ class Candidate:
     input_shapes: dict[str, list[int | None]] = field(default_factory=dict)
     weight_types: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    attempts: list[str] = field(default_factory=list)  # conversion attempts that failed
 
 
 class TargetModule(Protocol):

@@ -43,14 +43,34 @@ class OnnxConversion:
 
 
 class _UnsupportedOpCollector(logging.Handler):
+    """tf2onnx's log records: ops it could not map, and the errors and warnings that explain
+    a failure ("rewrite failed, so just fast fail it" is raised after the cause is logged)."""
+
     def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
+        super().__init__(level=logging.WARNING)
         self.nodes: dict[str, list[str]] = {}
+        self.causes: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.msg == _UNSUPPORTED_MESSAGE and isinstance(record.args, tuple):
             node, op = (str(a) for a in record.args)
             self.nodes.setdefault(op, []).append(node)
+            return
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record must not break the conversion
+            message = str(record.msg)
+        first = message.split(", details:", 1)[0].strip().splitlines()
+        if first and first[0] not in self.causes:
+            self.causes.append(first[0][:500])
+
+    def explain(self, error: BaseException) -> str:
+        """tf2onnx's exception, with what it logged before raising it."""
+        lines = str(error).strip().splitlines()
+        text = f"tf2onnx failed: {lines[0] if lines else type(error).__name__}"
+        if self.causes:
+            text += "; tf2onnx logged: " + "; ".join(self.causes[-3:])
+        return text
 
 
 @contextmanager
@@ -109,7 +129,7 @@ def convert(
                 model=None,
                 source_ops=source_ops,
                 unsupported=_unsupported(collector),
-                error=f"tf2onnx failed: {exc}",
+                error=collector.explain(exc),
             )
     if input_names:
         restore_input_names(model, input_names)

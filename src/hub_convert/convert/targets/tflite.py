@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from . import Candidate, SampleRunner
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
 
 RUNTIME = "LiteRT"
+Strategy = Literal["concrete_function", "saved_model"]
 
 # TFLiteConverter's error text for an op it can neither lower nor keep: "'tf.Lgamma' op is
 # neither a custom op nor a flex op"; with builtins only it lists the candidates for Flex.
@@ -43,6 +44,7 @@ class TFLiteConversion:
     error: str | None = None
     unconvertible_ops: list[str] = field(default_factory=list)
     source_ops: list[str] = field(default_factory=list)
+    attempts: list[str] = field(default_factory=list)  # each failed attempt and its error
 
 
 def _fixed_shape_function(loaded: Any, function: Any, shapes: dict[str, tuple[int, ...]]) -> Any:
@@ -134,40 +136,52 @@ def convert(
     allow_flex: bool,
     calibration_path: Path | None = None,
     int8_io: bool = False,
+    strategy: Strategy = "concrete_function",
 ) -> TFLiteConversion:
-    """Convert one variant. Builtins first; Flex (SELECT_TF_OPS) only if needed and allowed."""
+    """Convert one variant: builtins first, then with Flex (SELECT_TF_OPS) whenever builtins
+    fail and Flex is allowed — whatever the error says (a failed tensor-list lowering names no
+    op). ``strategy``: from the signature at the validation shape (default), or from the
+    SavedModel as ``tflite_convert`` does (the retry after a converter crash)."""
     import tensorflow as tf
 
     loaded, function = load_signature(saved_model_dir, tags, signature)
-    concrete = _fixed_shape_function(loaded, function, shapes)
-    source_ops = _frozen_op_types(concrete)
+    if strategy == "concrete_function":
+        concrete = _fixed_shape_function(loaded, function, shapes)
+        source_ops = _frozen_op_types(concrete)
+        origin = "the signature at the validation shape"
 
-    def attempt(select_tf_ops: bool) -> bytes:
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
-        _configure(converter, variant, select_tf_ops, calibration_path, int8_io)
-        return bytes(converter.convert())
+        def make() -> Any:
+            return tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
 
-    try:
-        return TFLiteConversion(model=attempt(False), source_ops=source_ops)
-    except Exception as exc:  # ConverterError, and anything the MLIR passes raise
-        builtin_error = str(exc)
-    needs = _ops_from_error(builtin_error)
-    if not allow_flex or not needs:
-        return TFLiteConversion(
-            model=None,
-            error=_first_lines(builtin_error),
-            unconvertible_ops=needs,
-            source_ops=source_ops,
-        )
-    try:
-        return TFLiteConversion(model=attempt(True), source_ops=source_ops)
-    except Exception as exc:
-        flex_error = str(exc)
+    else:
+        source_ops = _frozen_op_types(function)
+        origin = "the SavedModel (tflite_convert's path)"
+
+        def make() -> Any:
+            return tf.lite.TFLiteConverter.from_saved_model(
+                str(saved_model_dir), signature_keys=[signature], tags=set(tags)
+            )
+
+    attempts: list[str] = []
+    errors: list[str] = []
+    for select_tf_ops in (False, True) if allow_flex else (False,):
+        try:
+            converter = make()
+            _configure(converter, variant, select_tf_ops, calibration_path, int8_io)
+            model = bytes(converter.convert())
+        except Exception as exc:  # ConverterError, and anything the MLIR passes raise
+            errors.append(str(exc))
+            ops = "builtins + Flex" if select_tf_ops else "builtins"
+            attempts.append(f"{ops}, from {origin}: {_first_lines(str(exc), 1)}")
+            continue
+        return TFLiteConversion(model=model, source_ops=source_ops, attempts=attempts)
+    needs = sorted({op for error in errors for op in _ops_from_error(error)})
     return TFLiteConversion(
         model=None,
-        error=_first_lines(flex_error),
-        unconvertible_ops=_ops_from_error(flex_error) or needs,
+        error=_first_lines(errors[-1]),
+        unconvertible_ops=needs,
         source_ops=source_ops,
+        attempts=attempts,
     )
 
 
@@ -262,6 +276,7 @@ def _produce_one(job: ConversionJob) -> Candidate:
         allow_flex=job.allow_flex,
         calibration_path=job.calibration_path,
         int8_io=job.int8_io,
+        strategy=job.tflite_strategy,
     )
     seconds = time.perf_counter() - started
     if conversion.model is None:
@@ -278,7 +293,7 @@ def _produce_one(job: ConversionJob) -> Candidate:
             ],
             unsupported_ops=[UnsupportedOp(op=op) for op in conversion.unconvertible_ops],
         )
-        return Candidate(job, None, coverage, seconds, error=reason)
+        return Candidate(job, None, coverage, seconds, error=reason, attempts=conversion.attempts)
     staged = job.staged_path
     staged.write_bytes(conversion.model)
     counts = operator_counts(staged)
@@ -305,4 +320,5 @@ def _produce_one(job: ConversionJob) -> Candidate:
         input_shapes={name: list(dims) for name, dims in job.shapes.items()},
         weight_types=weight_types,
         notes=weight_notes(job.variant, weight_types),
+        attempts=conversion.attempts,
     )
