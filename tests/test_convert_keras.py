@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import CliRun
+from conftest import CliRun, run_cli
 
 pytestmark = pytest.mark.tf
 
@@ -144,3 +145,43 @@ def test_no_partial_files_left_behind(keras_run: CliRun) -> None:
     names = sorted(p.name for p in keras_run.output_dir.iterdir())
     assert not [n for n in names if n.endswith(".partial") or n.startswith(".")]
     assert "report.json" in names and "report.md" in names
+
+
+def test_keras_2_0_gru_without_reset_after_loads_as_keras_2_0_computed_it(
+    tmp_path: Path,
+) -> None:
+    """Keras 2.0 wrote no ``reset_after`` into a GRU's config (it always computed with
+    reset_after=False); tf_keras assumes True, whose weights have another shape."""
+    import h5py
+    import numpy as np
+    import tf_keras
+
+    inputs = tf_keras.Input(shape=(12, 4), name="series")
+    outputs = tf_keras.layers.Dense(2)(tf_keras.layers.GRU(8, reset_after=False)(inputs))
+    model = tf_keras.Model(inputs, outputs)
+    path = tmp_path / "gru_keras20.h5"
+    model.save(path)
+    with h5py.File(path, "r+") as h5:  # the config as Keras 2.0 wrote it
+        config = json.loads(h5.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            layer["config"].pop("reset_after", None)
+        h5.attrs["model_config"] = json.dumps(config)
+    sample = np.random.default_rng(0).uniform(-1, 1, size=(1, 12, 4)).astype(np.float32)
+    expected = model(sample).numpy()
+
+    run = run_cli(
+        "convert", path, "--output-dir", tmp_path / "out", "--targets", "onnx",
+        "--latency-runs", "0",
+    )  # fmt: skip
+
+    assert run.exit_code == 0, run.stderr
+    assert (
+        "Keras 2.0 defaults restored: GRU reset_after=False"
+        in (run.report["source"]["provenance"]["loaded_with"])
+    )
+    assert run.artifact("onnx", "float32")["status"] == "passed"
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(tmp_path / "out" / "gru_keras20_float32.onnx"))
+    [got] = session.run(None, {"series": sample})
+    np.testing.assert_allclose(got, expected, atol=1e-5)  # what the Keras 2.0 model computes

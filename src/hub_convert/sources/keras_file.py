@@ -242,14 +242,63 @@ class KerasMaterializer:
             options: dict[str, Any] = {"compile": False}
             if self.kind == "keras":  # tf_keras's safe mode covers its .keras format only
                 options["safe_mode"] = not self.allow_unsafe
+            legacy = _keras2_defaults(self.path) if self.kind == "h5" else None
+            if legacy is not None:
+                config, restored = legacy
+                model = tf_keras.models.model_from_json(config)
+                model.load_weights(str(self.path))
+                return model, f"tf_keras {tf_keras.__version__} ({restored})"
             model = tf_keras.models.load_model(str(self.path), **options)
             return model, f"tf_keras {tf_keras.__version__}"
         except Exception as exc:  # Keras raises ValueError, TypeError, ... for bad files
-            hint = "" if self.allow_unsafe else " (or pass --allow-unsafe if you trust it)"
             raise BadInputError(
-                f"{self.display_path}: Keras could not load the model: {_first_line(exc)}; "
-                f"load it where its custom classes are defined and export a SavedModel{hint}"
+                f"{self.display_path}: Keras could not load the model: {_first_line(exc)}"
+                + self._advice(exc)
             ) from None
+
+    def _advice(self, exc: BaseException) -> str:
+        """What to do, when the error says what the problem is; nothing that does not fit."""
+        text = str(exc)
+        if any(word in text for word in ("Unknown layer", "Unknown object", "custom", "Lambda")):
+            hint = "" if self.allow_unsafe else " (or pass --allow-unsafe if you trust it)"
+            return f"; load it where its custom classes are defined and export a SavedModel{hint}"
+        return "; if another Keras version saved it, load it there and export a SavedModel"
+
+
+# Defaults that Keras 2.0 files leave out and later Keras assumes otherwise: (layer, key, the
+# value Keras 2.0 behaved with). A GRU saved by Keras 2.0 computes with reset_after=False;
+# tf_keras's default is True, with another bias shape, so the weights would not load.
+_KERAS2_IMPLIED = (("GRU", "reset_after", False), ("CuDNNGRU", "reset_after", False))
+
+
+def _keras2_defaults(path: Path) -> tuple[str, str] | None:
+    """(the .h5 model config with the defaults its Keras version implied, what was restored);
+    None when nothing is missing."""
+    import h5py
+
+    with h5py.File(path, "r") as h5:
+        raw = h5.attrs.get("model_config")
+    config = json.loads(_text(raw))
+    restored: set[str] = set()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, dict):
+            for layer, key, implied in _KERAS2_IMPLIED:
+                inner = value.get("config")
+                if value.get("class_name") == layer and isinstance(inner, dict):
+                    if key not in inner:
+                        inner[key] = implied
+                        restored.add(f"{layer} {key}={implied}")
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+
+    visit(config)
+    if not restored:
+        return None
+    return json.dumps(config), "Keras 2.0 defaults restored: " + ", ".join(sorted(restored))
 
 
 def _first_line(exc: BaseException) -> str:
