@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 SCHEMA_VERSION = 2
 
@@ -37,6 +37,54 @@ SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 FAIL_RULES: tuple[FailRule, ...] = get_args(FailRule)
 
 
+# Bounds for an untrusted report.json, generous for real models (thousands of op types and
+# nodes, long names and error texts). A text over its bound is refused when a report.json is
+# loaded (``Report.load``) but cut short when hub-convert builds a report itself, so a long
+# converter error never stops a run and a real report always loads again.
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+MAX_NAME = 1_024
+"""A tensor, op, node, signature, tag, dtype, version or provenance key."""
+MAX_PATH = 4_096
+MAX_TEXT = 16_384
+"""An error text, note, warning, verdict line or provenance value."""
+MAX_COMMAND = 65_536
+MAX_ITEMS = 100_000
+"""Op types, nodes of an unsupported op, inputs, outputs, drift rows."""
+MAX_NOTES = 1_000
+MAX_RANK = 64
+MAX_INT = 2**63 - 1
+
+UNTRUSTED = "untrusted"
+"""Validation context key: set by ``Report.load``, where an over-long text is an error."""
+
+
+def _bounded(limit: int) -> AfterValidator:
+    def check(value: str, info: ValidationInfo) -> str:
+        if len(value) <= limit:
+            return value
+        if isinstance(info.context, dict) and info.context.get(UNTRUSTED):
+            raise ValueError(f"text longer than {limit:,} characters")
+        return value[: limit - 14] + " … (truncated)"
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, _bounded(MAX_NAME)]
+PathText = Annotated[str, _bounded(MAX_PATH)]
+Text = Annotated[str, _bounded(MAX_TEXT)]
+Command = Annotated[str, _bounded(MAX_COMMAND)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+Dimension = Annotated[int, Field(ge=-1, le=MAX_INT)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+"""A measured time, ratio or speed-up: never NaN or infinite."""
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Shape = Annotated[list[Dimension | None], Field(max_length=MAX_RANK)]
+
+
+def _printable(text: str, limit: int) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
+
+
 def shape_text(dims: list[int | None]) -> str:
     """A shape as people write it, ``?`` for a dynamic dimension: ``[?, 224, 224, 3]``."""
     return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
@@ -49,10 +97,10 @@ class _Model(BaseModel):
 class TensorInfo(_Model):
     """One input or output of the chosen signature."""
 
-    name: str
-    dtype: str
-    shape: list[int | None] = Field(description="Declared shape; None marks a dynamic dimension.")
-    validation_shape: list[int] | None = Field(
+    name: Name
+    dtype: Name
+    shape: Shape = Field(description="Declared shape; None marks a dynamic dimension.")
+    validation_shape: Annotated[list[Dimension], Field(max_length=MAX_RANK)] | None = Field(
         default=None, description="The concrete shape fed during validation (inputs only)."
     )
 
@@ -61,20 +109,22 @@ class SourceInfo(_Model):
     """What was converted, and where it came from."""
 
     kind: SourceKind
-    path: str
-    signature: str
-    available_signatures: list[str]
-    tags: list[str]
-    inputs: list[TensorInfo]
-    outputs: list[TensorInfo]
-    size_bytes: int
-    op_counts: dict[str, int] = Field(
+    path: PathText
+    signature: Name
+    available_signatures: list[Name] = Field(max_length=MAX_NOTES)
+    tags: list[Name] = Field(max_length=MAX_NOTES)
+    inputs: list[TensorInfo] = Field(max_length=MAX_ITEMS)
+    outputs: list[TensorInfo] = Field(max_length=MAX_ITEMS)
+    size_bytes: Count
+    op_counts: dict[Name, Count] = Field(
+        max_length=MAX_ITEMS,
         description="TensorFlow op types reachable from the converted signature (frozen and "
-        "inlined, control-flow bodies included); the whole MetaGraph when it cannot be frozen."
+        "inlined, control-flow bodies included); the whole MetaGraph when it cannot be frozen.",
     )
-    provenance: dict[str, str] = Field(default_factory=dict)
-    fixed_dimensions: list[str] = Field(
+    provenance: dict[Name, Text] = Field(default_factory=dict, max_length=MAX_NOTES)
+    fixed_dimensions: list[Text] = Field(
         default_factory=list,
+        max_length=MAX_ITEMS,
         description="Human-readable notes of dynamic dimensions given a fixed size.",
     )
 
@@ -112,8 +162,8 @@ class Tolerance(_Model):
 class OrderInsensitive(_Model):
     """An output that depends on TopK / NonMaxSuppression / sorting, compared both ways."""
 
-    depends_on: str = Field(description="The order-deciding op and node, from the graph.")
-    method: str = Field(description="How rows were matched: sorted or nearest-row matching.")
+    depends_on: Text = Field(description="The order-deciding op and node, from the graph.")
+    method: Name = Field(description="How rows were matched: sorted or nearest-row matching.")
     max_abs: float
     cosine: float
     within_tolerance: bool
@@ -127,7 +177,8 @@ class OutputDrift(_Model):
     after matching rows; the output passes if either comparison does, and says which.
     """
 
-    output: str
+    output: Name
+    # Drift metrics may be infinite (an output that overflowed): rendered as such, not refused.
     max_abs: float | None = None
     mean_abs: float | None = None
     rmse: float | None = None
@@ -137,10 +188,10 @@ class OutputDrift(_Model):
         description="10·log10(peak² / MSE), peak = max |value| of the original's output; "
         "null when the outputs are identical (rmse 0) or the original is all zeros.",
     )
-    top1_agreement: float | None = Field(
+    top1_agreement: Share | None = Field(
         default=None, description="Share of rows whose argmax equals the original's."
     )
-    top5_agreement: float | None = Field(
+    top5_agreement: Share | None = Field(
         default=None, description="Share of rows whose original argmax is in the top 5."
     )
     peak_abs: float | None = Field(
@@ -149,11 +200,13 @@ class OutputDrift(_Model):
     max_abs_bound: float | None = Field(
         default=None, description="The effective max abs bound for this output."
     )
-    failed_checks: list[str] = Field(
-        default_factory=list, description="Each check that failed, with value and bound."
+    failed_checks: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_NOTES,
+        description="Each check that failed, with value and bound.",
     )
     order_insensitive: OrderInsensitive | None = None
-    nonfinite: str | None = Field(
+    nonfinite: Text | None = Field(
         default=None, description="NaN / inf found, at the same positions in both."
     )
     compared: bool = Field(
@@ -161,29 +214,35 @@ class OutputDrift(_Model):
         description="False when nothing could be compared (no finite value): not validated.",
     )
     within_tolerance: bool
-    problem: str | None = Field(
+    problem: Text | None = Field(
         default=None,
         description="Why the output does not match or could not be compared (shape, NaN, strings).",
     )
 
 
 class UnsupportedOp(_Model):
-    op: str
-    nodes: list[str] = Field(default_factory=list)
+    op: Name
+    nodes: list[Name] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class OpCoverage(_Model):
     """How the source ops fared in one target, and what the output file contains."""
 
-    converted_ops: list[str] = Field(
-        default_factory=list, description="Source op types that became native ops of the target."
+    converted_ops: list[Name] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Source op types that became native ops of the target.",
     )
-    flex_ops: list[str] = Field(
-        default_factory=list, description="Ops kept as TensorFlow kernels (TFLite Flex)."
+    flex_ops: list[Name] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Ops kept as TensorFlow kernels (TFLite Flex).",
     )
-    unsupported_ops: list[UnsupportedOp] = Field(default_factory=list)
-    output_op_counts: dict[str, int] = Field(
-        default_factory=dict, description="Op types present in the converted file."
+    unsupported_ops: list[UnsupportedOp] = Field(default_factory=list, max_length=MAX_ITEMS)
+    output_op_counts: dict[Name, Count] = Field(
+        default_factory=dict,
+        max_length=MAX_ITEMS,
+        description="Op types present in the converted file.",
     )
 
 
@@ -192,35 +251,41 @@ class Artifact(_Model):
 
     target: Target
     variant: Variant
-    path: str | None = None
-    size_bytes: int | None = None
-    size_ratio: float | None = Field(default=None, description="size_bytes / source size.")
+    path: PathText | None = None
+    size_bytes: Count | None = None
+    size_ratio: FiniteFloat | None = Field(default=None, description="size_bytes / source size.")
     status: Status
-    reason: str | None = Field(
+    reason: Text | None = Field(
         default=None, description="Error text for failed, reason for not-validated."
     )
     tolerance: Tolerance
-    drift: list[OutputDrift] = Field(default_factory=list)
+    drift: list[OutputDrift] = Field(default_factory=list, max_length=MAX_ITEMS)
     coverage: OpCoverage | None = None
-    input_shapes: dict[str, list[int | None]] = Field(
-        default_factory=dict, description="Input shapes baked into the converted file."
+    input_shapes: dict[Name, Shape] = Field(
+        default_factory=dict,
+        max_length=MAX_ITEMS,
+        description="Input shapes baked into the converted file.",
     )
-    conversion_seconds: float | None = None
-    validation_seconds: float | None = None
-    latency_ms: float | None = Field(
+    conversion_seconds: FiniteFloat | None = None
+    validation_seconds: FiniteFloat | None = None
+    latency_ms: FiniteFloat | None = Field(
         default=None, description="Median single-inference latency on this machine's CPU."
     )
-    weight_types: dict[str, int] = Field(
+    weight_types: dict[Name, Count] = Field(
         default_factory=dict,
+        max_length=MAX_NOTES,
         description="Element type -> count of constant (weight) tensors in the file (TFLite).",
     )
-    notes: list[str] = Field(default_factory=list, description="Facts worth knowing.")
-    attempts: list[str] = Field(
+    notes: list[Text] = Field(
+        default_factory=list, max_length=MAX_NOTES, description="Facts worth knowing."
+    )
+    attempts: list[Text] = Field(
         default_factory=list,
+        max_length=MAX_NOTES,
         description="Conversion attempts that failed (settings: error), before the one that "
         "produced the file, or all of them when none did.",
     )
-    speedup_vs_tensorflow: float | None = None
+    speedup_vs_tensorflow: FiniteFloat | None = None
 
     def worst_drift(self) -> OutputDrift | None:
         """The output that violates its tolerance, else the one with the largest max abs error."""
@@ -234,48 +299,49 @@ class Artifact(_Model):
 
 
 class ValidationSetup(_Model):
-    samples: int
-    seed: int
-    input_note: str
-    data_source: str = Field(
+    samples: Count
+    seed: Count
+    input_note: Text
+    data_source: PathText = Field(
         default="synthetic", description="'synthetic', or the representative data file used."
     )
-    calibration: str | None = Field(
+    calibration: Text | None = Field(
         default=None, description="How quantized variants were calibrated, when any was."
     )
-    input_choices: list[str] = Field(
+    input_choices: list[Text] = Field(
         default_factory=list,
+        max_length=MAX_ITEMS,
         description="Inputs whose values were chosen from the graph (e.g. embedding indices).",
     )
-    latency_runs: int = 0
-    tensorflow_latency_ms: float | None = None
-    warnings: list[str] = Field(default_factory=list)
+    latency_runs: Count = 0
+    tensorflow_latency_ms: FiniteFloat | None = None
+    warnings: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
 
 
 class Environment(_Model):
-    python: str
-    platform: str
-    versions: dict[str, str]
+    python: Name
+    platform: Name
+    versions: dict[Name, Name] = Field(max_length=MAX_NOTES)
 
 
 class Verdict(_Model):
     passed: bool
-    line: str
-    failures: list[str] = Field(default_factory=list)
+    line: Text
+    failures: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
 
 
 class Report(_Model):
     """The whole run. ``report.json`` is this, dumped."""
 
-    schema_version: int = SCHEMA_VERSION
-    tool_version: str
-    created_at: str
-    command: str
+    schema_version: Count = SCHEMA_VERSION
+    tool_version: Name
+    created_at: Name
+    command: Command
     source: SourceInfo
     environment: Environment
     validation: ValidationSetup
-    fail_on: list[FailRule]
-    artifacts: list[Artifact]
+    fail_on: list[FailRule] = Field(max_length=len(FAIL_RULES))
+    artifacts: list[Artifact] = Field(max_length=64)
     verdict: Verdict
 
     def artifact(self, target: str, variant: str) -> Artifact | None:
@@ -295,16 +361,24 @@ class Report(_Model):
         from .errors import BadInputError
 
         try:
+            if path.stat().st_size > MAX_REPORT_BYTES:
+                raise BadInputError(
+                    f"{path}: over {MAX_REPORT_BYTES // 2**20} MiB, not a hub-convert report"
+                )
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise BadInputError(f"{path}: cannot read report ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise BadInputError(f"{path}: not a hub-convert report (not UTF-8)") from exc
         try:
-            report = cls.model_validate_json(text)
+            report = cls.model_validate_json(text, context={UNTRUSTED: True})
         except ValidationError as exc:
             first = exc.errors()[0]
+            # The location may hold a key from the file: shown printable, on one line, short.
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            where, why = _printable(where, 120), _printable(first["msg"], 200)
             raise BadInputError(
-                f"{path}: not a hub-convert report ({where}: {first['msg']}); "
+                f"{path}: not a hub-convert report ({where}: {why}); "
                 "pass the report.json written by `hub-convert convert`"
             ) from exc
         if report.schema_version != SCHEMA_VERSION:
