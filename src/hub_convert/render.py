@@ -1,7 +1,9 @@
 """Render a Report as Markdown with the jinja2 templates shipped in the package.
 
 Formatting only: every number comes from the Report; nothing is computed here except
-presentation (units, rounding).
+presentation (units, rounding). Every value a template writes is escaped as Markdown text
+(``markdown_safety.markdown_text``) unless a filter escaped it for its own place: ``code`` and
+``cell_code`` for code spans, ``fenced`` for a code block, ``html_text`` inside HTML tags.
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ import math
 
 import jinja2
 
+from .markdown_safety import (
+    Safe,
+    fenced_block,
+    html_text,
+    markdown_code,
+    markdown_table_code,
+    markdown_text,
+)
 from .report import Artifact, OutputDrift, Report, shape_text
 
 
@@ -65,24 +75,27 @@ def psnr(drift: OutputDrift) -> str:
     return "∞" if drift.rmse == 0 else "—"
 
 
-def within(drift: OutputDrift) -> str:
-    """The per-output verdict, with what failed or how it was compared."""
+def within(drift: OutputDrift) -> Safe:
+    """The per-output verdict, with what failed or how it was compared: Markdown for a table
+    cell, the report's texts escaped (``markdown_text``) around the template's own bold."""
+    text = markdown_text
     if not drift.compared:
-        return f"not compared: {drift.problem or 'nothing to compare'}"
+        return Safe("not compared: " + text(drift.problem or "nothing to compare"))
     if drift.problem:
-        return f"**no**: {drift.problem}"
+        return Safe("**no**: " + text(drift.problem))
     order = drift.order_insensitive
     if drift.within_tolerance:
-        text = "yes"
+        verdict = "yes"
         if drift.failed_checks and order is not None:
-            text += f" (order-insensitive, {order.method}; order from {order.depends_on})"
+            verdict += f" (order-insensitive, {text(order.method)}; order from "
+            verdict += f"{text(order.depends_on)})"
     else:
-        text = "**no**: " + "; ".join(drift.failed_checks)
+        verdict = "**no**: " + text("; ".join(drift.failed_checks))
         if order is not None:
-            text += f" (also after matching rows, {order.method})"
+            verdict += f" (also after matching rows, {text(order.method)})"
     if drift.nonfinite:
-        text += f"; {drift.nonfinite} at the same positions"
-    return text
+        verdict += f"; {text(drift.nonfinite)} at the same positions"
+    return Safe(verdict)
 
 
 def top1(artifact: Artifact) -> str:
@@ -96,7 +109,8 @@ def seconds(value: float | None) -> str:
 
 
 def shape(dims: list[int | None] | None) -> str:
-    return "—" if dims is None else shape_text(dims)
+    """``[?, 224, 224, 3]``: only digits and ``?``, so written as it is (``Safe``)."""
+    return Safe("—" if dims is None else shape_text(dims))
 
 
 STATUS_BADGE = {
@@ -107,10 +121,16 @@ STATUS_BADGE = {
 }
 
 
+def _escape_by_default(value: object) -> str:
+    """Jinja's finalize: what no filter escaped is escaped as Markdown text."""
+    return value if isinstance(value, Safe) else markdown_text(value)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("hub_convert", "templates"),
-        autoescape=False,  # Markdown, not HTML; values are escaped with the md filter
+        autoescape=False,  # Markdown, not HTML: finalize escapes for Markdown instead
+        finalize=_escape_by_default,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -125,25 +145,16 @@ def _environment() -> jinja2.Environment:
         cosine=cosine,
         psnr=psnr,
         top1=top1,
-        within=lambda d: markdown_cell(within(d)),
+        within=within,
         shape=shape,
         badge=lambda s: STATUS_BADGE.get(s, s),
-        md=markdown_cell,
+        code=markdown_code,
+        cell_code=markdown_table_code,
+        fenced=fenced_block,
+        html_text=html_text,
     )
+    env.globals["newline"] = Safe("\n")
     return env
-
-
-def markdown_cell(value: object) -> str:
-    """Make text safe inside a Markdown table cell (pipes, newlines, HTML brackets)."""
-    text = str(value)
-    return (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
 
 
 def render_report(report: Report, *, details: bool = True) -> str:
