@@ -1,9 +1,11 @@
 """One pull request comment per model that stays up to date ("sticky" comment).
 
-The comment is found by its hidden marker *and* its author: another user's comment that quotes
-or copies the marker is never edited. Every page of comments is searched. A write is retried
-together with the lookup before it, so a retried create after a lost response cannot post a
-duplicate (the retry finds the comment and updates it instead).
+The comment is found by its hidden marker, which must be its exact first line, *and* its
+author: another user's comment that quotes or copies the marker is never edited, and a comment
+whose text merely contains another model's marker is not that model's comment. Every page of
+comments is searched. A write is retried together with the lookup before it, so a retried
+create after a lost response cannot post a duplicate (the retry finds the comment and updates
+it instead).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 from github import Github, GithubException
 
 from .client import normalize_login
+from .comment_body import carries_marker
 from .retry import RetryPolicy, call_with_retry
 
 CommentAction = Literal["created", "updated", "unchanged", "recreated"]
@@ -40,14 +43,14 @@ def _is_too_long(exc: GithubException) -> bool:
 
 
 def find_own_comments(issue: Any, marker: str, login: str) -> list[Any]:
-    """Comments on ``issue`` that carry ``marker`` and were written by ``login``, oldest first."""
+    """Comments on ``issue`` whose first line is ``marker``, written by ``login``, oldest first."""
     wanted = normalize_login(login)
     found = []
     for comment in issue.get_comments():  # PaginatedList: follows every page
         user = comment.user
         if user is None or normalize_login(user.login) != wanted:
             continue
-        if marker in (comment.body or ""):
+        if carries_marker(comment.body, marker):
             found.append(comment)
     return found
 

@@ -99,7 +99,7 @@ class _Publisher:
         self.context = context
         self.commands = commands
         self.result = PublishResult()
-        self.key = comment_key(report, settings.comment_key)
+        self.key = comment_key(settings.comment_key or report.source.path)
         self._gh: Any = None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -342,6 +342,10 @@ def publish_report_file(
     commands.add_mask(settings.token)
     report = Report.load(report_json)
     context = GitHubContext.from_env(env)
+    if context.event_name == "workflow_run" and not settings.comment_key:  # key: untrusted path
+        message = "the comment key is report.json's model path; pass --comment-key so the job "
+        message += "that wrote the report cannot pick another model's comment"
+        commands.notice(message, title="hub-convert: comment")
     report_dir = report_json.parent
     annotate_report(report, commands)
     commands.set_outputs(report_outputs(report, report_dir, report_json))
