@@ -151,6 +151,9 @@ class FakeGitHub:
         self.seen: list[Seen] = []
         self.faults: list[Fault] = []
         self.competing_uploads: set[str] = set()
+        # Where CreateArtifact's signed URLs point: this server, unless a test moves the blob
+        # store elsewhere (a closed port, for connection errors).
+        self.blob_base_url = self.base_url
         self._ids = itertools.count(1000)
         server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -438,7 +441,10 @@ class FakeGitHub:
             if name in self.artifacts:
                 return self._json({"code": "already_exists", "msg": "artifact exists"}, 409)
             self.artifacts[name] = StoredArtifact(name, payload.get("expires_at"))
-            url = f"{self.base_url}/blob/artifacts/{name}.zip?sv=2023-11-03&sig={SAS_SIGNATURE}"
+            url = (
+                f"{self.blob_base_url}/blob/artifacts/{name}.zip"
+                f"?sv=2023-11-03&se=2026-11-30T00%3A00%3A00Z&sig={SAS_SIGNATURE}"
+            )
             return self._json({"ok": True, "signed_upload_url": url})
         if method == "FinalizeArtifact":
             artifact = self.artifacts.get(name)

@@ -11,6 +11,7 @@ import pytest
 from github_fakes import (
     RUNTIME_JOB_ID,
     RUNTIME_RUN_ID,
+    SAS_SIGNATURE,
     TWIRP,
     FakeGitHub,
     Sleeps,
@@ -65,7 +66,13 @@ def test_output_directory_becomes_a_finalized_artifact(fake: FakeGitHub, tmp_pat
     blob_requests = fake.requests("PUT", r"^/blob/")
     assert blob_requests and all("Authorization" not in s.headers for s in blob_requests)
     assert f"::add-mask::{runtime_token()}" in published.log
-    assert "sig-secret-value" not in published.log
+    # The signature reaches the log only to be masked.
+    assert f"::add-mask::{SAS_SIGNATURE}" in published.log
+    assert all(
+        line.startswith("::add-mask::")
+        for line in published.log.splitlines()
+        if SAS_SIGNATURE in line
+    )
     # The comment links the converted files.
     assert f"[converted files]({published.result.artifact_url})" in fake.comments[7][0].body
 

@@ -25,10 +25,11 @@ from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, commen
 from .comment_decision import Level, decide_comment
 from .context import GitHubContext
 from .pr_comment import upsert_comment
+from .redaction import redact_urls
 from .release_assets import AssetSource, find_release, replace_release_assets
 from .report_files import locate_artifact_file
 from .report_outputs import annotate_report, report_outputs
-from .retry import RequestFailed, redact_urls
+from .retry import RequestFailed
 from .settings import PublishSettings
 from .workflow_artifact import upload_directory_artifact
 from .workflow_commands import WorkflowCommands
@@ -176,6 +177,7 @@ class _Publisher:
                 runtime_token=context.runtime_token,
                 retention_days=retention,
                 policy=self.settings.retry,
+                mask=self.commands.add_mask,
             )
             self.result.artifact_id = uploaded.artifact_id
             self.result.artifact_url = context.artifact_url(uploaded.artifact_id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ import requests
 
 from .. import __version__
 from ..errors import PublishError
+from .redaction import url_secrets
 from .retry import HttpStatusError, RetryPolicy, call_with_retry
 
 SERVICE = "github.actions.results.api.v1.ArtifactService"
@@ -71,7 +73,11 @@ def rfc3339(moment: datetime) -> str:
 
 
 class ResultsService:
-    """CreateArtifact / FinalizeArtifact calls, each retried on 5xx, 429 and network errors."""
+    """CreateArtifact / FinalizeArtifact calls, each retried on 5xx, 429 and network errors.
+
+    ``mask`` is called with each secret part of the signed upload URL the moment it arrives
+    (``WorkflowCommands.add_mask``), before anything could log it.
+    """
 
     def __init__(
         self,
@@ -80,10 +86,12 @@ class ResultsService:
         policy: RetryPolicy,
         *,
         timeout: float = 60.0,
+        mask: Callable[[str], None] | None = None,
     ) -> None:
         self._base = results_url
         self._policy = policy
         self._timeout = timeout
+        self._mask = mask
         self._session = requests.Session()
         self._session.headers.update(
             {
@@ -133,6 +141,9 @@ class ResultsService:
             payload["expires_at"] = rfc3339(expires_at)
         body = self._call("CreateArtifact", payload)
         url = body.get("signed_upload_url")
+        if isinstance(url, str) and self._mask is not None:
+            for secret in url_secrets(url):
+                self._mask(secret)
         if not body.get("ok") or not isinstance(url, str) or not url:
             raise PublishError("CreateArtifact: the results service did not accept the artifact")
         return url

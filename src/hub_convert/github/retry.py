@@ -8,7 +8,6 @@ the server names a time), and connection errors. Everything else fails at once: 
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import requests
 from github import GithubException
 
 from ..errors import PublishError
+from .redaction import redact_urls
 
 T = TypeVar("T")
 
@@ -144,14 +144,6 @@ def _classify(exc: BaseException, now: float) -> _Retry | None:
         if "rate limit" in message or wait is not None:
             return _Retry(wait, "rate limited")
     return None
-
-
-_URL_QUERY = re.compile(r"(https?://[^\s?'\"<>]+)\?[^\s'\"<>]*")
-
-
-def redact_urls(text: str) -> str:
-    """Drop query strings from URLs: signed blob URLs carry their credential there."""
-    return _URL_QUERY.sub(r"\1?…", text)
 
 
 def describe_error(exc: BaseException) -> str:

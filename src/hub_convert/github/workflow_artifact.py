@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,17 +83,20 @@ def upload_directory_artifact(
     retention_days: int | None,
     policy: RetryPolicy,
     compression_level: int = 6,
+    mask: Callable[[str], None] | None = None,
 ) -> UploadedArtifact:
     """Upload every file under ``directory`` as workflow artifact ``name`` (one zip).
 
-    Raises PublishError (RequestFailed for HTTP failures) with a one-line message.
+    ``mask`` receives the signed upload URL's secrets as soon as the service sends the URL
+    (pass ``WorkflowCommands.add_mask``). Raises PublishError (RequestFailed for HTTP
+    failures) with a one-line message, its URLs' query strings redacted.
     """
     files = artifact_files(directory)
     if not files:
         raise PublishError(f"{directory}: no files to upload as an artifact")
     ids = backend_ids_from_token(runtime_token)
     expires = datetime.now(UTC) + timedelta(days=retention_days) if retention_days else None
-    service = ResultsService(results_url, runtime_token, policy)
+    service = ResultsService(results_url, runtime_token, policy, mask=mask)
     try:
         with tempfile.TemporaryDirectory(prefix="hub-convert-artifact-") as tmp:
             # Zip first: a local failure (disk full) then leaves no half-created artifact.

@@ -3,7 +3,8 @@
 The runner reads ``::command key=value::data`` lines from the step's stdout, and outputs /
 summary from the files named by ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY``. Everything that
 reaches the log goes through the escaping here, so text from a report (which may come from an
-untrusted pull request) cannot start a workflow command of its own.
+untrusted pull request) cannot start a workflow command of its own, and through
+``redaction.redact_urls``, so no URL's query string (a signed URL's credential) is logged.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
+
+from .redaction import redact_urls
 
 # GitHub rejects a step summary over 1 MiB ("supports content up to a size of 1024k").
 SUMMARY_LIMIT_BYTES = 1024 * 1024
@@ -80,17 +83,19 @@ class WorkflowCommands:
         stream.flush()
 
     def command(self, name: str, message: str = "", **properties: str | int | None) -> None:
-        """Emit ``::name key=value,...::message`` with every part escaped."""
+        """Emit ``::name key=value,...::message`` with every part escaped and, but for
+        ``add-mask``, URL query strings redacted."""
+        clean = (lambda text: text) if name == "add-mask" else redact_urls
         props = ",".join(
-            f"{key}={escape_property(str(value))}"
+            f"{key}={escape_property(clean(str(value)))}"
             for key, value in properties.items()
             if value is not None and value != ""
         )
-        self._write(f"::{name}{' ' + props if props else ''}::{escape_data(message)}")
+        self._write(f"::{name}{' ' + props if props else ''}::{escape_data(clean(message))}")
 
     def info(self, message: str) -> None:
-        """A plain log line (newlines flattened so it stays one line)."""
-        self._write(_one_line(message))
+        """A plain log line (newlines flattened so it stays one line, query strings redacted)."""
+        self._write(_one_line(redact_urls(message)))
 
     def debug(self, message: str) -> None:
         """A line shown only when step debug logging is on."""
