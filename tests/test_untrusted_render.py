@@ -63,8 +63,6 @@ def test_hostile_report_renders_nothing_live(
     failed = report.artifact("onnx", "float32")
     assert failed is not None and failed.reason is not None
     assert one_line(failed.reason)[:100] in visible  # truncated to 160 characters in the table
-    # The table keeps its columns: one row per artifact, eight cells each.
-    assert markdown.count("\n| `") >= len(report.artifacts)
 
 
 def test_a_normal_report_reads_as_before() -> None:
