@@ -96,7 +96,7 @@ def test_op_coverage_sees_inside_keras_functions(keras_run: CliRun) -> None:
 
 def test_report_json_carries_source_environment_and_command(keras_run: CliRun) -> None:
     report = keras_run.report
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     source = report["source"]
     assert source["kind"] == "saved_model"
     assert source["signature"] == "serving_default"
@@ -108,7 +108,7 @@ def test_report_json_carries_source_environment_and_command(keras_run: CliRun) -
         "shape": [None, 32, 32, 3],
         "validation_shape": [1, 32, 32, 3],
     }
-    assert source["fixed_dimensions"] == ["image[0] = 1 (dynamic; set with --input-shape)"]
+    assert source["fixed_dimensions"] == ["image[0] = 1 (dynamic batch; set with --input-shape)"]
     versions = report["environment"]["versions"]
     for package in (
         "tensorflow",

@@ -256,7 +256,12 @@ def test_policy_file_tightens_a_tolerance_and_fail_on_decides(
     assert lenient.exit_code == 0, lenient.stderr
     artifact = lenient.artifact("tflite", "int8")
     assert artifact["status"] == "drift"
-    assert artifact["tolerance"] == {"max_abs": None, "min_cosine": 0.99, "min_psnr_db": 200.0}
+    assert artifact["tolerance"] == {
+        "max_abs": None,
+        "max_rel": None,
+        "min_cosine": 0.99,
+        "min_psnr_db": 200.0,
+    }
     assert lenient.report["fail_on"] == ["error"]
     strict = run_cli(*common, "--output-dir", tmp_path / "b", "--fail-on", "error,drift")
     assert strict.exit_code == 1
