@@ -285,10 +285,13 @@ def _keras2_defaults(path: Path) -> tuple[str, str] | None:
         if isinstance(value, dict):
             for layer, key, implied in _KERAS2_IMPLIED:
                 inner = value.get("config")
-                if value.get("class_name") == layer and isinstance(inner, dict):
-                    if key not in inner:
-                        inner[key] = implied
-                        restored.add(f"{layer} {key}={implied}")
+                if (
+                    value.get("class_name") == layer
+                    and isinstance(inner, dict)
+                    and key not in inner
+                ):
+                    inner[key] = implied
+                    restored.add(f"{layer} {key}={implied}")
             for item in value.values():
                 visit(item)
         elif isinstance(value, list):
