@@ -26,7 +26,8 @@ from hub_convert.markdown_safety import (
     one_line,
 )
 from hub_convert.render import render_report
-from hub_convert.report import MAX_NAME, MAX_TEXT, Artifact, Report, Tolerance
+from hub_convert.report import Artifact, Report, Tolerance
+from hub_convert.report_limits import MAX_NAME, MAX_TEXT
 from markdown_html import LINKIFY, Page, to_html
 from report_factory import sample_report
 
