@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import policy_file, representative_data
+from . import policy_file
 from .errors import BadInputError
 from .parsing import (
     Text,
@@ -163,6 +163,8 @@ def build_config(
     if representative is not None:
         # Checked now (names and readability) so bad data stops before any work starts;
         # shapes and dtypes are checked against the signature once the model is loaded.
+        from . import representative_data  # numpy: not a dependency of `publish`
+
         representative_data.open_arrays(representative)
     kind = given(text("source-kind"))
     tags = values.get("tags")
