@@ -25,6 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests entrypoint.py examples bench
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows action.yml
 
 test: lint
 	$(BIN)/pytest
