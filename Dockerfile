@@ -1,21 +1,65 @@
 # hub-convert GitHub Action image: CPU-only TensorFlow and the converters, pinned in
 # requirements.txt — the same file the Makefile and CI install from.
-FROM python:3.11-slim
+#
+# Two stages. `build` installs everything into a virtual environment at /opt/venv and removes
+# what hub-convert never loads; the final stage copies only that environment onto a clean base,
+# so nothing removed in `build` (nor binutils, nor pip's work files) is in a layer users pull.
+
+FROM python:3.11-slim AS build
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=2
 
-WORKDIR /opt/hub-convert
+# strip(1), for the symbol tables of TensorFlow's shared libraries (below). Build stage only.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
 
-COPY requirements.txt .
-RUN pip install --no-deps -r requirements.txt
+# No pip inside the environment: the base image's pip installs into it (--python).
+RUN python -m venv --without-pip /opt/venv
 
-COPY pyproject.toml README.md entrypoint.py ./
-COPY src ./src
-RUN pip install --no-deps --no-build-isolation . \
-    && python -c "import hub_convert.action"
+# --no-deps: requirements.txt is complete (see its header); --no-compile: bytecode is written
+# below for the modules the action imports, not for all 130 MB of it.
+COPY requirements.txt /tmp/build/
+RUN pip --python /opt/venv/bin/python install --no-deps --no-compile -r /tmp/build/requirements.txt
 
-ENTRYPOINT ["python", "/opt/hub-convert/entrypoint.py"]
+COPY pyproject.toml README.md /tmp/build/hub-convert/
+COPY src /tmp/build/hub-convert/src
+RUN pip --python /opt/venv/bin/python install --no-deps --no-compile --no-build-isolation \
+        /tmp/build/hub-convert
+
+# What hub-convert never loads (README, "The image" says how that was checked):
+# - libclang: TensorFlow's build-time dependency for generating bindings; nothing imports `clang`;
+# - grpcio: imported only by TensorFlow's debugger server (tfdbg) and experimental RPC ops;
+# - tensorflow/include: C++ headers for compiling custom ops (tf.sysconfig.get_include);
+# - tf2onnx's own test suite, which its wheel installs as a top-level `tests` package, and
+#   onnx's backend conformance test data;
+# - LiteRT's WebGPU accelerator plugin, opened only when a compiled model asks for the GPU;
+# - the symbol tables (.symtab/.strtab) of TensorFlow's and LiteRT's shared libraries, 250 MB
+#   the dynamic loader never reads (it uses .dynsym, which --strip-unneeded keeps).
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN pip --python /opt/venv/bin/python uninstall --yes libclang grpcio \
+    && site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+    && rm -rf "$site/tensorflow/include" "$site/tests" "$site/onnx/backend/test/data" \
+        "$site/ai_edge_litert/libLiteRtWebGpuAccelerator.so" \
+    && find "$site/tensorflow" "$site/ai_edge_litert" -type f \( -name '*.so' -o -name '*.so.*' \) \
+        -print0 | xargs -0 strip --strip-unneeded
+
+COPY docker/compile_imports.py /tmp/build/
+RUN /opt/venv/bin/python /tmp/build/compile_imports.py
+
+
+FROM python:3.11-slim
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TF_CPP_MIN_LOG_LEVEL=2
+
+COPY --from=build /opt/venv /opt/venv
+COPY entrypoint.py /opt/hub-convert/entrypoint.py
+
+ENTRYPOINT ["/opt/venv/bin/python", "/opt/hub-convert/entrypoint.py"]
