@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test unit lint bench clean
+.PHONY: install demo test unit lint bench clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ test: lint
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not tf"
+
+# The Action's image from the unmodified Dockerfile, built with the podman/buildah recipe in
+# ../shared/container (no Docker engine needed). Its base is a LOCAL STAND-IN for
+# python:3.11-slim: fine for testing, never to be published (release.yml builds the real one).
+CONTAINER_TOOLS ?= ../shared/container
+IMAGE           ?= localhost/hub-convert:dev
+
+image:
+	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; $(CONTAINER_TOOLS)/base-image.sh; \
+	  $(CONTAINER_TOOLS)/build.sh $(IMAGE) .'
+
+# Run the action in that image as the GitHub runner does (tests/image/test_image.py).
+image-test: $(STAMP) image
+	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; HUB_CONVERT_IMAGE=$(IMAGE) $(BIN)/pytest -m image tests/image'
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py
