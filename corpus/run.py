@@ -881,8 +881,10 @@ def render(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "`hub-convert convert MODEL --output-dir corpus/.out/<id> --latency-runs 0 --debug`",
         "(plus the entry's options), one model at a time.",
         "",
-        f"- run: {meta.get('finished_at', '?')}, corpus time {t['seconds'] / 60:.1f} min "
-        f"({t['seconds']:.0f} s, fetch + extract + convert, summed over models)",
+        f"- last run: {meta.get('started_at', '?')} to {meta.get('finished_at', '?')} "
+        f"({meta.get('ran', '?')}), wall clock {meta.get('wall_seconds', 0) / 60:.1f} min",
+        f"- corpus time: {t['seconds'] / 60:.1f} min ({t['seconds']:.0f} s, fetch + extract + "
+        "convert + checks, summed over the models in this file)",
         "- toolchain: " + ", ".join(f"{k} {v}" for k, v in env.items()),
         "",
         "## Totals",
@@ -1119,7 +1121,13 @@ def main(argv: list[str] | None = None) -> int:
     previous: dict[str, dict[str, Any]] = {}
     if RESULTS_JSON.exists():
         previous = {r["id"]: r for r in json.loads(RESULTS_JSON.read_text())["models"]}
-    meta = {"finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    previous_meta: dict[str, Any] = {}
+    if RESULTS_JSON.exists():
+        previous_meta = json.loads(RESULTS_JSON.read_text()).get("meta") or {}
+    started = time.monotonic()
+    meta = {"started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    if args.report_only:
+        meta = previous_meta
     if args.report_only:
         records = {k: v for k, v in previous.items() if k in known}
         by_id = {e["id"]: e for e in entries}
@@ -1155,6 +1163,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {record['outcome']} in {record.get('seconds', 0):.0f} s: {statuses}")
             if record.get("error"):
                 log(f"  error: {record['error']}")
+            meta["wall_seconds"] = round(time.monotonic() - started, 1)
+            meta["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            meta["ran"] = "all models" if not args.only else f"--only {args.only}"
             _save(list(ordered(records, entries)), meta)  # keep what is done if interrupted
     results = list(ordered(records, entries))
     _save(results, meta)
