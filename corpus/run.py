@@ -287,9 +287,19 @@ def run_model(entry: dict[str, Any], default_timeout: int) -> dict[str, Any]:
     record["command"] = " ".join(["hub-convert", "convert", *shown])
     timeout = int(entry.get("timeout") or default_timeout)
     convert_started = time.monotonic()
+    # A private TMPDIR: hub-convert's work directory (kept by --debug, and left behind by a
+    # run killed at its timeout) lands there and is deleted with it.
+    private_tmp = CACHE / "tmp" / entry["id"]
+    shutil.rmtree(private_tmp, ignore_errors=True)
+    private_tmp.mkdir(parents=True)
+    environment = dict(os.environ, TMPDIR=str(private_tmp))
     with log_path.open("w") as handle:
         process = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=environment,
         )
         try:
             returncode: int | None = process.wait(timeout=timeout)
@@ -318,11 +328,11 @@ def run_model(entry: dict[str, Any], default_timeout: int) -> dict[str, Any]:
         record["outcome"] = "passed" if returncode == 0 else "policy failed"
     if report is not None:
         record.update(_from_report(report))
-    if work_dir is not None:
-        try:
+    try:
+        if work_dir is not None and work_dir.is_relative_to(private_tmp):
             _from_samples(record, work_dir / "samples.npz", out_dir)
-        finally:
-            _remove_work_dir(work_dir)
+    finally:
+        shutil.rmtree(private_tmp, ignore_errors=True)
     record["classes"] = classify(record)
     return record
 
@@ -330,12 +340,6 @@ def run_model(entry: dict[str, Any], default_timeout: int) -> dict[str, Any]:
 def _work_dir(text: str) -> Path | None:
     match = re.search(r"work directory kept for debugging: (\S+)", text)
     return Path(match.group(1)) if match else None
-
-
-def _remove_work_dir(path: Path) -> None:
-    """Only hub-convert's own temporary directory, never anything else."""
-    if path.name.startswith("hub-convert-") and path.parent == Path(tempfile.gettempdir()):
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def _first_line(text: str) -> str:
