@@ -220,3 +220,17 @@ def image_needing_size(path: Path) -> Path:
     module = Tiles()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def string_input(path: Path) -> Path:
+    """A string input: the length of each string (TensorFlow's dtype name is "string")."""
+    import tensorflow as tf
+
+    class Lengths(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+        def serve(self, text: tf.Tensor) -> dict[str, tf.Tensor]:
+            return {"length": tf.strings.length(text), "upper": tf.strings.upper(text)}
+
+    module = Lengths()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

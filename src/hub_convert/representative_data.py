@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .convert.inputs import numpy_dtype
 from .errors import BadInputError
 from .report import TensorInfo, shape_text
 
@@ -87,8 +88,9 @@ def check(
     counts = {}
     for info in inputs:
         array = arrays[info.name]
-        want = np.dtype(info.dtype)
-        if array.dtype != want and array.dtype.kind != want.kind:
+        want = numpy_dtype(info.dtype)
+        text = want.kind == "O" and array.dtype.kind in "USO"
+        if array.dtype != want and array.dtype.kind != want.kind and not text:
             raise BadInputError(
                 f"{where}: array '{info.name}' is {array.dtype}, the input is {info.dtype}"
             )
@@ -124,7 +126,7 @@ def sample(
     result = {}
     for info in inputs:
         array = arrays[info.name]
-        value = np.asarray(array[index], dtype=np.dtype(info.dtype))
+        value = np.asarray(array[index], dtype=numpy_dtype(info.dtype))
         if value.ndim + 1 == len(info.shape):
             value = value[np.newaxis, ...]
         result[info.name] = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,11 +115,22 @@ def _check_requested(info: TensorInfo, requested: tuple[int, ...], where: str) -
             )
 
 
+def numpy_dtype(name: str) -> np.dtype[Any]:
+    """The numpy dtype for a TensorFlow dtype name; TensorFlow's strings are Python objects."""
+    return np.dtype(object) if name == "string" else np.dtype(name)
+
+
 def synthetic_sample(specs: list[InputSpec], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """One sample: an array per input."""
     sample: dict[str, np.ndarray] = {}
     for spec in specs:
-        dtype, shape = np.dtype(spec.dtype), spec.shape
+        try:
+            dtype = numpy_dtype(spec.dtype)
+        except TypeError:
+            raise ValueError(
+                f"input {spec.name!r}: no synthetic data for dtype {spec.dtype}"
+            ) from None
+        shape = spec.shape
         if spec.index_limit is not None and (
             np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
         ):
