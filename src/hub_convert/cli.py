@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--timeout", help="seconds allowed per conversion (default 900)")
     convert.add_argument("--jobs", help="worker processes (default 0: one per CPU core)")
+    convert.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="memory each worker process may allocate, e.g. 8G or 512M; 0 for no limit "
+        "(default: 3/4 of the machine's memory shared by the workers)",
+    )
     convert.add_argument("--debug", action="store_true", help="tracebacks and TensorFlow logs")
 
     publish = commands.add_parser(

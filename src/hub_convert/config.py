@@ -7,13 +7,14 @@ parsing.py, so a bad value gets the same one-line message wherever it came from.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import policy_file
+from . import memory_limit, policy_file
 from .errors import BadInputError
 from .parsing import (
     Text,
@@ -23,6 +24,7 @@ from .parsing import (
     parse_choices,
     parse_input_shapes,
     parse_int,
+    parse_size,
     parse_tags,
 )
 from .report import (
@@ -79,7 +81,10 @@ CONVERT_OPTIONS = (
     "fail-on",
     "timeout",
     "jobs",
+    "max-memory",
 )
+# The smallest --max-memory a worker can import TensorFlow and convert a small model in.
+MIN_MAX_MEMORY = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class ConvertConfig:
     command: str = ""
     source_kind: SourceKind | None = None  # None: decided from the model argument
     allow_unsafe: bool = False  # Keras files may run their Lambda code
+    max_memory: int | None = None  # bytes per worker; None: derived from the machine; 0: none
 
     def jobs_wanted(self) -> list[tuple[Target, Variant]]:
         """(target, variant) pairs in report order."""
@@ -132,6 +138,12 @@ class ConvertConfig:
     def worker_count(self) -> int:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         return max(1, self.jobs or cores)
+
+    def memory_limit(self, workers: int) -> int | None:
+        """Bytes each of ``workers`` worker processes may allocate (None: no limit)."""
+        if self.max_memory is None:
+            return memory_limit.default_limit(workers)
+        return self.max_memory or None
 
 
 def build_config(
@@ -160,15 +172,9 @@ def build_config(
         fail_on = policy.fail_on if policy and policy.fail_on is not None else DEFAULT_FAIL_ON
     data = given(text("representative-data"))
     representative = Path(data) if data else None
-    if representative is not None:
-        # Checked now (names and readability) so bad data stops before any work starts;
-        # shapes and dtypes are checked against the signature once the model is loaded.
-        from . import representative_data  # numpy: not a dependency of `publish`
-
-        representative_data.open_arrays(representative)
     kind = given(text("source-kind"))
     tags = values.get("tags")
-    return ConvertConfig(
+    config = ConvertConfig(
         model=model,
         output_dir=Path(given(text("output-dir")) or DEFAULT_OUTPUT_DIR),
         targets=parse_choices(text("targets"), TARGETS, label("targets"), default=TARGETS),
@@ -212,4 +218,34 @@ def build_config(
             else None
         ),
         allow_unsafe=parse_bool(text("allow-unsafe"), label("allow-unsafe"), default=False),
+        max_memory=parse_size(text("max-memory"), label("max-memory"), minimum=MIN_MAX_MEMORY),
     )
+    _check_input_sizes(config, label)
+    return config
+
+
+def _check_input_sizes(config: ConvertConfig, label: Callable[[str], str]) -> None:
+    """Refuse inputs that could not fit in a worker, before any work starts.
+
+    The samples may take half of a worker's memory: the model needs the rest. The worker
+    checks again with the signature's dtypes (convert/inputs.py); here every element counts
+    as at least one byte.
+    """
+    limit = config.memory_limit(config.worker_count()) or memory_limit.machine_memory()
+    bound = limit // 2 if limit else None
+    if config.representative_data is not None:
+        # Names and headers now, so bad data stops before any work starts; shapes and
+        # dtypes are checked against the signature once the model is loaded.
+        from . import representative_data  # numpy: not a dependency of `publish`
+
+        representative_data.check_file(config.representative_data, bound)
+    count = config.samples + (config.calibration_samples if config.needs_calibration() else 0)
+    for name, shape in config.input_shapes.items():
+        elements = math.prod(shape) * count
+        if bound is not None and elements > bound:
+            shown = "x".join(str(d) for d in shape)
+            raise BadInputError(
+                f"{label('input-shape')} {name}={shown}: {count} samples of this shape need at "
+                f"least {memory_limit.human(elements)}, over the {memory_limit.human(bound)} "
+                "allowed (half of --max-memory); choose a smaller shape"
+            )

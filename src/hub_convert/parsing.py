@@ -121,6 +121,25 @@ def parse_input_shapes(value: Text, label: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+_SIZE_RE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]?)(?:i?B)?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(value: Text, label: str, *, minimum: int = 0) -> int | None:
+    """A size in bytes: ``8G``, ``8GiB``, ``512M``, ``1.5G``, ``1073741824`` (K/M/G/T are
+    powers of 1024); ``0`` means no limit. None when not given."""
+    text = given(value)
+    if text is None:
+        return None
+    match = _SIZE_RE.match(text)
+    if not match:
+        raise BadInputError(f"{label}: {text!r} is not a size; write e.g. 8G, 512M or 0 for none")
+    size = int(float(match["number"]) * _SIZE_UNITS[match["unit"].upper()])
+    if 0 < size < minimum:
+        raise BadInputError(f"{label}: {text} is below the {minimum >> 20} MiB TensorFlow needs")
+    return size
+
+
 def parse_tags(value: str | None) -> tuple[str, ...] | None:
     """``serve`` or ``serve,gpu``; None: not given; an explicit empty string: the empty tag
     set (TF1 Hub modules)."""

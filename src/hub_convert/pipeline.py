@@ -68,7 +68,8 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             allow_unsafe=config.allow_unsafe,
         )
         workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
-        with WorkerPool(workers, config.timeout, initialize_worker, (log_path,)) as pool:
+        initargs = (log_path, config.memory_limit(workers))
+        with WorkerPool(workers, config.timeout, initialize_worker, initargs) as pool:
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
             source = stages.materialize(source)
             prepared = stages.prepare(source)

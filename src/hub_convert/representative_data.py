@@ -6,13 +6,17 @@ axis of every array indexes samples. numpy only — no TensorFlow.
 
 from __future__ import annotations
 
+import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from .convert.inputs import numpy_dtype
 from .errors import BadInputError
+from .memory_limit import human
 from .report import TensorInfo, shape_text
 
 
@@ -23,6 +27,65 @@ class SampleSplit:
     calibration: list[dict[str, np.ndarray]]
     validation: list[dict[str, np.ndarray]]
     note: str
+
+
+def _declared_bytes(stream: IO[bytes], name: str, where: str) -> int:
+    """The bytes an ``.npy`` stream's header says its array holds; reads the header only."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise BadInputError(f"{where}: {name} is not a numpy array file ({exc})") from None
+    if dtype.hasobject:
+        raise BadInputError(
+            f"{where}: array {name!r} holds Python objects (pickled data), which hub-convert "
+            "does not load; save numeric arrays"
+        )
+    return math.prod(shape) * dtype.itemsize
+
+
+def check_file(path: Path, limit: int | None) -> None:
+    """Check that ``path`` holds numpy arrays, from their headers alone, and that they fit in
+    ``limit`` bytes (a compressed ``.npz`` can hold a 64 GiB array in a few megabytes).
+
+    Nothing is loaded: this runs in the main process, before any work starts.
+    """
+    where = f"--representative-data {path}"
+    if not path.exists():
+        raise BadInputError(f"{where}: no such file or directory")
+    sizes: dict[str, int] = {}
+    try:
+        if path.is_dir():
+            files = sorted(path.glob("*.npy"))
+            if not files:
+                raise BadInputError(
+                    f"{where}: no .npy files; name one file per input, e.g. images.npy"
+                )
+            for file in files:
+                with file.open("rb") as stream:
+                    sizes[file.stem] = _declared_bytes(stream, file.name, where)
+        elif path.suffix != ".npz":
+            raise BadInputError(f"{where}: expected an .npz file or a directory of .npy files")
+        else:
+            with zipfile.ZipFile(path) as bundle:
+                for member in bundle.namelist():
+                    with bundle.open(member) as stream:
+                        sizes[member.removesuffix(".npy")] = _declared_bytes(stream, member, where)
+    except (OSError, zipfile.BadZipFile, EOFError, NotImplementedError) as exc:
+        raise BadInputError(f"{where}: cannot read it as numpy data ({exc})") from None
+    if not sizes:
+        raise BadInputError(f"{where}: the .npz holds no arrays")
+    total = sum(sizes.values())
+    if limit is not None and total > limit:
+        name, largest = max(sizes.items(), key=lambda item: item[1])
+        raise BadInputError(
+            f"{where}: the arrays would take {human(total)} in memory ({name!r}: "
+            f"{human(largest)}), over the {human(limit)} allowed (half of --max-memory); "
+            "pass fewer samples or raise --max-memory"
+        )
 
 
 def open_arrays(path: Path) -> dict[str, np.ndarray]:

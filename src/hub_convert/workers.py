@@ -36,6 +36,14 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
+def _memory_hint(exc: ProcessExpired) -> str:
+    # Under the memory limit, C++ code that cannot allocate aborts; the kernel's OOM killer
+    # sends SIGKILL.
+    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL):
+        return "; if it ran out of memory, raise --max-memory"
+    return ""
+
+
 class WorkerPool:
     """A pool of spawned worker processes with a timeout per task."""
 
@@ -69,7 +77,8 @@ class WorkerPool:
             ) from None
         except ProcessExpired as exc:
             raise WorkerFailure(
-                f"the worker process died ({describe_exit(exc.exitcode)})", crashed=True
+                f"the worker process died ({describe_exit(exc.exitcode)}{_memory_hint(exc)})",
+                crashed=True,
             ) from None
 
     def __enter__(self) -> WorkerPool:

@@ -5,6 +5,7 @@ Runs inside a worker process (imports TensorFlow lazily). Everything it returns 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import memory_limit
 from .. import representative_data as representative
 from ..errors import BadInputError
 from ..report import TensorInfo
@@ -191,6 +193,32 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}{where}"
 
 
+def check_sample_size(specs: list[InputSpec], count: int, where: str) -> None:
+    """Refuse synthetic samples that would take over a quarter of this worker's memory limit
+    (the model needs the rest), before allocating them."""
+    limit = memory_limit.current()
+    if limit is None:
+        return
+    sizes = {s.name: math.prod(s.shape) * _item_bytes(s.dtype) * count for s in specs}
+    if sum(sizes.values()) > limit // 4:
+        name = max(sizes, key=lambda n: sizes[n])
+        shape = "x".join(str(d) for s in specs if s.name == name for d in s.shape)
+        raise BadInputError(
+            f"{where}: {count} samples of input {name} at {shape} need "
+            f"{memory_limit.human(sum(sizes.values()))}, over the "
+            f"{memory_limit.human(limit // 4)} allowed (a quarter of --max-memory); choose a "
+            "smaller --input-shape or fewer --samples"
+        )
+
+
+def _item_bytes(dtype: str) -> int:
+    # Floats are drawn as float64 before the cast: count that. Strings are object pointers.
+    try:
+        return max(8, np.dtype(dtype).itemsize)
+    except TypeError:
+        return 8
+
+
 def _synthetic_specs(
     inputs: list[TensorInfo], shapes: dict[str, tuple[int, ...]], facts: GraphFacts | None
 ) -> list[InputSpec]:
@@ -207,6 +235,7 @@ def _run_synthetic(
     tried: list[str] = []
     for shapes, notes in shape_candidates(inputs, spec.input_shapes, spec.display_path):
         specs = _synthetic_specs(inputs, shapes, facts)
+        check_sample_size(specs, spec.samples + spec.calibration_samples, spec.display_path)
         try:
             samples = synthetic_samples(specs, spec.samples, spec.seed)
         except ValueError as exc:

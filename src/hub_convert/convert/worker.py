@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import memory_limit
 from ..source_model import Materializer
 from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
 
 
-def initialize_worker(log_path: Path | None) -> None:
-    """Import TensorFlow once per worker, quietly, before the first task arrives."""
+def initialize_worker(log_path: Path | None, max_memory: int | None = None) -> None:
+    """Limit the worker's memory, then import TensorFlow once, quietly, before any task."""
+    memory_limit.apply(max_memory)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with output_to(log_path):
         import tensorflow  # noqa: F401

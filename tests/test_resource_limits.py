@@ -1,0 +1,75 @@
+"""Resource bombs: declared array sizes, input shapes and a memory limit per worker. Each is
+exit 2 with one line, before allocating, and the output directory is left as it was."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adversarial import assert_one_line_error, earlier_outputs, snapshot
+from conftest import CliRun, run_cli
+
+
+def _convert(
+    model: Path, tmp_path: Path, *options: str
+) -> tuple[CliRun, Path, dict[str, bytes] | None]:
+    out = tmp_path / "out"
+    before = earlier_outputs(out)
+    return run_cli("convert", model, "--output-dir", out, *options), out, before
+
+
+def _npz_declaring(path: Path, shape: tuple[int, ...], dtype: str) -> Path:
+    """An .npz whose member's header declares ``shape`` but holds only a few bytes."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(
+        header, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
+    )
+    with zipfile.ZipFile(path, "w") as bundle:
+        bundle.writestr("x.npy", header.getvalue() + b"\0" * 64)  # header only, no data
+    return path
+
+
+def test_npz_declaring_a_64_gib_array(tmp_path: Path) -> None:
+    data = _npz_declaring(tmp_path / "data.npz", (8 << 30,), "float64")
+
+    run, out, before = _convert(tmp_path, tmp_path, "--representative-data", str(data))
+
+    assert_one_line_error(
+        run, 2, "--representative-data", "would take 64 GiB in memory", "--max-memory"
+    )
+    assert snapshot(out) == before
+
+
+def test_npz_with_pickled_objects(tmp_path: Path) -> None:
+    data = _npz_declaring(tmp_path / "data.npz", (4,), "O")
+    run, _, _ = _convert(tmp_path, tmp_path, "--representative-data", str(data))
+    assert_one_line_error(run, 2, "pickled data")
+
+
+def test_input_shape_too_large_for_memory(tmp_path: Path) -> None:
+    run, out, before = _convert(tmp_path, tmp_path, "--input-shape", "x=1000000000x16")
+
+    assert_one_line_error(run, 2, "--input-shape x=1000000000x16", "over the", "--max-memory")
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(("value", "needle"), [("lots", "is not a size"), ("1M", "below")])
+def test_bad_max_memory(value: str, needle: str, tmp_path: Path) -> None:
+    run, _, _ = _convert(tmp_path, tmp_path, "--max-memory", value)
+    assert_one_line_error(run, 2, "--max-memory", needle)
+
+
+def test_memory_limit_applies_to_the_worker_process() -> None:
+    import multiprocessing
+
+    from hub_convert import memory_limit
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1, initializer=memory_limit.apply, initargs=(1 << 30,)) as pool:
+        assert pool.apply(memory_limit.current) == 1 << 30
+        with pytest.raises(MemoryError):
+            pool.apply(np.ones, ((1 << 30) // 8 * 2,))  # 2 GiB of float64
