@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import unsafe_models
 from adversarial import assert_one_line_error, earlier_outputs, snapshot
 from conftest import CliRun, run_cli
 
@@ -61,6 +62,19 @@ def test_input_shape_too_large_for_memory(tmp_path: Path) -> None:
 def test_bad_max_memory(value: str, needle: str, tmp_path: Path) -> None:
     run, _, _ = _convert(tmp_path, tmp_path, "--max-memory", value)
     assert_one_line_error(run, 2, "--max-memory", needle)
+
+
+@pytest.mark.tf
+def test_worker_over_its_memory_limit(tmp_path: Path) -> None:
+    # 3 GB in one tensor: fine on this machine, over the worker's 1.5 GiB limit.
+    model = unsafe_models.allocates(tmp_path / "model", 750_000_000)
+
+    run, out, before = _convert(model, tmp_path, "--max-memory", "1536M", "--jobs", "1")
+
+    assert_one_line_error(
+        run, 2, "ran out of memory within the worker's 1.5 GiB limit", "--max-memory 3G", "zeros"
+    )
+    assert snapshot(out) == before
 
 
 def test_memory_limit_applies_to_the_worker_process() -> None:

@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import BadInputError
+
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory, then rename."""
@@ -17,19 +19,45 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 def produce_atomic(path: Path, produce: Callable[[Path], object]) -> None:
     """Let ``produce`` write a temporary sibling of ``path``; rename it into place on success.
 
-    Whatever ``produce`` raises, the temporary file is removed and ``path`` is untouched.
+    Whatever ``produce`` raises, the temporary file is removed and ``path`` is untouched; a
+    file system that refuses the write (read-only, full) is a one-line BadInputError.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot write it ({exc.strerror})") from None
     os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = Path(name)
     try:
         produce(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise BadInputError(f"{path}: cannot write it ({exc.strerror})") from None
         raise
+
+
+def check_writable_dir(path: Path, label: str) -> None:
+    """Refuse, before any work starts, an output directory that cannot take our files: a file
+    in its place, or a directory (or, if it does not exist yet, the nearest existing parent)
+    where no file can be created. Creates nothing that stays."""
+    if path.exists() and not path.is_dir():
+        raise BadInputError(f"{label} {path}: exists and is not a directory; choose another")
+    probe = path.absolute()
+    while not probe.exists():
+        probe = probe.parent
+    try:
+        if not probe.is_dir():
+            raise NotADirectoryError(20, "a parent is not a directory")
+        with tempfile.NamedTemporaryFile(prefix=".hub-convert-check.", dir=probe):
+            pass
+    except OSError as exc:
+        raise BadInputError(
+            f"{label} {path}: cannot write there ({exc.strerror}); choose a writable directory"
+        ) from None
 
 
 def tree_size(path: Path) -> int:

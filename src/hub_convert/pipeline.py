@@ -34,11 +34,11 @@ from .convert.worker import (
     prepare_source,
 )
 from .errors import BadInputError, HubConvertError
-from .fsutil import produce_atomic, tree_size, write_atomic
+from .fsutil import check_writable_dir, produce_atomic, tree_size, write_atomic
 from .render import render_report
 from .report import Artifact, Report, SourceInfo, Target, ValidationSetup, Variant
 from .source_model import SourceModel
-from .workers import WorkerFailure, WorkerPool
+from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
 
@@ -50,14 +50,9 @@ def artifact_stem(source: SourceModel) -> str:
     return stem or "model"
 
 
-def check_output_dir(path: Path) -> None:
-    if path.exists() and not path.is_dir():
-        raise BadInputError(f"--output-dir {path}: exists and is not a directory; choose another")
-
-
 def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     """Convert, validate and report. Writes artifacts, report.json and report.md."""
-    check_output_dir(config.output_dir)
+    check_writable_dir(config.output_dir, "--output-dir")
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
@@ -112,9 +107,12 @@ class _Stages:
         self.samples_path = work_dir / "samples.npz"
         self.calibration_path = work_dir / "calibration.npz"
 
-    def _fatal(self, source: SourceModel, doing: str, exc: WorkerFailure) -> HubConvertError:
+    def _fatal(self, source: SourceModel, doing: str, exc: Exception) -> HubConvertError:
+        """The model could not be read, prepared or run: bad input (exit 2), in one line."""
+        if isinstance(exc, TaskError):
+            return BadInputError(f"{source.display_path}: {exc}")
         hint = "" if self.debug else "; run with --debug to see TensorFlow's output"
-        return HubConvertError(f"{source.display_path}: {doing} {exc}{hint}")
+        return BadInputError(f"{source.display_path}: {doing} {exc}{hint}")
 
     def materialize(self, source: SourceModel) -> SourceModel:
         """Produce the SavedModel of sources that need TensorFlow for it."""
@@ -126,7 +124,7 @@ class _Stages:
         )
         try:
             extra = self.pool.result(future)
-        except WorkerFailure as exc:
+        except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "preparing the model", exc) from None
         return dataclasses.replace(
             source,
@@ -155,7 +153,7 @@ class _Stages:
         )
         try:
             return self.pool.result(self.pool.submit(prepare_source, spec))
-        except WorkerFailure as exc:
+        except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
 
     def convert(self, source: SourceModel, prepared: PreparedSource) -> list[StagedArtifact]:
@@ -201,6 +199,8 @@ class _Stages:
                 earlier_attempts=(f"from the signature at the validation shape: {exc}",),
             )
             return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+        except TaskError as exc:
+            return [_failed(job, str(exc)) for job in batch]
         except HubConvertError:
             raise
         except Exception as exc:  # a bug in a task: keep the other artifacts, name the error

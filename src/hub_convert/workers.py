@@ -27,6 +27,14 @@ class WorkerFailure(Exception):
         self.crashed = crashed  # the process died (a signal, an abort), rather than timed out
 
 
+class TaskError(Exception):
+    """A task failed with something other than a HubConvertError, said in one line.
+
+    Tasks raise this instead of the original exception so that the main process never
+    unpickles an exception class of TensorFlow (which would import it here).
+    """
+
+
 def describe_exit(code: int | None) -> str:
     if code is not None and code < 0:
         try:

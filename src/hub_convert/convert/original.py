@@ -6,7 +6,6 @@ Runs inside a worker process (imports TensorFlow lazily). Everything it returns 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
 from .specs import PreparedSource, PrepareSpec
+from .tf_errors import describe_failure
+from .tf_errors import one_line as _first_line
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_TAGS = ("serve",)
@@ -174,25 +175,6 @@ def run_reference(function: Any, samples: list[dict[str, np.ndarray]]) -> list[d
     return results
 
 
-_NODE_RE = re.compile(r"Detected at node '?([^\s']+)'?|\{\{node ([^}]+)\}\}")
-_NOT_THE_MESSAGE = ("Graph execution error", "Detected at node", 'File "', "[[", "Traceback")
-
-
-def _first_line(exc: BaseException) -> str:
-    """TensorFlow's error in one line: its message and the node, without the stack it prints
-    ("Graph execution error:" / "Detected at node …" / the Python frames)."""
-    message = str(getattr(exc, "message", None) or exc)
-    lines = [
-        line.strip()
-        for line in message.splitlines()
-        if line.strip() and not line[:1].isspace() and not line.startswith(_NOT_THE_MESSAGE)
-    ]
-    text = lines[0] if lines else message.strip().splitlines()[0] if message.strip() else ""
-    node = _NODE_RE.search(message)
-    where = f" (node {node.group(1) or node.group(2)})" if node else ""
-    return f"{type(exc).__name__}: {text[:300]}{where}"
-
-
 def check_sample_size(specs: list[InputSpec], count: int, where: str) -> None:
     """Refuse synthetic samples that would take over a quarter of this worker's memory limit
     (the model needs the rest), before allocating them."""
@@ -243,6 +225,11 @@ def _run_synthetic(
         try:
             reference = run_reference(function, samples)
         except Exception as exc:  # tf.errors.OpError and friends: the model refused the inputs
+            if memory_limit.looks_exhausted(exc):  # a smaller size would not help
+                doing = "running the model on the validation inputs"
+                raise BadInputError(
+                    f"{spec.display_path}: {describe_failure(doing, exc)}"
+                ) from None
             first_error = first_error or _first_line(exc)
             tried.append(", ".join(f"{n} {list(d)}" for n, d in shapes.items()))
             continue
@@ -272,7 +259,11 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
     available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
     chosen = choose_signature(available, spec.signature, display_path)
-    loaded, function = load_signature(spec.saved_model_dir, chosen_tags, chosen)
+    try:
+        loaded, function = load_signature(spec.saved_model_dir, chosen_tags, chosen)
+    except Exception as exc:  # missing variables, a restore or initializer function that fails
+        doing = "loading the model in TensorFlow"
+        raise BadInputError(f"{display_path}: {describe_failure(doing, exc)}") from None
     inputs, outputs = signature_io(function)
     unknown = sorted(set(spec.input_shapes) - {t.name for t in inputs})
     if unknown:

@@ -14,8 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import memory_limit
+from ..errors import HubConvertError
 from ..source_model import Materializer
+from ..workers import TaskError
 from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
+from .tf_errors import describe_failure
 
 
 def initialize_worker(log_path: Path | None, max_memory: int | None = None) -> None:
@@ -24,6 +27,19 @@ def initialize_worker(log_path: Path | None, max_memory: int | None = None) -> N
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with output_to(log_path):
         import tensorflow  # noqa: F401
+
+
+@contextmanager
+def task(log_path: Path | None, doing: str) -> Iterator[None]:
+    """Run a task's body with its output in the log; any error but a HubConvertError becomes
+    a one-line TaskError (TensorFlow's exception classes must not reach the main process)."""
+    with output_to(log_path):
+        try:
+            yield
+        except HubConvertError:
+            raise
+        except Exception as exc:
+            raise TaskError(describe_failure(doing, exc)) from None
 
 
 @contextmanager
@@ -57,7 +73,7 @@ def materialize_source(
     materializer: Materializer, target: Path, log_path: Path | None
 ) -> dict[str, str]:
     """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
-    with output_to(log_path):
+    with task(log_path, "preparing the model"):
         return materializer(target)
 
 
@@ -65,7 +81,7 @@ def prepare_source(spec: PrepareSpec) -> PreparedSource:
     """Inspect the original model and record its outputs on the validation samples."""
     from .original import prepare
 
-    with output_to(spec.log_path):
+    with task(spec.log_path, "inspecting the model"):
         return prepare(spec)
 
 
@@ -76,15 +92,25 @@ def convert_and_validate(jobs: list[ConversionJob]) -> list[StagedArtifact]:
     from .targets import module_for
     from .validate import validate
 
-    with output_to(jobs[0].log_path):
+    with task(jobs[0].log_path, "the conversion"):
         candidates = module_for(jobs[0].target).produce(jobs)
         samples = Samples.load(jobs[0].samples_path)
-        return [validate(candidate, samples) for candidate in candidates]
+        return [_with_memory_hint(validate(candidate, samples)) for candidate in candidates]
+
+
+def _with_memory_hint(item: StagedArtifact) -> StagedArtifact:
+    """A converter that caught its own allocation failure: say which limit it hit."""
+    reason = item.artifact.reason
+    if item.artifact.status != "failed" or not reason or not memory_limit.looks_exhausted(reason):
+        return item
+    hint = memory_limit.exhausted("the conversion")
+    artifact = item.artifact.model_copy(update={"reason": f"{hint}: {reason}"})
+    return StagedArtifact(artifact=artifact, staged=item.staged, file_name=item.file_name)
 
 
 def measure_latency(spec: LatencySpec) -> float:
     """Median milliseconds of one inference of ``spec.runtime``."""
     from .latency import measure
 
-    with output_to(spec.log_path):
+    with task(spec.log_path, "measuring latency"):
         return measure(spec)
