@@ -113,6 +113,13 @@ def test_policy_file_that_is_not_utf8(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_policy_file_nested_too_deeply(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text("fail-on: " + "[" * 100_000 + "]" * 100_000)
+    run = run_cli("convert", tmp_path, "--output-dir", tmp_path / "out", "--policy", policy)
+    assert_one_line_error(run, 2, "nested too deeply")
+
+
 @pytest.mark.parametrize(
     ("name", "content", "needle"),
     [

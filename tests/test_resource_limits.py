@@ -1,9 +1,12 @@
-"""Resource bombs: declared array sizes, input shapes and a memory limit per worker. Each is
-exit 2 with one line, before allocating, and the output directory is left as it was."""
+"""Resource bombs: bounded reads and decompression, JSON nesting, declared array sizes, input
+shapes and a memory limit per worker. Each is exit 2 with one line, before allocating, and
+the output directory is left as it was."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -13,6 +16,9 @@ import pytest
 import unsafe_models
 from adversarial import assert_one_line_error, earlier_outputs, snapshot
 from conftest import CliRun, run_cli
+from tfjs_writer import write_tiny_graph_model
+
+BIG = 80 << 20  # over the 64 MiB any model.json or Keras config may take
 
 
 def _convert(
@@ -21,6 +27,62 @@ def _convert(
     out = tmp_path / "out"
     before = earlier_outputs(out)
     return run_cli("convert", model, "--output-dir", out, *options), out, before
+
+
+def test_gzip_bomb_in_model_json_gz(tmp_path: Path) -> None:
+    model_json = write_tiny_graph_model(tmp_path / "web")
+    document = json.loads(model_json.read_text())
+    document["padding"] = " " * BIG  # inflates to 80 MiB from about 80 kB
+    bomb = model_json.with_name("model.json.gz")
+    bomb.write_bytes(gzip.compress(json.dumps(document).encode(), compresslevel=9))
+    model_json.unlink()
+    assert bomb.stat().st_size < 1 << 20
+
+    run, out, before = _convert(bomb, tmp_path)
+
+    assert_one_line_error(run, 2, "model.json.gz", "decompressed data is larger than 64 MiB")
+    assert snapshot(out) == before
+
+
+def _keras_zip(path: Path, config: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("config.json", config)
+        bundle.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        bundle.writestr("model.weights.h5", b"")
+    return path
+
+
+def test_zip_bomb_config_in_keras_file(tmp_path: Path) -> None:
+    config = b'{"class_name": "Functional", "pad": "' + b" " * BIG + b'"}'
+    model = _keras_zip(tmp_path / "bomb.keras", config)
+    assert model.stat().st_size < 1 << 20
+
+    run, out, before = _convert(model, tmp_path)
+
+    assert_one_line_error(run, 2, "config.json is larger than 64 MiB")
+    assert snapshot(out) == before
+
+
+DEEP = 100_000
+
+
+def test_deep_json_in_model_json(tmp_path: Path) -> None:
+    model_json = write_tiny_graph_model(tmp_path / "web")
+    text = model_json.read_text()
+    model_json.write_text(text[:-1] + ', "deep": ' + "[" * DEEP + "]" * DEEP + "}")
+
+    run, out, before = _convert(model_json, tmp_path)
+
+    assert_one_line_error(run, 2, "JSON nested 100001 levels deep")
+    assert snapshot(out) == before
+
+
+def test_deep_json_in_keras_config(tmp_path: Path) -> None:
+    config = b'{"class_name": "Functional", "config": ' + b"[" * DEEP + b"]" * DEEP + b"}"
+    run, out, before = _convert(_keras_zip(tmp_path / "deep.keras", config), tmp_path)
+
+    assert_one_line_error(run, 2, "config.json: JSON nested")
+    assert snapshot(out) == before
 
 
 def _npz_declaring(path: Path, shape: tuple[int, ...], dtype: str) -> Path:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from hub_convert import memory_limit
 from hub_convert.convert.specs import StagedArtifact
 from hub_convert.convert.tf_errors import describe_failure, one_line
 from hub_convert.convert.worker import _with_memory_hint
+from hub_convert.errors import BadInputError
 from hub_convert.parsing import parse_size
 from hub_convert.report import Artifact, Tolerance
+from hub_convert.safe_read import gunzip, json_depth, parse_json, read_zip_member
 
 
 @pytest.mark.parametrize(
@@ -24,6 +30,32 @@ def test_default_memory_limit_shares_the_machine_among_workers() -> None:
     one, four = memory_limit.default_limit(1), memory_limit.default_limit(4)
     assert one is not None and four is not None
     assert four == max(memory_limit.MINIMUM, one // 4)
+
+
+def test_json_depth_ignores_brackets_inside_strings() -> None:
+    assert json_depth(b'{"a": [1, {"b": "[[[\\"[["}]}') == 3
+    assert json_depth(b"7") == 0
+
+
+def test_deep_json_is_refused_without_recursion() -> None:
+    with pytest.raises(BadInputError, match="nested 5000 levels deep"):
+        parse_json(b"[" * 5000 + b"]" * 5000, "x.json")
+
+
+def test_gunzip_is_bounded_and_reads_every_member() -> None:
+    assert gunzip(gzip.compress(b"ab") + gzip.compress(b"cd"), 10, "x") == b"abcd"
+    with pytest.raises(BadInputError, match="larger than"):
+        gunzip(gzip.compress(b"\0" * 100_000), 1000, "x")
+    with pytest.raises(BadInputError, match="corrupt"):
+        gunzip(gzip.compress(b"abc")[:-6], 1000, "x")
+
+
+def test_zip_member_is_bounded_whatever_its_header_says(tmp_path: Path) -> None:
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("config.json", b" " * 100_000)
+    with zipfile.ZipFile(path) as bundle, pytest.raises(BadInputError, match=r"config\.json"):
+        read_zip_member(bundle, "config.json", 1000, "a.zip")
 
 
 GRAPH_ERROR = """Graph execution error:

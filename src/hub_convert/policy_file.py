@@ -21,7 +21,10 @@ from pydantic import ValidationError
 
 from .errors import BadInputError
 from .report import FAIL_RULES, FailRule, Tolerance
+from .safe_read import read_file
 from .tolerances import check_key
+
+MAX_POLICY_BYTES = 1 << 20  # a policy file is a few lines
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,13 @@ def load(path: Path, label: str = "--policy") -> PolicyFile:
     """Read and check a policy file; BadInputError naming the file and the bad entry."""
     where = f"{label} {path}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(f"{where}: cannot read it ({exc.strerror})") from exc
+        data = yaml.safe_load(read_file(path, MAX_POLICY_BYTES, where).decode("utf-8"))
     except UnicodeDecodeError:
         raise BadInputError(f"{where}: not UTF-8 text; save the policy file as UTF-8") from None
     except yaml.YAMLError as exc:
         raise BadInputError(f"{where}: not valid YAML ({exc})".replace("\n", " ")) from exc
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise BadInputError(f"{where}: YAML nested too deeply for a policy file") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BadInputError
+from ..safe_read import MAX_JSON_BYTES, parse_json, read_zip_member
 from ..source_model import SourceModel
 from .archive import sha256_file
 
@@ -79,15 +80,24 @@ def inspect_keras_file(path: Path, display_path: str) -> KerasFileInfo:
                     f"{display_path}: not a Keras 3 model file (no config.json inside); "
                     "save it with model.save('model.keras')"
                 )
-            config = json.loads(bundle.read("config.json"))
-            metadata = json.loads(bundle.read("metadata.json")) if "metadata.json" in names else {}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+            config = _zip_json(bundle, "config.json", display_path)
+            metadata: Any = {}
+            if "metadata.json" in names:
+                metadata = _zip_json(bundle, "metadata.json", display_path)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise BadInputError(
             f"{display_path}: not a readable .keras file ({exc}); save it again with "
             "model.save('model.keras')"
         ) from None
     version = metadata.get("keras_version", "") if isinstance(metadata, dict) else ""
     return KerasFileInfo(keras_version=str(version), unsafe=list(unsafe_objects(config)))
+
+
+def _zip_json(bundle: zipfile.ZipFile, name: str, display_path: str) -> Any:
+    """A JSON entry of the .keras zip: bounded inflation, bounded nesting (safe_read.py)."""
+    where = f"{display_path}: {name}"
+    raw = read_zip_member(bundle, name, MAX_JSON_BYTES, where)
+    return parse_json(raw, where, fix="save the model again with model.save('model.keras')")
 
 
 def inspect_h5_file(path: Path, display_path: str) -> KerasFileInfo:
@@ -109,10 +119,10 @@ def inspect_h5_file(path: Path, display_path: str) -> KerasFileInfo:
             f"{display_path}: HDF5 file without a model_config (weights only?); save the "
             "whole model with model.save('model.h5'), not save_weights()"
         )
-    try:
-        config = json.loads(_text(raw_config))
-    except ValueError as exc:
-        raise BadInputError(f"{display_path}: model_config is not valid JSON ({exc})") from None
+    raw = raw_config if isinstance(raw_config, bytes) else str(raw_config).encode("utf-8")
+    if len(raw) > MAX_JSON_BYTES:
+        raise BadInputError(f"{display_path}: model_config is larger than any model needs")
+    config = parse_json(raw, f"{display_path}: model_config")
     return KerasFileInfo(keras_version=_text(raw_version), unsafe=list(unsafe_objects(config)))
 
 

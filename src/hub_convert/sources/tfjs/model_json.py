@@ -7,19 +7,16 @@ The file format is TF.js's ``ModelJSON`` (tfjs-core/src/io/types.ts): ``modelTop
 
 from __future__ import annotations
 
-import gzip
-import json
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import BadInputError
+from ...safe_read import MAX_JSON_BYTES, parse_json, read_maybe_gzipped
 
 GRAPH_MODEL = "graph-model"
 LAYERS_MODEL = "layers-model"
 MODEL_JSON_NAMES = ("model.json", "model.json.gz")
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -68,28 +65,15 @@ def find_model_json(path: Path) -> Path:
 
 
 def read_json(path: Path) -> Any:
-    """Parse ``path`` as JSON, gunzipping it first when it is gzip-compressed."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot read the file ({exc.strerror})") from None
-    # Detect by content, not name: servers and tools gzip model.json under either name.
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise BadInputError(
-                f"{path}: gzip data is corrupt ({exc}); re-compress or pass the plain model.json"
-            ) from None
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadInputError(f"{path}: not UTF-8 text, so not a TF.js model.json") from None
-    except json.JSONDecodeError as exc:
-        raise BadInputError(
-            f"{path}: malformed JSON at line {exc.lineno} column {exc.colno} ({exc.msg}); "
-            "re-export the model with tensorflowjs"
-        ) from None
+    """Parse ``path`` as JSON, gunzipping it first when it is gzip-compressed.
+
+    Bounded (safe_read.py): at most ``MAX_JSON_BYTES`` read or inflated, nesting counted
+    before parsing.
+    """
+    raw = read_maybe_gzipped(path, MAX_JSON_BYTES, str(path))
+    return parse_json(
+        raw, str(path), what="a TF.js model.json", fix="re-export the model with tensorflowjs"
+    )
 
 
 def detect_format(path: Path, document: dict[str, Any], topology: dict[str, Any]) -> str:
