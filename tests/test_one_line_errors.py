@@ -56,6 +56,17 @@ def test_missing_variable_files(classifier_model: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
+def test_py_function_without_its_callback(tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    model = unsafe_models.calls_py_function(tmp_path / "model", canary)
+
+    run = _convert(model, tmp_path, "--allow-unsafe-ops")
+
+    assert_one_line_error(run, 2, "Could not find callback", "(node EagerPyFunc)")
+    assert not canary.exists()
+
+
+@pytest.mark.tf
 def test_string_input_the_model_cannot_parse(tmp_path: Path) -> None:
     run = _convert(unsafe_models.parses_strings(tmp_path / "model"), tmp_path)
     assert_one_line_error(

@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load Keras files whose Lambda layers or custom classes run code (trust the file)",
     )
+    convert.add_argument(
+        "--allow-unsafe-ops",
+        action="store_true",
+        help="run graphs with ops that read or write files, use the network or call Python "
+        "(refused by default; trust the model)",
+    )
     convert.add_argument("--output-dir", "-o", required=True)
     convert.add_argument("--targets", help=f"comma list of {', '.join(TARGETS)} (default: both)")
     convert.add_argument(

@@ -61,6 +61,7 @@ CONVERT_OPTIONS = (
     "output-dir",
     "source-kind",
     "allow-unsafe",
+    "allow-unsafe-ops",
     "targets",
     "tflite-variants",
     "onnx-variants",
@@ -116,6 +117,7 @@ class ConvertConfig:
     command: str = ""
     source_kind: SourceKind | None = None  # None: decided from the model argument
     allow_unsafe: bool = False  # Keras files may run their Lambda code
+    allow_unsafe_ops: bool = False  # graphs may read/write files, use the network, run Python
     max_memory: int | None = None  # bytes per worker; None: derived from the machine; 0: none
 
     def jobs_wanted(self) -> list[tuple[Target, Variant]]:
@@ -218,6 +220,9 @@ def build_config(
             else None
         ),
         allow_unsafe=parse_bool(text("allow-unsafe"), label("allow-unsafe"), default=False),
+        allow_unsafe_ops=parse_bool(
+            text("allow-unsafe-ops"), label("allow-unsafe-ops"), default=False
+        ),
         max_memory=parse_size(text("max-memory"), label("max-memory"), minimum=MIN_MAX_MEMORY),
     )
     _check_input_sizes(config, label)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import __version__, environment, sources, verdict
+from . import __version__, environment, sources, unsafe_ops, verdict
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
@@ -32,11 +32,13 @@ from .convert.worker import (
     materialize_source,
     measure_latency,
     prepare_source,
+    scan_source,
 )
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, produce_atomic, tree_size, write_atomic
 from .render import render_report
 from .report import Artifact, Report, SourceInfo, Target, ValidationSetup, Variant
+from .report_limits import MAX_NOTES
 from .source_model import SourceModel
 from .workers import TaskError, WorkerFailure, WorkerPool
 
@@ -62,11 +64,13 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             kind=config.source_kind,
             allow_unsafe=config.allow_unsafe,
         )
+        if not config.allow_unsafe_ops:  # refused before any worker exists
+            unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=log)
         workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
         initargs = (log_path, config.memory_limit(workers))
         with WorkerPool(workers, config.timeout, initialize_worker, initargs) as pool:
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
-            source = stages.materialize(source)
+            source = stages.scan(stages.materialize(source))
             prepared = stages.prepare(source)
             staged = stages.convert(source, prepared)
             latencies = stages.latency(source, prepared, staged)
@@ -113,6 +117,19 @@ class _Stages:
             return BadInputError(f"{source.display_path}: {exc}")
         hint = "" if self.debug else "; run with --debug to see TensorFlow's output"
         return BadInputError(f"{source.display_path}: {doing} {exc}{hint}")
+
+    def scan(self, source: SourceModel) -> SourceModel:
+        """Refuse unsafe ops in the SavedModel — as given, or as a materializer wrote it —
+        before TensorFlow loads it."""
+        future = self.pool.submit(scan_source, source.saved_model_dir, self.log_path)
+        try:
+            found = [f for f in self.pool.result(future) if f not in source.unsafe_ops]
+        except (WorkerFailure, TaskError) as exc:
+            raise self._fatal(source, "reading the model's graphs", exc) from None
+        source = dataclasses.replace(source, unsafe_ops=(*source.unsafe_ops, *found))
+        allowed = self.config.allow_unsafe_ops
+        unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=allowed, log=self.log)
+        return source
 
     def materialize(self, source: SourceModel) -> SourceModel:
         """Produce the SavedModel of sources that need TensorFlow for it."""
@@ -326,6 +343,7 @@ def _report(
             op_counts=prepared.op_counts,
             provenance=source.provenance,
             fixed_dimensions=prepared.fixed_dimensions,
+            unsafe_ops=list(source.unsafe_ops[:MAX_NOTES]),
         ),
         environment=environment.collect(),
         validation=ValidationSetup(

@@ -42,6 +42,15 @@ OnnxVariant = Literal["float32", "float16", "dynamic"]
 Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
 SourceKind = Literal["saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs"]
 FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
+# What an unsafe op reaches (unsafe_ops.py says which op does what).
+UnsafeEffect = Literal[
+    "reads files",
+    "writes files",
+    "deletes files",
+    "uses the network",
+    "runs Python code",
+    "runs a graph this scan cannot see",
+]
 
 TARGETS: tuple[Target, ...] = get_args(Target)
 TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = get_args(TFLiteVariant)
@@ -78,6 +87,18 @@ class TensorInfo(_Model):
     )
 
 
+class UnsafeOp(_Model):
+    """An op (or Keras layer) that reaches outside the computation: files, network, Python."""
+
+    op: Name
+    node: Name = Field(description="Node name (graphs) or layer name (Keras configs).")
+    function: Name | None = Field(
+        default=None, description="The library function holding the node; None: top graph."
+    )
+    effect: UnsafeEffect
+    found_in: Literal["saved_model", "tfjs", "keras"]
+
+
 class SourceInfo(_Model):
     """What was converted, and where it came from."""
 
@@ -99,6 +120,12 @@ class SourceInfo(_Model):
         default_factory=list,
         max_length=MAX_ITEMS,
         description="Human-readable notes of dynamic dimensions given a fixed size.",
+    )
+    unsafe_ops: list[UnsafeOp] = Field(
+        default_factory=list,
+        max_length=MAX_NOTES,
+        description="Ops that touch files, the network or Python; run only with "
+        "--allow-unsafe-ops.",
     )
 
 

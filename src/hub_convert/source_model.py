@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .report import SourceKind
+from .report import SourceKind, UnsafeOp
 
 
 class Materializer(Protocol):
@@ -34,3 +34,6 @@ class SourceModel:
     default_tags: tuple[str, ...] | None = None
     default_signature: str | None = None
     stem: str | None = None  # base name of the output files; default: the directory name
+    # Found in the input before any TensorFlow (TF.js graph, Keras config); the SavedModel's
+    # own graphs are scanned in a worker (pipeline.py).
+    unsafe_ops: tuple[UnsafeOp, ...] = ()

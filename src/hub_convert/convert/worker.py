@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import memory_limit
 from ..errors import HubConvertError
+from ..report import UnsafeOp
 from ..source_model import Materializer
 from ..workers import TaskError
 from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
@@ -75,6 +76,14 @@ def materialize_source(
     """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
     with task(log_path, "preparing the model"):
         return materializer(target)
+
+
+def scan_source(saved_model_dir: Path, log_path: Path | None) -> list[UnsafeOp]:
+    """Unsafe ops in the SavedModel's graphs; reads the protobuf, runs nothing."""
+    from .saved_model_scan import scan_saved_model
+
+    with task(log_path, "reading the model's graphs"):
+        return scan_saved_model(saved_model_dir)
 
 
 def prepare_source(spec: PrepareSpec) -> PreparedSource:

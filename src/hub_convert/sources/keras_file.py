@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BadInputError
+from ..report import UnsafeOp
 from ..safe_read import MAX_JSON_BYTES, parse_json, read_zip_member
 from ..source_model import SourceModel
 from .archive import sha256_file
+from .keras_config import unsafe_layers
 
 KERAS_SUFFIXES = (".keras",)
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -31,6 +33,9 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # Packages Keras itself imports classes from when deserializing (keras.saving); a "module"
 # outside them names user code that hub-convert does not have.
 KERAS_PACKAGES = frozenset({"keras", "tf_keras", "keras_hub", "keras_cv", "keras_nlp"})
+# Keras classes that unpickle code from the file: TorchModuleWrapper holds a torch.save()d
+# module (Keras' own safe mode refuses it too).
+PICKLING_CLASSES = frozenset({"TorchModuleWrapper"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class KerasFileInfo:
 
     keras_version: str  # "" when the file does not say
     unsafe: list[UnsafeObject]
+    unsafe_ops: list[UnsafeOp]  # built-in layers that reach files (keras_config.py)
 
     @property
     def keras_major(self) -> int:
@@ -90,7 +96,11 @@ def inspect_keras_file(path: Path, display_path: str) -> KerasFileInfo:
             "model.save('model.keras')"
         ) from None
     version = metadata.get("keras_version", "") if isinstance(metadata, dict) else ""
-    return KerasFileInfo(keras_version=str(version), unsafe=list(unsafe_objects(config)))
+    return KerasFileInfo(
+        keras_version=str(version),
+        unsafe=list(unsafe_objects(config)),
+        unsafe_ops=unsafe_layers(config),
+    )
 
 
 def _zip_json(bundle: zipfile.ZipFile, name: str, display_path: str) -> Any:
@@ -123,7 +133,11 @@ def inspect_h5_file(path: Path, display_path: str) -> KerasFileInfo:
     if len(raw) > MAX_JSON_BYTES:
         raise BadInputError(f"{display_path}: model_config is larger than any model needs")
     config = parse_json(raw, f"{display_path}: model_config")
-    return KerasFileInfo(keras_version=_text(raw_version), unsafe=list(unsafe_objects(config)))
+    return KerasFileInfo(
+        keras_version=_text(raw_version),
+        unsafe=list(unsafe_objects(config)),
+        unsafe_ops=unsafe_layers(config),
+    )
 
 
 def _text(value: Any) -> str:
@@ -152,6 +166,9 @@ def unsafe_objects(config: Any, layer: str = "") -> Iterator[UnsafeObject]:
         return  # its function is part of the same finding
     if class_name == "__lambda__":  # a Python lambda serialized outside a Lambda layer
         yield UnsafeObject(layer, "holds a Python lambda (its code runs when the model loads)")
+        return
+    if class_name in PICKLING_CLASSES:
+        yield UnsafeObject(layer, f"is a {class_name} (it unpickles code when the model loads)")
         return
     if isinstance(class_name, str):
         module = config.get("module")
@@ -205,6 +222,7 @@ def keras_source(
             allow_unsafe=allow_unsafe,
         ),
         stem=path.stem,
+        unsafe_ops=tuple(info.unsafe_ops),
     )
 
 

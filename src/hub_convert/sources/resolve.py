@@ -185,6 +185,7 @@ def _tfjs_source(path: Path, display_path: str, work_dir: Path) -> SourceModel:
         provenance=provenance,
         materializer=tfjs.TfjsMaterializer(model_json),
         stem=stem or model_json.name.split(".", 1)[0],
+        unsafe_ops=info.unsafe_ops,
     )
 
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import BadInputError
+from ...graph_scan import json_graph, scan_graph
+from ...report import UnsafeOp
+from ..keras_config import unsafe_layers
 from . import topology as topo
 from .model_json import GRAPH_MODEL, ModelJson, find_model_json, parse_model_json
 from .weights import WeightGroup, check_shards, describe, parse_manifest
@@ -28,6 +31,7 @@ class TfjsInfo:
     converted_by: str
     size_bytes: int  # model.json plus every weight shard
     weights: str  # e.g. "12 weights, 3 shards, 2 groups, uint8/float16 quantized"
+    unsafe_ops: tuple[UnsafeOp, ...] = ()  # ops that reach files, the network or Python
 
     def provenance(self) -> dict[str, str]:
         """Report strings, in the order they read best."""
@@ -100,8 +104,10 @@ def load_checked(path: Path) -> CheckedModel:
     shard_bytes = check_shards(model_json, groups)
     if model.format == GRAPH_MODEL:
         _check_graph_model(model, groups)
+        unsafe = scan_graph(json_graph(model.topology), "tfjs")
     else:
         _check_layers_model(model)
+        unsafe = unsafe_layers(topo.keras_model_config(model.topology))
     info = TfjsInfo(
         model_json=model_json,
         format=model.format,
@@ -109,6 +115,7 @@ def load_checked(path: Path) -> CheckedModel:
         converted_by=model.converted_by,
         size_bytes=model_json.stat().st_size + shard_bytes,
         weights=describe(groups),
+        unsafe_ops=tuple(unsafe),
     )
     return CheckedModel(model, groups, info)
 
@@ -119,6 +126,7 @@ def check_tfjs(path: Path) -> TfjsInfo:
     Verifies that model.json parses (gzip-compressed too), its format is known, every shard
     exists inside the model directory with exactly the bytes the manifest implies, every
     dtype and quantization is known, a graph model's constants all have weights, and a
-    layers model has no Lambda layer.
+    layers model has no Lambda layer. Unsafe ops are listed, not refused: pipeline.py
+    decides (``--allow-unsafe-ops``).
     """
     return load_checked(path).info
