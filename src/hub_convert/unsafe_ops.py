@@ -3,10 +3,13 @@
 A model is data, but a TensorFlow graph can read and write files, talk to the network and
 call back into Python. hub-convert runs the graphs it validates, so it refuses these ops
 before any model code runs (``graph_scan.py`` walks the graphs; ``--allow-unsafe-ops``
-overrides). Every op type registered in TensorFlow 2.21 (``TF_GetAllOpList``, 1908 ops) was
-reviewed; the ones below are those whose kernel opens a file or a connection, or runs code
-that is not in the graph. Names that TensorFlow no longer registers (``Rpc``, ``TryRpc``,
-``DeleteFile``) are left out: the TF.js rebuild and ``tf.saved_model.load`` refuse unknown ops.
+overrides). The list comes from the 1,908 op types TensorFlow 2.21 registers
+(``TF_GetAllOpList``), searched by name for files, readers, datasets, checkpoints, summaries,
+tables, RPC, the tf.data service, Python and tfdbg, with the attributes and kernels of the
+doubtful ones read (``PrintV2``'s output_stream, the proto ops' descriptor_source). A test
+checks that every name here is a registered op. Names TensorFlow no longer registers
+(``Rpc``, ``TryRpc``; there never was a ``DeleteFile`` op) are left out: the TF.js rebuild and
+``tf.saved_model.load`` refuse unknown ops.
 
 Pure Python, no TensorFlow: the main process scans TF.js graphs and Keras configs with it.
 """
