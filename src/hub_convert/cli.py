@@ -27,7 +27,7 @@ from .config import (
 )
 from .errors import BadInputError, HubConvertError
 from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
-from .report import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
+from .vocabulary import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
 
 
 class _Parser(argparse.ArgumentParser):

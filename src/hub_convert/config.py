@@ -27,7 +27,9 @@ from .parsing import (
     parse_size,
     parse_tags,
 )
-from .report import (
+from .report import Tolerance
+from .tolerances import effective_tolerance, parse_max_drift
+from .vocabulary import (
     FAIL_RULES,
     ONNX_VARIANTS,
     SOURCE_KINDS,
@@ -38,10 +40,8 @@ from .report import (
     SourceKind,
     Target,
     TFLiteVariant,
-    Tolerance,
     Variant,
 )
-from .tolerances import effective_tolerance, parse_max_drift
 
 DEFAULT_TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = ("float32", "dynamic", "float16")
 DEFAULT_ONNX_VARIANTS: tuple[OnnxVariant, ...] = ("float32",)

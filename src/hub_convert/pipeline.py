@@ -37,9 +37,10 @@ from .convert.worker import (
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, produce_atomic, tree_size, write_atomic
 from .render import render_report
-from .report import Artifact, Report, SourceInfo, Target, ValidationSetup, Variant
+from .report import Artifact, Report, SourceInfo, ValidationSetup
 from .report_limits import MAX_NOTES
 from .source_model import SourceModel
+from .vocabulary import Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]

@@ -20,9 +20,10 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import BadInputError
-from .report import FAIL_RULES, FailRule, Tolerance
+from .report import Tolerance
 from .safe_read import read_file
 from .tolerances import check_key
+from .vocabulary import FAIL_RULES, FailRule
 
 MAX_POLICY_BYTES = 1 << 20  # a policy file is a few lines
 

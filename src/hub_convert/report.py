@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,37 +30,17 @@ from .report_limits import (
     Share,
     Text,
 )
+from .vocabulary import (
+    FAIL_RULES,
+    FailRule,
+    SourceKind,
+    Status,
+    Target,
+    UnsafeEffect,
+    Variant,
+)
 
 SCHEMA_VERSION = 2
-
-# The vocabulary every stage shares. report.json is validated against it, so an untrusted
-# report cannot smuggle an unknown target, variant or kind into a rendered comment.
-Status = Literal["passed", "drift", "failed", "not-validated"]
-Target = Literal["tflite", "onnx"]
-TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]
-OnnxVariant = Literal["float32", "float16", "dynamic"]
-Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
-SourceKind = Literal["saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs"]
-FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
-# What an unsafe op reaches (unsafe_ops.py says which op does what).
-UnsafeEffect = Literal[
-    "reads files",
-    "writes files",
-    "deletes files",
-    "uses the network",
-    "runs Python code",
-    "runs a graph this scan cannot see",
-]
-
-TARGETS: tuple[Target, ...] = get_args(Target)
-TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = get_args(TFLiteVariant)
-ONNX_VARIANTS: tuple[OnnxVariant, ...] = get_args(OnnxVariant)
-VARIANTS_BY_TARGET: dict[Target, tuple[Variant, ...]] = {
-    "tflite": TFLITE_VARIANTS,
-    "onnx": ONNX_VARIANTS,
-}
-SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
-FAIL_RULES: tuple[FailRule, ...] = get_args(FailRule)
 
 
 def _printable(text: str, limit: int) -> str:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .report import SourceKind, UnsafeOp
+from .report import UnsafeOp
+from .vocabulary import SourceKind
 
 
 class Materializer(Protocol):

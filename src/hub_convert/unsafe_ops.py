@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from .errors import BadInputError
-from .report import UnsafeEffect as Effect
 from .report import UnsafeOp
+from .vocabulary import UnsafeEffect as Effect
 
 _READS: Effect = "reads files"
 _WRITES: Effect = "writes files"

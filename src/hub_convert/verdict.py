@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .report import Artifact, FailRule, Verdict
+from .report import Artifact, Verdict
+from .vocabulary import FailRule
 
 
 def broken_rules(artifact: Artifact, fail_on: list[FailRule]) -> list[FailRule]:

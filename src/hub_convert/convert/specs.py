@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..report import Artifact, Target, TensorInfo, Tolerance, Variant
+from ..report import Artifact, TensorInfo, Tolerance
+from ..vocabulary import Target, Variant
 
 
 @dataclass(frozen=True)

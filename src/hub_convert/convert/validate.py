@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from ..report import Artifact, OutputDrift, Status, Tolerance
+from ..report import Artifact, OutputDrift, Tolerance
+from ..vocabulary import Status
 from .drift import compare_output
 from .samples import Samples
 from .specs import StagedArtifact

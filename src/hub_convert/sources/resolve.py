@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 from ..errors import BadInputError
-from ..report import SOURCE_KINDS, SourceKind
 from ..source_model import SourceModel
+from ..vocabulary import SOURCE_KINDS, SourceKind
 from . import archive as archives
 from . import keras_file, tfjs
 from .hub import handle_source, is_handle

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fsutil import tree_size
-from ..report import SourceKind
 from ..source_model import SourceModel
+from ..vocabulary import SourceKind
 from . import tf1_hub
 
 
