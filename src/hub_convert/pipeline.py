@@ -13,11 +13,10 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from . import __version__, environment, sources, unsafe_ops, verdict
+from . import sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
@@ -35,10 +34,10 @@ from .convert.worker import (
     scan_source,
 )
 from .errors import BadInputError, HubConvertError
-from .fsutil import check_writable_dir, produce_atomic, tree_size, write_atomic
+from .fsutil import check_writable_dir, tree_size, write_atomic
+from .outputs import build_report, into_output_dir
 from .render import render_report
-from .report import Artifact, Report, SourceInfo, ValidationSetup
-from .report_limits import MAX_NOTES
+from .report import Artifact, Report
 from .source_model import SourceModel
 from .vocabulary import Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
@@ -77,10 +76,10 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
         artifacts = [
-            _into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
+            into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
             for item in staged
         ]
-        report = _report(config, source, prepared, artifacts, tf_latency)
+        report = build_report(config, source, prepared, artifacts, tf_latency)
         write_atomic(config.output_dir / "report.json", report.to_json())
         write_atomic(config.output_dir / "report.md", render_report(report))
         return report
@@ -293,72 +292,3 @@ def _failed(job: ConversionJob, reason: str) -> StagedArtifact:
         attempts=list(job.earlier_attempts),
     )
     return StagedArtifact(artifact=artifact, staged=None, file_name=job.file_name)
-
-
-def _into_output_dir(
-    item: StagedArtifact,
-    output_dir: Path,
-    source_size: int,
-    latencies: dict[str, float | None],
-    tf_latency: float | None,
-) -> Artifact:
-    """Move a staged file into the output directory (atomically) and complete its Artifact."""
-    staged = item.staged
-    if staged is None:
-        return item.artifact
-    path = output_dir / item.file_name
-    produce_atomic(path, lambda tmp: shutil.copyfile(staged, tmp))
-    size = path.stat().st_size
-    latency = latencies.get(item.file_name)
-    return item.artifact.model_copy(
-        update={
-            "path": str(path),
-            "size_bytes": size,
-            "size_ratio": size / source_size if source_size else None,
-            "latency_ms": latency,
-            "speedup_vs_tensorflow": tf_latency / latency if latency and tf_latency else None,
-        }
-    )
-
-
-def _report(
-    config: ConvertConfig,
-    source: SourceModel,
-    prepared: PreparedSource,
-    artifacts: list[Artifact],
-    tf_latency: float | None,
-) -> Report:
-    return Report(
-        tool_version=__version__,
-        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        command=config.command,
-        source=SourceInfo(
-            kind=source.kind,
-            path=source.display_path,
-            signature=prepared.signature,
-            available_signatures=prepared.available_signatures,
-            tags=prepared.tags,
-            inputs=prepared.inputs,
-            outputs=prepared.outputs,
-            size_bytes=source.size_bytes,
-            op_counts=prepared.op_counts,
-            provenance=source.provenance,
-            fixed_dimensions=prepared.fixed_dimensions,
-            unsafe_ops=list(source.unsafe_ops[:MAX_NOTES]),
-        ),
-        environment=environment.collect(),
-        validation=ValidationSetup(
-            samples=prepared.sample_count,
-            seed=config.seed,
-            input_note=prepared.input_note,
-            input_choices=prepared.input_choices,
-            data_source=prepared.data_source,
-            calibration=prepared.calibration_note,
-            latency_runs=config.latency_runs,
-            tensorflow_latency_ms=tf_latency,
-            warnings=prepared.warnings,
-        ),
-        fail_on=list(config.fail_on),
-        artifacts=artifacts,
-        verdict=verdict.decide(artifacts, list(config.fail_on)),
-    )
