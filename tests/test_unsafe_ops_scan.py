@@ -3,6 +3,7 @@ main process, before any worker starts; the saver rules hold on synthetic graphs
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,30 @@ def test_restore_reading_another_file_is_a_finding() -> None:
 
 def test_save_ops_reached_from_the_restore_op_are_findings() -> None:
     # saver_def's restore_op_name names the save call: loaders would run SaveV2 at load.
+    # (The real restore function is then called by nothing a loader runs: no finding.)
     assert _ops(fx.tf2_graph(restore_op="save_call")) == [
         ("SaveV2", "SaveV2", "__inference__traced_save_9"),
         ("MergeV2Checkpoints", "MergeV2Checkpoints", "__inference__traced_save_9"),
-        ("RestoreV2", "RestoreV2", "__inference__traced_restore_10"),
     ]
+
+
+def test_ops_that_no_loader_can_run_are_not_findings() -> None:
+    # A TF1 export that adds a second MetaGraph keeps the first one's saver in its graph,
+    # dead; library functions that nothing calls never run either.
+    live = fx.tf2_graph()
+    dead_node = fx.node("old/SaveV2", "SaveV2", "old/Const")
+    dead_function = GraphFunction("unused", ("path",), (fx.node("w", "WriteFile", "path"),))
+    graph = dataclasses.replace(
+        live,
+        nodes=(*live.nodes, dead_node, fx.node("old/Const", "Const")),
+        functions=(*live.functions, dead_function),
+    )
+    assert _ops(graph) == []
+    # Once something a loader runs reaches them, they count.
+    reached = dataclasses.replace(
+        graph, named_nodes=graph.named_nodes | {"old/SaveV2"}, entry_functions=frozenset({"unused"})
+    )
+    assert _ops(reached) == [("SaveV2", "old/SaveV2", None), ("WriteFile", "w", "unused")]
 
 
 def test_checkpoint_ops_without_a_saver_are_findings() -> None:

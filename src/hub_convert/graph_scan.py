@@ -188,16 +188,36 @@ def _reads_own_asset(graph: Graph, unit: str, node: GraphNode, nodes: dict[str, 
     return ref in graph.asset_args.get(unit, frozenset())
 
 
+def _live(graph: Graph) -> set[Item] | None:
+    """What a SavedModel loader can run: everything reachable from the nodes it runs by name
+    (signature tensors, init ops, table initializers, collections), the saver's restore op and
+    the functions the object graph lets it call. None (everything counts) for a graph that
+    names no node, such as a TF.js graph. A TF1 export that adds a second MetaGraph keeps the
+    first one's ``save/`` saver in its graph, dead: nothing runs it, so it is no finding."""
+    if not graph.named_nodes:
+        return None
+    roots: list[Item] = [("node", TOP, name) for name in graph.named_nodes]
+    roots += [("function", TOP, name) for name in graph.entry_functions]
+    if graph.saver is not None:
+        roots.append(("node", TOP, graph.saver.restore))
+    return _Reach(graph).closure(roots)
+
+
 def scan_graph(graph: Graph, found_in: Literal["saved_model", "tfjs"]) -> list[UnsafeOp]:
-    """Every unsafe op in the top graph and in every function of the library."""
+    """Every unsafe op in the top graph and in every function of the library that can run."""
     saver = _saver_parts(graph)
+    live = _live(graph) if found_in == "saved_model" else None
     units = [(TOP, graph.nodes), *((f.name, f.nodes) for f in graph.functions)]
     findings = []
     for unit, nodes in units:
         by_name = {n.name: n for n in nodes}
+        if live is not None and unit != TOP and ("function", TOP, unit) not in live:
+            continue  # a library function that nothing a loader runs can call
         for node in nodes:
             effect = op_effect(node.op, node.strings)
             if effect is None:
+                continue
+            if live is not None and unit == TOP and ("node", TOP, node.name) not in live:
                 continue
             if saver is not None and saver.owns(unit, node):
                 continue
