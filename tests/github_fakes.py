@@ -116,6 +116,7 @@ class Release:
 class StoredArtifact:
     name: str
     expires_at: str | None
+    mime_type: str | None = None
     blocks: dict[str, bytes] = field(default_factory=dict)
     blob: bytes | None = None
     blob_content_type: str | None = None
@@ -436,11 +437,14 @@ class FakeGitHub:
         # Artifact names are unique per workflow run; later runs are stored as "run/name".
         name = payload["name"] if ids[0] == RUNTIME_RUN_ID else f"{ids[0]}/{payload['name']}"
         if method == "CreateArtifact":
-            if payload.get("version") != 4:
-                return self._json({"code": "invalid_argument", "msg": "version 4 only"}, 400)
+            if payload.get("version") != 7 or not payload.get("mime_type"):
+                message = "expected version 7 with a mime_type, as @actions/artifact 6.2+ sends"
+                return self._json({"code": "invalid_argument", "msg": message}, 400)
             if name in self.artifacts:
                 return self._json({"code": "already_exists", "msg": "artifact exists"}, 409)
-            self.artifacts[name] = StoredArtifact(name, payload.get("expires_at"))
+            self.artifacts[name] = StoredArtifact(
+                name, payload.get("expires_at"), mime_type=payload["mime_type"]
+            )
             url = (
                 f"{self.blob_base_url}/blob/artifacts/{name}.zip"
                 f"?sv=2023-11-03&se=2026-11-30T00%3A00%3A00Z&sig={SAS_SIGNATURE}"

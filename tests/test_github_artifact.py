@@ -46,6 +46,10 @@ def test_output_directory_becomes_a_finalized_artifact(fake: FakeGitHub, tmp_pat
     out = tmp_path / "out"
     assert stored.zip_read("tiny_float32.tflite") == (out / "tiny_float32.tflite").read_bytes()
     assert stored.blob is not None and stored.blob_content_type == "application/zip"
+    # CreateArtifact as @actions/artifact 6.2+ sends it (upload/upload-artifact.ts).
+    [create] = fake.requests("POST", r"/CreateArtifact$")
+    assert create.json()["version"] == 7
+    assert create.json()["mime_type"] == stored.mime_type == "application/zip"
     # The fake only finalizes when size and sha256 match the bytes the blob store received.
     assert stored.finalize_request == {
         "workflow_run_backend_id": RUNTIME_RUN_ID,

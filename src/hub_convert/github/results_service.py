@@ -1,12 +1,14 @@
 """Client for the Actions results service's artifact API, as the runner exposes it to containers.
 
 Protocol spoken: ``github.actions.results.api.v1.ArtifactService`` over Twirp with JSON bodies
-(proto field names), artifact **version 4** — the protocol of ``@actions/artifact`` 2.x
-(actions/upload-artifact v4), read from actions/toolkit ``packages/artifact``:
+(proto field names), artifact **version 7** — what ``@actions/artifact`` 6.2+
+(actions/upload-artifact v7) sends, read from actions/toolkit ``packages/artifact``
+(``src/internal/upload/upload-artifact.ts``, ``src/generated/results/api/v1/artifact.ts``):
 
 - ``POST {ACTIONS_RESULTS_URL}/twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact``
-  ``{workflow_run_backend_id, workflow_job_run_backend_id, name, version: 4, expires_at?}``
-  → ``{ok, signed_upload_url}``
+  ``{workflow_run_backend_id, workflow_job_run_backend_id, name, version: 7,
+  mime_type: "application/zip", expires_at?}`` → ``{ok, signed_upload_url}``
+  (``mime_type`` is a ``google.protobuf.StringValue``: a plain string in JSON)
 - upload the zip to ``signed_upload_url`` (an Azure block blob; see ``blob_upload``)
 - ``POST .../FinalizeArtifact`` ``{workflow_run_backend_id, workflow_job_run_backend_id, name,
   size: "<int64 as string>", hash: "sha256:<hex>"}`` → ``{ok, artifact_id}``
@@ -33,7 +35,9 @@ from .redaction import url_secrets
 from .retry import HttpStatusError, RetryPolicy, call_with_retry
 
 SERVICE = "github.actions.results.api.v1.ArtifactService"
-ARTIFACT_VERSION = 4
+ARTIFACT_VERSION = 7
+# What the toolkit's getMimeType gives ``<name>.zip``; also the blob's content type.
+ZIP_MIME_TYPE = "application/zip"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class ResultsService:
             "workflow_job_run_backend_id": ids.workflow_job_run_backend_id,
             "name": name,
             "version": ARTIFACT_VERSION,
+            "mime_type": ZIP_MIME_TYPE,
         }
         if expires_at is not None:
             payload["expires_at"] = rfc3339(expires_at)

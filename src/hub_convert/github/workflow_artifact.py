@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import BadInputError, PublishError
 from .blob_upload import upload_block_blob
-from .results_service import ResultsService, backend_ids_from_token
+from .results_service import ZIP_MIME_TYPE, ResultsService, backend_ids_from_token
 from .retry import RetryPolicy
 
 # Characters actions/upload-artifact refuses in artifact names.
@@ -103,7 +103,9 @@ def upload_directory_artifact(
             archive = Path(tmp) / f"{name}.zip"
             zip_directory(directory, archive, files, compression_level)
             signed_url = service.create_artifact(ids, name, expires)
-            uploaded = upload_block_blob(signed_url, archive, policy=policy)
+            uploaded = upload_block_blob(
+                signed_url, archive, policy=policy, content_type=ZIP_MIME_TYPE
+            )
         artifact_id = service.finalize_artifact(ids, name, uploaded.size, uploaded.sha256)
     finally:
         service.close()
