@@ -11,6 +11,8 @@ tests rely on:
 
 FinalizeArtifact checks the declared size and ``sha256:`` digest against the bytes the blob
 store received, as the real service does. Faults (5xx, rate limits) are injected per route.
+The server is threaded, as the real ones are: blocks uploaded concurrently arrive concurrently
+(``block_delays`` holds some back, ``max_blocks_in_flight`` records how many overlapped).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import io
 import itertools
 import json
 import re
+import threading
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
@@ -155,6 +159,14 @@ class FakeGitHub:
         # Where CreateArtifact's signed URLs point: this server, unless a test moves the blob
         # store elsewhere (a closed port, for connection errors).
         self.blob_base_url = self.base_url
+        # Put Block requests: seconds each one waits, by arrival order (1st, 2nd, ...); the
+        # block ids in the order their uploads completed; the most that were in flight at once.
+        self.block_delays: list[float] = []
+        self.blocks_completed: list[str] = []
+        self.max_blocks_in_flight = 0
+        self._blocks_arrived = 0
+        self._blocks_in_flight = 0
+        self._lock = threading.Lock()
         self._ids = itertools.count(1000)
         server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -273,15 +285,16 @@ class FakeGitHub:
             dict(request.headers),
             request.get_data(),
         )
-        self.seen.append(seen)
-        for fault in self.faults:
-            if (
-                fault.times > 0
-                and fault.method == request.method
-                and fault.path.search(request.path)
-            ):
-                fault.times -= 1
-                return self._json(fault.body, fault.status, fault.headers)
+        with self._lock:
+            self.seen.append(seen)
+            for fault in self.faults:
+                if (
+                    fault.times > 0
+                    and fault.method == request.method
+                    and fault.path.search(request.path)
+                ):
+                    fault.times -= 1
+                    return self._json(fault.body, fault.status, fault.headers)
         if request.path.startswith(TWIRP):
             return self._twirp(request, seen)
         if request.path.startswith("/blob/"):
@@ -480,7 +493,7 @@ class FakeGitHub:
         if request.method != "PUT":
             return Response(status=405)
         if request.args.get("comp") == "block":
-            artifact.blocks[request.args["blockid"]] = seen.body
+            self._put_block(artifact, request.args["blockid"], seen.body)
             return Response(status=201)
         if request.args.get("comp") == "blocklist":
             ids = [e.text or "" for e in ET.fromstring(seen.body)]
@@ -488,6 +501,21 @@ class FakeGitHub:
             artifact.blob_content_type = request.headers.get("x-ms-blob-content-type")
             return Response(status=201)
         return Response(status=400)
+
+    def _put_block(self, artifact: StoredArtifact, block_id: str, data: bytes) -> None:
+        with self._lock:
+            arrival = self._blocks_arrived
+            self._blocks_arrived += 1
+            self._blocks_in_flight += 1
+            self.max_blocks_in_flight = max(self.max_blocks_in_flight, self._blocks_in_flight)
+        try:
+            if arrival < len(self.block_delays):
+                time.sleep(self.block_delays[arrival])
+            artifact.blocks[block_id] = data
+        finally:
+            with self._lock:
+                self._blocks_in_flight -= 1
+                self.blocks_completed.append(block_id)
 
 
 # -- test set-up helpers ---------------------------------------------------------------------
@@ -497,7 +525,7 @@ class FakeGitHub:
 def fake_server() -> Iterator[HTTPServer]:
     """An HTTP server on an ephemeral 127.0.0.1 port (shared by a module: stopping one takes
     half a second), stopped afterwards."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     try:
         yield server

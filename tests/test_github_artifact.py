@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from hub_convert.github.results_service import (
     ResultsService,
     backend_ids_from_token,
 )
+from hub_convert.github.retry import RequestFailed
 from report_factory import sample_report
 
 RUN_URL = "https://github.example/octo/models/actions/runs/4242"
@@ -96,6 +98,47 @@ def test_large_file_is_sent_in_blocks_and_hashed(fake: FakeGitHub, tmp_path: Pat
     assert max(len(s.body) for s in blocks[:-1]) == 1000
     assert fake.artifacts["blocks"].blob == payload.read_bytes()
     assert artifact_id == fake.artifacts["blocks"].artifact_id
+
+
+def test_blocks_go_up_concurrently_and_are_committed_in_file_order(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    service = ResultsService(fake.base_url, runtime_token(), fast_retry())
+    ids = BackendIds(RUNTIME_RUN_ID, RUNTIME_JOB_ID)
+    payload = tmp_path / "model.zip"
+    payload.write_bytes(b"".join(hashlib.sha256(bytes([i])).digest() for i in range(188))[:6000])
+    url = service.create_artifact(ids, "concurrent", None)
+    # The first block to reach the store is held back: it completes after the others.
+    fake.block_delays = [0.6] + [0.05] * 5
+
+    uploaded = upload_block_blob(url, payload, policy=fast_retry(), block_size=1000, concurrency=4)
+    artifact_id = service.finalize_artifact(ids, "concurrent", uploaded.size, uploaded.sha256)
+
+    assert 2 <= fake.max_blocks_in_flight <= 4
+    [commit] = fake.requests("PUT", r"^/blob/.*")[-1:]
+    assert commit.query["comp"] == ["blocklist"]
+    committed = [e.text for e in ET.fromstring(commit.body)]
+    assert len(committed) == 6 and sorted(fake.blocks_completed) == sorted(committed)
+    assert fake.blocks_completed != committed  # arrived out of order, committed in order
+    stored = fake.artifacts["concurrent"]
+    assert stored.blob == payload.read_bytes()
+    assert uploaded.sha256 == hashlib.sha256(payload.read_bytes()).hexdigest()
+    assert uploaded.size == payload.stat().st_size == 6000
+    assert artifact_id == stored.artifact_id  # the fake finalizes only on a matching sha256
+
+
+def test_a_block_that_fails_for_good_stops_the_upload(fake: FakeGitHub, tmp_path: Path) -> None:
+    service = ResultsService(fake.base_url, runtime_token(), fast_retry())
+    url = service.create_artifact(BackendIds(RUNTIME_RUN_ID, RUNTIME_JOB_ID), "broken", None)
+    payload = tmp_path / "model.zip"
+    payload.write_bytes(bytes(5000))
+    fake.fail("PUT", r"^/blob/", 403, body={"message": "AuthorizationFailure"})
+
+    with pytest.raises(RequestFailed, match=r"blob upload \(block \d\) failed: HTTP 403"):
+        upload_block_blob(url, payload, policy=fast_retry(), block_size=1000)
+
+    assert all(s.query["comp"] == ["block"] for s in fake.requests("PUT", r"^/blob/"))
+    assert fake.artifacts["broken"].blob is None
 
 
 def test_blob_and_service_errors_are_retried(fake: FakeGitHub, tmp_path: Path) -> None:
