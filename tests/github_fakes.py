@@ -6,7 +6,9 @@ tests rely on:
 - the REST API (``GITHUB_API_URL``): /user, /graphql viewer, issue comments with Link-header
   pagination, the 65,536-character body limit, read-only tokens (403), releases and assets,
 - the release upload host (``upload_url``), refusing a taken asset name with 422 already_exists,
-- the Actions results service (Twirp JSON CreateArtifact / FinalizeArtifact, runtime token),
+- the Actions results service (Twirp JSON CreateArtifact / FinalizeArtifact / ListArtifacts /
+  DeleteArtifact, runtime token): artifact names unique per workflow run, whichever job uploads
+  (409 ``already_exists`` for a taken one), CreateArtifact only at version 7 with a mime_type,
 - the blob store (Azure Put Block / Put Block List on the signed URL).
 
 FinalizeArtifact checks the declared size and ``sha256:`` digest against the bytes the blob
@@ -121,6 +123,10 @@ class StoredArtifact:
     name: str
     expires_at: str | None
     mime_type: str | None = None
+    run: str = RUNTIME_RUN_ID
+    job: str = RUNTIME_JOB_ID
+    """The backend ids of the workflow run and the job that created it."""
+    database_id: int = 0
     blocks: dict[str, bytes] = field(default_factory=dict)
     blob: bytes | None = None
     blob_content_type: str | None = None
@@ -151,6 +157,7 @@ class FakeGitHub:
         self.comments: dict[int, list[Comment]] = {}
         self.releases: list[Release] = []
         self.artifacts: dict[str, StoredArtifact] = {}
+        self.deleted_artifacts: list[StoredArtifact] = []
         # Workflow runs whose runtime tokens the results service accepts: (run, job) ids.
         self.runtime_runs: list[tuple[str, str]] = [(RUNTIME_RUN_ID, RUNTIME_JOB_ID)]
         self.seen: list[Seen] = []
@@ -208,6 +215,11 @@ class FakeGitHub:
                 headers or {},
             )
         )
+
+    def job_env(self, job: str, run: str = RUNTIME_RUN_ID) -> dict[str, str]:
+        """The runtime token of another job of a workflow run (a matrix entry), accepted here."""
+        self.runtime_runs.append((run, job))
+        return {"ACTIONS_RUNTIME_TOKEN": runtime_token(run_scope(run, job))}
 
     def race_upload(self, name: str) -> None:
         """Another job uploads asset ``name`` just before our next upload of it."""
@@ -441,39 +453,88 @@ class FakeGitHub:
         if request.headers.get("Content-Type") != "application/json":
             return self._json({"code": "malformed", "msg": "JSON only"}, 400)
         payload = seen.json()
-        if (
+        method = request.path.removeprefix(TWIRP)
+        run, job = (
             payload.get("workflow_run_backend_id"),
             payload.get("workflow_job_run_backend_id"),
-        ) != ids:
+        )
+        # DeleteArtifact names the artifact by its own job's ids: any job of the token's run.
+        if run != ids[0] or (method != "DeleteArtifact" and job != ids[1]):
             return self._json({"code": "invalid_argument", "msg": "unknown backend ids"}, 400)
-        method = request.path.removeprefix(TWIRP)
-        # Artifact names are unique per workflow run; later runs are stored as "run/name".
-        name = payload["name"] if ids[0] == RUNTIME_RUN_ID else f"{ids[0]}/{payload['name']}"
-        if method == "CreateArtifact":
-            if payload.get("version") != 7 or not payload.get("mime_type"):
-                message = "expected version 7 with a mime_type, as @actions/artifact 6.2+ sends"
-                return self._json({"code": "invalid_argument", "msg": message}, 400)
-            if name in self.artifacts:
-                return self._json({"code": "already_exists", "msg": "artifact exists"}, 409)
-            self.artifacts[name] = StoredArtifact(
-                name, payload.get("expires_at"), mime_type=payload["mime_type"]
-            )
-            url = (
-                f"{self.blob_base_url}/blob/artifacts/{name}.zip"
-                f"?sv=2023-11-03&se=2026-11-30T00%3A00%3A00Z&sig={SAS_SIGNATURE}"
-            )
-            return self._json({"ok": True, "signed_upload_url": url})
-        if method == "FinalizeArtifact":
-            artifact = self.artifacts.get(name)
-            if artifact is None or artifact.blob is None:
-                return self._json({"code": "not_found", "msg": "nothing uploaded"}, 404)
-            artifact.finalize_request = payload
-            digest = "sha256:" + hashlib.sha256(artifact.blob).hexdigest()
-            if payload.get("size") != str(len(artifact.blob)) or payload.get("hash") != digest:
-                return self._json({"code": "invalid_argument", "msg": "size or hash mismatch"}, 400)
-            artifact.artifact_id = next(self._ids)
-            return self._json({"ok": True, "artifact_id": str(artifact.artifact_id)})
+        with self._lock:
+            if method == "CreateArtifact":
+                return self._create_artifact(payload, ids)
+            if method == "FinalizeArtifact":
+                return self._finalize_artifact(payload)
+            if method == "ListArtifacts":
+                return self._list_artifacts(payload)
+            if method == "DeleteArtifact":
+                return self._delete_artifact(payload)
         return self._json({"code": "bad_route", "msg": method}, 404)
+
+    @staticmethod
+    def _key(run: str, name: str) -> str:
+        # Artifact names are unique per workflow run; later runs are stored as "run/name".
+        return name if run == RUNTIME_RUN_ID else f"{run}/{name}"
+
+    def _create_artifact(self, payload: dict[str, Any], ids: tuple[str, str]) -> Response:
+        if payload.get("version") != 7 or not payload.get("mime_type"):
+            message = "expected version 7 with a mime_type, as @actions/artifact 6.2+ sends"
+            return self._json({"code": "invalid_argument", "msg": message}, 400)
+        name = self._key(ids[0], payload["name"])
+        if name in self.artifacts:
+            message = "an artifact with this name already exists on the workflow run"
+            return self._json({"code": "already_exists", "msg": message}, 409)
+        self.artifacts[name] = StoredArtifact(
+            name,
+            payload.get("expires_at"),
+            mime_type=payload["mime_type"],
+            run=ids[0],
+            job=ids[1],
+            database_id=next(self._ids),
+        )
+        url = (
+            f"{self.blob_base_url}/blob/artifacts/{name}.zip"
+            f"?sv=2023-11-03&se=2026-11-30T00%3A00%3A00Z&sig={SAS_SIGNATURE}"
+        )
+        return self._json({"ok": True, "signed_upload_url": url})
+
+    def _finalize_artifact(self, payload: dict[str, Any]) -> Response:
+        artifact = self.artifacts.get(
+            self._key(payload["workflow_run_backend_id"], payload["name"])
+        )
+        if artifact is None or artifact.blob is None:
+            return self._json({"code": "not_found", "msg": "nothing uploaded"}, 404)
+        artifact.finalize_request = payload
+        digest = "sha256:" + hashlib.sha256(artifact.blob).hexdigest()
+        if payload.get("size") != str(len(artifact.blob)) or payload.get("hash") != digest:
+            return self._json({"code": "invalid_argument", "msg": "size or hash mismatch"}, 400)
+        artifact.artifact_id = artifact.database_id
+        return self._json({"ok": True, "artifact_id": str(artifact.artifact_id)})
+
+    def _list_artifacts(self, payload: dict[str, Any]) -> Response:
+        run = payload["workflow_run_backend_id"]
+        wanted = payload.get("name_filter")
+        listed = [
+            {
+                "workflow_run_backend_id": artifact.run,
+                "workflow_job_run_backend_id": artifact.job,
+                "database_id": str(artifact.database_id),
+                "name": name,
+                "size": str(len(artifact.blob or b"")),
+            }
+            for artifact in self.artifacts.values()
+            if artifact.run == run and wanted in (None, name := artifact.name.rsplit("/", 1)[-1])
+        ]
+        return self._json({"artifacts": listed} if listed else {})  # proto3 JSON: [] left out
+
+    def _delete_artifact(self, payload: dict[str, Any]) -> Response:
+        key = self._key(payload["workflow_run_backend_id"], payload["name"])
+        artifact = self.artifacts.get(key)
+        if artifact is None or artifact.job != payload["workflow_job_run_backend_id"]:
+            return self._json({"code": "not_found", "msg": "artifact not found"}, 404)
+        self.deleted_artifacts.append(self.artifacts.pop(key))
+        return self._json({"ok": True, "artifact_id": str(artifact.database_id)})
 
     def _runtime_ids(self, authorization: str) -> tuple[str, str] | None:
         """(run, job) backend ids of a known runtime token's Actions.Results scope."""
@@ -579,6 +640,7 @@ def runner_env(
     event_name: str = "pull_request",
     payload: dict[str, Any] | None = None,
     runtime: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment the runner gives a container action, pointed at the fake."""
     event = root / "event.json"
@@ -601,7 +663,7 @@ def runner_env(
     if runtime:
         env["ACTIONS_RUNTIME_TOKEN"] = runtime_token()
         env["ACTIONS_RESULTS_URL"] = fake.base_url + "/"
-    return env
+    return env | (extra_env or {})
 
 
 def read_outputs(path: Path) -> dict[str, str]:
@@ -637,11 +699,14 @@ def publish_to_fake(
     payload: dict[str, Any] | None = None,
     runtime: bool = False,
     model_files: bool = True,
+    extra_env: dict[str, str] | None = None,
     **settings: Any,
 ) -> Published:
     """Run publish() for ``report`` as the action would, against ``fake``."""
     out = write_report_dir(root, report, model_files=model_files)
-    env = runner_env(fake, root, event_name=event_name, payload=payload, runtime=runtime)
+    env = runner_env(
+        fake, root, event_name=event_name, payload=payload, runtime=runtime, extra_env=extra_env
+    )
     log = io.StringIO()
     commands = WorkflowCommands.from_env(env, stream=log)
     options = PublishSettings(token=fake.token, retry=fast_retry(sleeps), **settings)

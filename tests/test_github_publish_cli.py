@@ -90,6 +90,33 @@ def test_publish_fails_with_exit_1_when_a_stage_fails(fake: FakeGitHub, tmp_path
     assert code == 1
 
 
+def test_publish_overwrite_option_replaces_a_taken_artifact_name(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    out = write_report_dir(tmp_path, sample_report())
+    env = runner_env(fake, tmp_path, runtime=True)
+    options = (str(out / "report.json"), "--upload-artifact", "--artifact-name", "converted")
+
+    def publish(*extra: str) -> tuple[int, str]:
+        log = io.StringIO()
+        code = run_publish(
+            parse(*options, "--comment", "never", *extra),
+            env,
+            retry=fast_retry(),
+            commands=WorkflowCommands.from_env(env, stream=log),
+        )
+        return code, log.getvalue()
+
+    assert publish()[0] == 0
+    code, log = publish()
+    assert code == 1
+    [error] = [line for line in log.splitlines() if line.startswith("::error")]
+    assert error.endswith("pass --overwrite to replace it, or choose another --artifact-name")
+    code, log = publish("--overwrite")
+    assert code == 0, log
+    assert len(fake.deleted_artifacts) == 1 and "converted" in fake.artifacts
+
+
 def test_publish_rejects_a_file_that_is_not_a_report(tmp_path: Path) -> None:
     bogus = tmp_path / "report.json"
     bogus.write_text(json.dumps({"schema_version": 1, "artifacts": "all of them"}))

@@ -28,6 +28,7 @@ def test_inputs_become_typed_settings() -> None:
             "pr-number": "12",
             "upload-artifact": "True",
             "artifact-name": "converted-models",
+            "overwrite": "yes",
             "retention-days": "7",
             "release-tag": "",
             "github-token": "ghs_abc",
@@ -39,6 +40,7 @@ def test_inputs_become_typed_settings() -> None:
     assert settings.pr_number == 12
     assert settings.upload_artifact is True
     assert settings.artifact_name == "converted-models"
+    assert settings.overwrite is True
     assert settings.retention_days == 7
     assert settings.release_tag is None
     assert settings.token == "ghs_abc"
@@ -54,6 +56,7 @@ def test_missing_inputs_take_action_yml_defaults() -> None:
         "",
     )
     assert settings.pr_number is None and settings.token is None and settings.write_summary
+    assert settings.overwrite is False
 
 
 @pytest.mark.parametrize("spelling", ["yes", "Yes", "on", "true", "TRUE", "1"])

@@ -196,6 +196,12 @@ def _add_publish(parser: argparse.ArgumentParser) -> None:
         help="workflow artifact name (default: hub-convert-<model>)",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        default=None,
+        help="delete an artifact of the same name in the workflow run before uploading",
+    )
+    parser.add_argument(
         "--retention-days", metavar="DAYS", help="days to keep the workflow artifact"
     )
     parser.add_argument(

@@ -11,7 +11,6 @@ only bad input (``BadInputError``) is raised. The converted files stay on disk e
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from ..errors import BadInputError, HubConvertError
 from ..render import render_report
 from ..report import Report
+from .artifact_stage import upload_report_artifact
 from .client import connect, token_login
 from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
 from .comment_decision import Level, decide_comment
@@ -31,7 +31,6 @@ from .report_files import locate_artifact_file
 from .report_outputs import annotate_report, report_outputs
 from .retry import RequestFailed
 from .settings import PublishSettings
-from .workflow_artifact import upload_directory_artifact
 from .workflow_commands import WorkflowCommands
 
 
@@ -75,12 +74,6 @@ class PublishResult:
             "artifact-url": self.artifact_url or "",
             "release-assets": json.dumps(self.release_asset_urls, separators=(",", ":")),
         }
-
-
-def default_artifact_name(key: str) -> str:
-    """``hub-convert-<model>`` from the comment key, in the characters artifact names allow."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-.")[:80]
-    return f"hub-convert-{slug}" if slug else "hub-convert"
 
 
 class _Publisher:
@@ -147,44 +140,17 @@ class _Publisher:
                 )
 
     def artifact(self) -> None:
-        if not self.settings.upload_artifact:
-            return
-        context = self.context
-        if not (context.runtime_token and context.results_url):
-            self.problem(
-                "notice",
-                "workflow artifact",
-                "upload-artifact skipped: ACTIONS_RUNTIME_TOKEN / ACTIONS_RESULTS_URL are not set "
-                "(a local run, or GitHub Enterprise Server); upload the output directory with "
-                "actions/upload-artifact instead",
-            )
-            return
-        name = self.settings.artifact_name or default_artifact_name(self.key)
-        retention = self.settings.retention_days
-        if retention and context.retention_days_max and retention > context.retention_days_max:
-            self.problem(
-                "notice",
-                "workflow artifact",
-                f"retention-days {retention} is over this repository's maximum of "
-                f"{context.retention_days_max}; using {context.retention_days_max}",
-            )
-            retention = context.retention_days_max
-        with self.commands.group(f"Upload workflow artifact {name}"):
-            uploaded = upload_directory_artifact(
-                self.report_dir,
-                name=name,
-                results_url=context.results_url,
-                runtime_token=context.runtime_token,
-                retention_days=retention,
-                policy=self.settings.retry,
-                mask=self.commands.add_mask,
-            )
+        uploaded = upload_report_artifact(
+            self.report_dir,
+            key=self.key,
+            settings=self.settings,
+            context=self.context,
+            commands=self.commands,
+            problem=self.problem,
+        )
+        if uploaded is not None:
             self.result.artifact_id = uploaded.artifact_id
-            self.result.artifact_url = context.artifact_url(uploaded.artifact_id)
-            self.commands.info(
-                f"Uploaded artifact {name!r} (id {uploaded.artifact_id}): {uploaded.files} files, "
-                f"{uploaded.size} bytes zipped, sha256:{uploaded.sha256}"
-            )
+            self.result.artifact_url = self.context.artifact_url(uploaded.artifact_id)
 
     def comment(self) -> None:
         context, settings = self.context, self.settings

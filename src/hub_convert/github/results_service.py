@@ -12,6 +12,15 @@ Protocol spoken: ``github.actions.results.api.v1.ArtifactService`` over Twirp wi
 - upload the zip to ``signed_upload_url`` (an Azure block blob; see ``blob_upload``)
 - ``POST .../FinalizeArtifact`` ``{workflow_run_backend_id, workflow_job_run_backend_id, name,
   size: "<int64 as string>", hash: "sha256:<hex>"}`` → ``{ok, artifact_id}``
+- replacing an artifact, as ``deleteArtifactInternal`` (``src/internal/delete/delete-artifact.ts``)
+  does for actions/upload-artifact's ``overwrite``: ``POST .../ListArtifacts``
+  ``{workflow_run_backend_id, workflow_job_run_backend_id, name_filter: "<name>"}`` →
+  ``{artifacts: [{workflow_run_backend_id, workflow_job_run_backend_id, database_id, name, ...}]}``
+  (every artifact of the run by that name, whichever job uploaded it), then ``POST
+  .../DeleteArtifact`` with the newest one's own backend ids and name → ``{ok, artifact_id}``.
+
+A name already taken in the run is refused by CreateArtifact with HTTP 409 (Twirp
+``already_exists``: "an artifact with this name already exists on the workflow run").
 
 The backend ids come from the runtime token's ``scp`` claim, ``Actions.Results:<run>:<job>``.
 Requests carry ``Authorization: Bearer <ACTIONS_RUNTIME_TOKEN>``; the blob store never sees it.
@@ -48,6 +57,15 @@ class BackendIds:
     workflow_job_run_backend_id: str
 
 
+@dataclass(frozen=True)
+class ListedArtifact:
+    """An artifact of the run as ListArtifacts returns it: whose job, which name, its id."""
+
+    ids: BackendIds
+    name: str
+    database_id: int
+
+
 def backend_ids_from_token(token: str) -> BackendIds:
     """Read ``Actions.Results:<run>:<job>`` from the runtime token's ``scp`` claim.
 
@@ -77,7 +95,7 @@ def rfc3339(moment: datetime) -> str:
 
 
 class ResultsService:
-    """CreateArtifact / FinalizeArtifact calls, each retried on 5xx, 429 and network errors.
+    """ArtifactService calls, each retried on 5xx, 429 and network errors (not on 409).
 
     ``mask`` is called with each secret part of the signed upload URL the moment it arrives
     (``WorkflowCommands.add_mask``), before anything could log it.
@@ -152,6 +170,54 @@ class ResultsService:
         if not body.get("ok") or not isinstance(url, str) or not url:
             raise PublishError("CreateArtifact: the results service did not accept the artifact")
         return url
+
+    def list_artifacts(self, ids: BackendIds, name: str) -> list[ListedArtifact]:
+        """The run's artifacts named ``name`` (any job's), found by ListArtifacts' name filter."""
+        body = self._call(
+            "ListArtifacts",
+            {
+                "workflow_run_backend_id": ids.workflow_run_backend_id,
+                "workflow_job_run_backend_id": ids.workflow_job_run_backend_id,
+                "name_filter": name,  # a google.protobuf.StringValue: a plain string in JSON
+            },
+        )
+        listed = body.get("artifacts") or []  # proto3 JSON may leave an empty list out
+        if not isinstance(listed, list):
+            raise PublishError("ListArtifacts: unexpected answer from the results service")
+        found = []
+        for entry in listed:
+            try:
+                found.append(
+                    ListedArtifact(
+                        BackendIds(
+                            str(entry["workflow_run_backend_id"]),
+                            str(entry["workflow_job_run_backend_id"]),
+                        ),
+                        str(entry["name"]),
+                        int(entry["database_id"]),
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PublishError("ListArtifacts: an artifact without ids or name") from exc
+        # The filter is the service's; only an exact name is ever deleted.
+        return [artifact for artifact in found if artifact.name == name]
+
+    def delete_artifact(self, artifact: ListedArtifact) -> int:
+        """Delete a listed artifact (under its own job's backend ids); returns its id."""
+        body = self._call(
+            "DeleteArtifact",
+            {
+                "workflow_run_backend_id": artifact.ids.workflow_run_backend_id,
+                "workflow_job_run_backend_id": artifact.ids.workflow_job_run_backend_id,
+                "name": artifact.name,
+            },
+        )
+        if not body.get("ok"):
+            raise PublishError(f"DeleteArtifact: the results service kept {artifact.name!r}")
+        try:
+            return int(body.get("artifact_id", artifact.database_id))
+        except (TypeError, ValueError):
+            return artifact.database_id
 
     def finalize_artifact(self, ids: BackendIds, name: str, size: int, sha256_hex: str) -> int:
         """Mark the uploaded blob complete with its size and digest; returns the artifact id."""

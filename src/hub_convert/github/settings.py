@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from ..parsing import Text, given, parse_bool, parse_choice, parse_optional_int, parse_single_line
 from .retry import RetryPolicy
-from .workflow_artifact import validate_artifact_name
+from .workflow_artifact import DUPLICATE_HINT, validate_artifact_name
 
 CommentMode = Literal["auto", "always", "never", "recreate"]
 COMMENT_MODES: tuple[CommentMode, ...] = get_args(CommentMode)
@@ -22,6 +22,7 @@ PUBLISH_OPTIONS = (
     "pr-number",
     "upload-artifact",
     "artifact-name",
+    "overwrite",
     "retention-days",
     "release-tag",
     "summary",
@@ -40,11 +41,15 @@ class PublishSettings:
     upload_artifact: bool = False
     artifact_name: str = ""
     """Empty: ``hub-convert-<model>``, unique per model so several models can share a job."""
+    overwrite: bool = False
+    """Delete an artifact of the same name in the run before uploading (else: a 409 error)."""
     retention_days: int | None = None
     release_tag: str | None = None
     token: str | None = field(default=None, repr=False)
     write_summary: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    duplicate_hint: str = field(default=DUPLICATE_HINT, compare=False, repr=False)
+    """What to do about a taken artifact name, in the caller's words (input or option)."""
 
     @classmethod
     def from_values(
@@ -74,6 +79,7 @@ class PublishSettings:
                 default=upload_artifact_default,
             ),
             artifact_name=validate_artifact_name(name, label("artifact-name")) if name else "",
+            overwrite=parse_bool(values.get("overwrite"), label("overwrite"), default=False),
             retention_days=parse_optional_int(
                 values.get("retention-days"), label("retention-days"), maximum=MAX_RETENTION_DAYS
             ),
@@ -81,7 +87,14 @@ class PublishSettings:
             token=token,
             write_summary=parse_bool(values.get("summary"), label("summary"), default=True),
             retry=retry or RetryPolicy(),
+            duplicate_hint=_duplicate_hint(label),
         )
+
+
+def _duplicate_hint(label: Callable[[str], str]) -> str:
+    if label("overwrite").startswith("--"):  # hub-convert publish
+        return "pass --overwrite to replace it, or choose another --artifact-name"
+    return DUPLICATE_HINT
 
 
 def token_from_env(env: Mapping[str, str]) -> str | None:
