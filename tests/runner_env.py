@@ -84,6 +84,9 @@ def run_action(
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_API_URL": "https://api.github.com",
         "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_JOB": "convert",
+        "GITHUB_ACTION": "__org_hub-convert-action",
         "RUNNER_TEMP": str(runner_temp),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }

@@ -97,9 +97,11 @@ def test_second_run_updates_the_one_comment(
     assert len(fake.requests("POST", r"/repos/octo/models/issues/7/comments$")) == 1
     assert len(fake.requests("PATCH", r"/repos/octo/models/issues/comments/\d+$")) == 1
     assert "all 3 artifacts passed validation" in second.summary
-    assert "float16" in "".join(
-        fake.artifacts["run-backend-second/hub-convert-models-classifier"].zip_names()
-    )
+    # Other settings, so another default name: hub-convert-models-classifier-convert-<hash>.
+    name = second.outputs["artifact-name"]
+    assert name.startswith("hub-convert-models-classifier-convert-")
+    assert name != first.outputs["artifact-name"]
+    assert "float16" in "".join(fake.artifacts[f"run-backend-second/{name}"].zip_names())
     artifacts = json.loads(second.outputs["artifacts"])
     assert [a["variant"] for a in artifacts] == ["float32", "float16", "float32"]
 

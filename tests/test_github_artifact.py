@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,7 +39,9 @@ def test_output_directory_becomes_a_finalized_artifact(fake: FakeGitHub, tmp_pat
         fake, tmp_path, sample_report(), runtime=True, upload_artifact=True, retention_days=5
     )
 
-    stored = fake.artifacts["hub-convert-models-tiny"]
+    name = published.outputs["artifact-name"]
+    assert re.fullmatch(r"hub-convert-models-tiny-convert-[0-9a-f]{8}", name)
+    stored = fake.artifacts[name]
     assert stored.zip_names() == [
         "report.json",
         "report.md",
@@ -56,7 +59,7 @@ def test_output_directory_becomes_a_finalized_artifact(fake: FakeGitHub, tmp_pat
     assert stored.finalize_request == {
         "workflow_run_backend_id": RUNTIME_RUN_ID,
         "workflow_job_run_backend_id": RUNTIME_JOB_ID,
-        "name": "hub-convert-models-tiny",
+        "name": name,
         "size": str(len(stored.blob)),
         "hash": "sha256:" + hashlib.sha256(stored.blob).hexdigest(),
     }
@@ -163,135 +166,6 @@ def test_missing_runtime_token_skips_upload_with_a_notice(fake: FakeGitHub, tmp_
     [notice] = [line for line in published.log.splitlines() if line.startswith("::notice")]
     assert "upload-artifact skipped" in notice and "ACTIONS_RUNTIME_TOKEN" in notice
     assert len(fake.comments[7]) == 1  # the rest of publishing goes on
-
-
-def test_taken_name_is_one_error_line_naming_it_and_what_to_do(
-    fake: FakeGitHub, tmp_path: Path
-) -> None:
-    first = publish_to_fake(
-        fake,
-        tmp_path / "a",
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-    )
-    # Another job of the same workflow run (a matrix entry) picks the same name.
-    again = publish_to_fake(
-        fake,
-        tmp_path / "b",
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-        extra_env=fake.job_env("job-backend-matrix-2"),
-    )
-
-    assert not again.result.ok
-    [error] = [line for line in again.log.splitlines() if line.startswith("::error")]
-    assert error.endswith(
-        "::workflow artifact 'converted' already exists in this workflow run (HTTP 409 from the "
-        "results service); set `overwrite: true` to replace it, or choose another `artifact-name`"
-    )
-    assert again.outputs["artifact-url"] == "" and again.outputs["artifact-id"] == ""
-    assert len(fake.requests("POST", r"/CreateArtifact$")) == 2  # a 409 is not retried
-    assert not fake.requests("POST", r"/(ListArtifacts|DeleteArtifact)$")
-    assert fake.artifacts["converted"].artifact_id == first.result.artifact_id  # untouched
-
-
-def test_overwrite_deletes_the_other_jobs_artifact_then_uploads(
-    fake: FakeGitHub, tmp_path: Path
-) -> None:
-    first = publish_to_fake(
-        fake,
-        tmp_path / "a",
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-    )
-    second = publish_to_fake(
-        fake,
-        tmp_path / "b",
-        sample_report(passed=False),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-        overwrite=True,
-        extra_env=fake.job_env("job-backend-matrix-2"),
-    )
-
-    assert second.result.ok, second.log
-    [old] = fake.deleted_artifacts
-    assert old.artifact_id == first.result.artifact_id
-    stored = fake.artifacts["converted"]
-    assert stored.job == "job-backend-matrix-2"
-    assert stored.artifact_id == second.result.artifact_id != first.result.artifact_id
-    assert "tiny_float32.onnx" not in stored.zip_names()  # the second report's files
-    # As actions/toolkit's deleteArtifactInternal: list by name, delete with the artifact's
-    # own backend ids (the first job's), then create anew.
-    twirp = [s.path.removeprefix(TWIRP) for s in fake.requests("POST", TWIRP)][-4:]
-    assert twirp == ["ListArtifacts", "DeleteArtifact", "CreateArtifact", "FinalizeArtifact"]
-    [listing] = fake.requests("POST", r"/ListArtifacts$")
-    assert listing.json() == {
-        "workflow_run_backend_id": RUNTIME_RUN_ID,
-        "workflow_job_run_backend_id": "job-backend-matrix-2",
-        "name_filter": "converted",
-    }
-    [delete] = fake.requests("POST", r"/DeleteArtifact$")
-    assert delete.json() == {
-        "workflow_run_backend_id": RUNTIME_RUN_ID,
-        "workflow_job_run_backend_id": RUNTIME_JOB_ID,
-        "name": "converted",
-    }
-    assert f"Deleted the earlier artifact 'converted' (id {old.artifact_id})" in second.log
-
-
-def test_overwrite_without_an_earlier_artifact_just_uploads(
-    fake: FakeGitHub, tmp_path: Path
-) -> None:
-    published = publish_to_fake(
-        fake,
-        tmp_path,
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-        overwrite=True,
-    )
-
-    assert published.result.ok
-    assert len(fake.requests("POST", r"/ListArtifacts$")) == 1
-    assert not fake.requests("POST", r"/DeleteArtifact$") and not fake.deleted_artifacts
-    assert fake.artifacts["converted"].artifact_id == published.result.artifact_id
-
-
-def test_a_failed_delete_is_logged_and_the_upload_still_reports_the_conflict(
-    fake: FakeGitHub, tmp_path: Path
-) -> None:
-    publish_to_fake(
-        fake,
-        tmp_path / "a",
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-    )
-    fake.fail("POST", r"/DeleteArtifact$", 403, body={"code": "permission_denied", "msg": "no"})
-
-    again = publish_to_fake(
-        fake,
-        tmp_path / "b",
-        sample_report(),
-        runtime=True,
-        upload_artifact=True,
-        artifact_name="converted",
-        overwrite=True,
-    )
-
-    assert "could not delete the earlier artifact 'converted'" in again.log
-    [error] = [line for line in again.log.splitlines() if line.startswith("::error")]
-    assert "'converted' already exists" in error
 
 
 def test_backend_ids_come_from_the_results_scope() -> None:

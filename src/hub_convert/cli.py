@@ -193,7 +193,7 @@ def _add_publish(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--artifact-name",
         metavar="NAME",
-        help="workflow artifact name (default: hub-convert-<model>)",
+        help="workflow artifact name (default: hub-convert-<model>-<job>-<hash>)",
     )
     parser.add_argument(
         "--overwrite",

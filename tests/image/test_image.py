@@ -223,7 +223,8 @@ def test_action_in_its_image_on_a_pull_request(
     assert outputs["comment-body"] == comment.body
 
     # The output directory as a workflow artifact, size and digest checked by the service.
-    artifact = fake.artifacts["hub-convert-models-classifier"]
+    assert outputs["artifact-name"].startswith("hub-convert-models-classifier-convert-")
+    artifact = fake.artifacts[outputs["artifact-name"]]
     assert artifact.artifact_id is not None
     names = artifact.zip_names()
     assert {"report.json", "report.md", "classifier_float32.tflite"} <= set(names)

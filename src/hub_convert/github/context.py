@@ -37,6 +37,14 @@ class GitHubContext:
     event_name: str | None = None
     event: Mapping[str, Any] = field(default_factory=dict, repr=False)
     run_id: str | None = None
+    run_attempt: int = 1
+    job: str | None = None
+    """``GITHUB_JOB``: the job's id in the workflow (the same for every entry of a matrix)."""
+    step: str | None = None
+    """``GITHUB_ACTION``: the step's id, else a name the runner gives it (``__owner_repo``,
+    ``__owner_repo_2`` for a second use in the job)."""
+    runner: str | None = None
+    """``RUNNER_OS/RUNNER_ARCH``, e.g. ``Linux/X64``."""
     runtime_token: str | None = field(default=None, repr=False)
     results_url: str | None = None
     retention_days_max: int | None = None
@@ -62,6 +70,7 @@ class GitHubContext:
                 ) from exc
             event = loaded if isinstance(loaded, dict) else {}
         retention = get("GITHUB_RETENTION_DAYS")
+        runner = "/".join(filter(None, (get("RUNNER_OS"), get("RUNNER_ARCH"))))
         return cls(
             api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             server_url=(get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/"),
@@ -69,6 +78,10 @@ class GitHubContext:
             event_name=get("GITHUB_EVENT_NAME"),
             event=event,
             run_id=get("GITHUB_RUN_ID"),
+            run_attempt=_positive_int(get("GITHUB_RUN_ATTEMPT")) or 1,
+            job=get("GITHUB_JOB"),
+            step=get("GITHUB_ACTION"),
+            runner=runner or None,
             runtime_token=get("ACTIONS_RUNTIME_TOKEN"),
             results_url=get("ACTIONS_RESULTS_URL"),
             retention_days_max=_positive_int(retention),

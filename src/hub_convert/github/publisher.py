@@ -50,6 +50,7 @@ class PublishResult:
     comment_body: str = ""
     comment_url: str | None = None
     comment_action: str = "skipped"
+    artifact_name: str | None = None
     artifact_id: int | None = None
     artifact_url: str | None = None
     release_asset_urls: list[str] = field(default_factory=list)
@@ -66,10 +67,12 @@ class PublishResult:
         return not self.errors
 
     def outputs(self) -> dict[str, str]:
-        """Step outputs: comment-url, comment-body, artifact-id, artifact-url, release-assets."""
+        """Step outputs: comment-url, comment-body, artifact-name, artifact-id, artifact-url,
+        release-assets."""
         return {
             "comment-url": self.comment_url or "",
             "comment-body": self.comment_body,
+            "artifact-name": self.artifact_name or "",
             "artifact-id": "" if self.artifact_id is None else str(self.artifact_id),
             "artifact-url": self.artifact_url or "",
             "release-assets": json.dumps(self.release_asset_urls, separators=(",", ":")),
@@ -143,12 +146,14 @@ class _Publisher:
         uploaded = upload_report_artifact(
             self.report_dir,
             key=self.key,
+            command=self.report.command,
             settings=self.settings,
             context=self.context,
             commands=self.commands,
             problem=self.problem,
         )
         if uploaded is not None:
+            self.result.artifact_name = uploaded.name
             self.result.artifact_id = uploaded.artifact_id
             self.result.artifact_url = self.context.artifact_url(uploaded.artifact_id)
 

@@ -40,7 +40,8 @@ class PublishSettings:
     pr_number: int | None = None
     upload_artifact: bool = False
     artifact_name: str = ""
-    """Empty: ``hub-convert-<model>``, unique per model so several models can share a job."""
+    """Empty: ``hub-convert-<model>-<job>-<hash>`` (``artifact_stage.default_artifact_name``),
+    unique per model, job, matrix entry and step, and the same on re-runs."""
     overwrite: bool = False
     """Delete an artifact of the same name in the run before uploading (else: a 409 error)."""
     retention_days: int | None = None
