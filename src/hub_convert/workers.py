@@ -3,14 +3,20 @@
 pebble's ProcessPool gives per-task timeouts (the worker is killed and replaced) and
 reports a worker that died as ``ProcessExpired``; workers are reused between tasks, so
 TensorFlow is imported once per worker rather than once per conversion.
+
+Workers run model code, so the pool treats them as untrusted: the channels between the pool
+and its workers are socket pairs rather than pipes. A worker can reopen any pipe it holds
+through ``/proc/self/fd/N`` (a graph's ``WriteFile`` op can), and what it wrote into the result
+pipe the main process would unpickle; a socket cannot be opened that way (ENXIO).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -52,6 +58,13 @@ def _memory_hint(exc: ProcessExpired) -> str:
     return ""
 
 
+class _SocketSpawnContext(SpawnContext):
+    """spawn, with every ``Pipe`` a socket pair (pebble asks for one-way pipes)."""
+
+    def Pipe(self, duplex: bool = True) -> tuple[Connection, Connection]:
+        return super().Pipe(duplex=True)
+
+
 class WorkerPool:
     """A pool of spawned worker processes with a timeout per task."""
 
@@ -69,7 +82,7 @@ class WorkerPool:
             max_workers=workers,
             initializer=initializer,
             initargs=initargs,
-            context=multiprocessing.get_context("spawn"),
+            context=_SocketSpawnContext(),
         )
 
     def submit(self, function: Callable[..., T], *args: Any) -> ProcessFuture[T]:
