@@ -26,6 +26,27 @@ def environment_variable(name: str) -> str | None:
     return os.environ.get(name)
 
 
+def look_at_parent() -> dict[str, object]:
+    """What this worker can get of its parent (the process holding the credentials) through
+    /proc, and who it is: what a model's ReadFile op could do in its place."""
+    parent = os.getppid()
+    seen: dict[str, object] = {
+        "parent": parent,
+        "uid": os.getresuid(),
+        "gid": os.getresgid(),
+        "groups": os.getgroups(),
+    }
+    with open("/proc/self/status") as status:
+        seen["CapEff"] = next(line.split()[1] for line in status if line.startswith("CapEff:"))
+    for name in ("environ", "cmdline", "maps", "mem"):
+        try:
+            with open(f"/proc/{parent}/{name}", "rb") as file:
+                seen[name] = "opened" if name == "mem" else file.read().decode(errors="replace")
+        except OSError as exc:
+            seen[name] = exc.strerror
+    return seen
+
+
 def write_into_own_descriptors(payload: bytes) -> list[str]:
     """Write ``payload`` into every pipe and socket this worker holds, reopened through
     /proc/self/fd/N as a model's WriteFile op can (the resource tracker's pipe left alone:

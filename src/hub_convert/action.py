@@ -26,20 +26,14 @@ from .github.publisher import publish
 from .github.report_outputs import annotate_report, report_outputs
 from .github.settings import PUBLISH_OPTIONS, PublishSettings
 from .github.workflow_commands import WorkflowCommands
+from .isolation import SECRET_VARIABLES
 from .parsing import parse_bool
-
-# Credentials the runner hands the container. The conversion runs model code in worker
-# processes, which inherit this process's environment: they never need these.
-SECRET_VARIABLES = (
-    "INPUT_GITHUB-TOKEN",
-    "GITHUB_TOKEN",
-    "ACTIONS_RUNTIME_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-)
 
 
 def withhold_secrets(environ: MutableMapping[str, str]) -> None:
-    """Remove credentials from ``environ`` (os.environ) before any worker is started."""
+    """Remove credentials from ``environ`` (os.environ) before any worker is started: workers
+    inherit this process's environment. (entrypoint.py keeps them out of the initial
+    environment too, isolation.take_secrets.)"""
     for name in SECRET_VARIABLES:
         environ.pop(name, None)
 
