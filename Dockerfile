@@ -59,6 +59,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2
 
+# The unprivileged user the worker processes run model code as (README, "Security model"): the
+# entrypoint stays root (it gives what it writes in the workspace to the workspace's owner), and
+# a worker becomes this user before it imports TensorFlow. Fixed ids, no home, no shell.
+RUN groupadd --system --gid 10001 hubconvert \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin hubconvert
+
 COPY --from=build /opt/venv /opt/venv
 COPY entrypoint.py /opt/hub-convert/entrypoint.py
 

@@ -1,8 +1,9 @@
 """The Action's credentials stay out of reach of the worker processes that run model code.
 
-Layers (src/hub_convert/isolation.py): the entrypoint re-executes itself without the
-credentials in its initial environment; the process holding them is not dumpable; workers
-and the pool talk over socket pairs.
+Four layers (src/hub_convert/isolation.py; README, "Which process can see which secret"):
+the entrypoint re-executes itself without the credentials in its initial environment; the
+process holding them is not dumpable; when it is root and the worker user exists, workers
+run as that unprivileged user; workers and the pool talk over socket pairs.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import pwd
 import shutil
 import struct
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,16 @@ from pebble import ProcessPool
 
 import worker_tasks
 from hub_convert.action import withhold_secrets
-from hub_convert.isolation import SECRET_VARIABLES, SECRETS_FD_VARIABLE
+from hub_convert.errors import BadInputError
+from hub_convert.isolation import (
+    SECRET_VARIABLES,
+    SECRETS_FD_VARIABLE,
+    WORKER_USER_VARIABLE,
+    WorkerUser,
+    lent_to,
+    unreadable_by,
+    worker_user,
+)
 from hub_convert.workers import WorkerPool
 
 TESTS = Path(__file__).resolve().parent
@@ -32,6 +45,14 @@ SECRETS = {
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "secret-id-token-request-9d1",
 }
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: users and capabilities")
+
+
+def nobody() -> WorkerUser:
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user `nobody` here")
+    return WorkerUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
 
 
 def assert_no_secret(text: str, where: str) -> None:
@@ -59,14 +80,14 @@ def test_workers_started_after_withholding_see_no_credentials(
 # it through /proc. It prints what it holds and what the worker saw.
 HOLDER = """
 import json, os, sys
-from hub_convert.isolation import take_secrets
+from hub_convert.isolation import take_secrets, worker_user
 from hub_convert.workers import WorkerPool
 import worker_tasks
 
 environ = take_secrets()
 with open("/proc/self/environ", "rb") as initial:
     own = initial.read().decode()
-with WorkerPool(1, 60) as pool:
+with WorkerPool(1, 60, run_as=worker_user()) as pool:
     seen = pool.result(pool.submit(worker_tasks.look_at_parent))
 held = {name: environ.get(name) for name in sys.argv[1:]}
 print(json.dumps({"pid": os.getpid(), "held": held, "own": own, "seen": seen,
@@ -115,12 +136,25 @@ def test_root_without_cap_sys_ptrace_cannot_open_the_holders_memory() -> None:
     if shutil.which("setpriv") is None:
         pytest.skip("setpriv (util-linux) is not installed")
     container_root = ("setpriv", "--bounding-set", "-sys_ptrace", "--inh-caps", "-all")
-    result = run_holder({}, container_root)
+    result = run_holder({WORKER_USER_VARIABLE: ""}, container_root)
     seen = result["seen"]
     assert isinstance(seen, dict)
-    assert seen["uid"] == [0, 0, 0]
+    assert seen["uid"] == [0, 0, 0], "no worker user here: the workers stay root"
     assert f"{SECRETS_FD_VARIABLE}=" in str(seen["environ"])
     assert seen["mem"] == "Permission denied"
+    assert_no_secret(json.dumps(seen), "what a worker sees of its parent")
+
+
+@as_root
+def test_workers_as_another_user_cannot_open_anything_of_the_holder() -> None:
+    user = nobody()
+    result = run_holder({WORKER_USER_VARIABLE: user.name})
+    seen = result["seen"]
+    assert isinstance(seen, dict)
+    assert seen["uid"] == [user.uid] * 3 and seen["gid"] == [user.gid] * 3
+    assert seen["groups"] == [] and int(str(seen["CapEff"]), 16) == 0
+    for name in ("environ", "maps", "mem"):
+        assert seen[name] == "Permission denied", name
     assert_no_secret(json.dumps(seen), "what a worker sees of its parent")
 
 
@@ -163,3 +197,85 @@ def test_the_same_attack_on_pebbles_pipes_runs_code_in_the_main_process(tmp_path
         pool.stop()
         pool.join()
     assert str(os.getpid()) in canary.read_text().split()
+
+
+@as_root
+def test_worker_user_is_named_or_the_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    user = nobody()
+    assert worker_user({WORKER_USER_VARIABLE: user.name}) == user
+    for wrong in ("root", "no-such-user-hub-convert"):
+        with pytest.raises(BadInputError, match=WORKER_USER_VARIABLE):
+            worker_user({WORKER_USER_VARIABLE: wrong})
+    try:
+        pwd.getpwnam("hubconvert")
+    except KeyError:  # outside the image: no worker user, workers stay this process's
+        assert worker_user({}) is None
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A directory every user can enter (pytest's own base directory is private)."""
+    path = Path(tempfile.mkdtemp(prefix="hub-convert-test-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_only_models_the_worker_user_can_read_pass(shared_tmp: Path, tmp_path: Path) -> None:
+    user = WorkerUser("someone", 4242, 4242)
+    model = shared_tmp / "model"
+    (model / "variables").mkdir(parents=True, mode=0o755)
+    for name in ("saved_model.pb", "variables/variables.index"):
+        (model / name).write_bytes(b"")
+        os.chmod(model / name, 0o644)  # the runner's checkout: 644 files, 755 directories
+    os.chmod(model, 0o755)
+    os.chmod(model / "variables", 0o755)
+    assert unreadable_by(user, model) is None
+    assert unreadable_by(user, model / "saved_model.pb") is None
+    os.chmod(model / "variables" / "variables.index", 0o640)
+    assert unreadable_by(user, model) == model / "variables" / "variables.index"
+    os.chmod(model / "variables", 0o750)
+    assert unreadable_by(user, model) == model / "variables"
+    os.chmod(shared_tmp, 0o700)
+    assert unreadable_by(user, model / "saved_model.pb") == shared_tmp
+    os.chown(shared_tmp, user.uid, user.gid)  # the user's own directory
+    assert unreadable_by(user, model / "saved_model.pb") is None
+
+
+@as_root
+def test_a_model_the_worker_user_cannot_read_is_bad_input(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir(mode=0o700)
+    (model / "saved_model.pb").write_bytes(b"")
+    hub_convert = str(Path(sys.executable).with_name("hub-convert"))
+    done = subprocess.run(
+        [hub_convert, "convert", str(model), "--output-dir", str(tmp_path / "out")],
+        env=dict(os.environ, **{WORKER_USER_VARIABLE: nobody().name}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "is not readable by user nobody" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@as_root
+def test_the_hub_cache_is_lent_to_the_worker_user_and_given_back(tmp_path: Path) -> None:
+    user = nobody()
+    home = tmp_path / "github_home"
+    home.mkdir()
+    os.chown(home, 1001, 121)  # the runner user's, as /github/home is
+    work_dir = tmp_path / "work"
+    work_dir.mkdir(mode=0o700)
+    (work_dir / "archive").mkdir()
+    cache = home / "tfhub_modules"
+    with lent_to(user, work_dir, [cache]):
+        for path in (work_dir, work_dir / "archive", cache):
+            assert (path.stat().st_uid, path.stat().st_gid) == (user.uid, user.gid), path
+        (cache / "0123abcd").mkdir()  # what the download adds
+        os.chown(cache / "0123abcd", user.uid, user.gid)
+    for path in (cache, cache / "0123abcd"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (1001, 121), path
+    assert work_dir.stat().st_uid == user.uid  # the run's own: removed with the run

@@ -3,7 +3,9 @@
 
 This process never imports TensorFlow or any runtime: every task runs in a worker process
 (convert/worker.py, scheduled through workers.py). Workers stage files in a private work
-directory; only this process writes into the output directory, each file atomically.
+directory; only this process writes into the output directory, each file atomically. When
+this process is root and the image's unprivileged user exists, the workers run as that user
+(isolation.py): the work directory, and the TF Hub cache while they run, are lent to it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from . import sources, unsafe_ops
+from . import isolation, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
@@ -39,6 +41,7 @@ from .outputs import build_report, into_output_dir
 from .render import render_report
 from .report import Artifact, Report
 from .source_model import SourceModel
+from .sources.hub import cache_dir
 from .vocabulary import Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
@@ -55,6 +58,7 @@ def artifact_stem(source: SourceModel) -> str:
 def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     """Convert, validate and report. Writes artifacts, report.json and report.md."""
     check_writable_dir(config.output_dir, "--output-dir")
+    user = isolation.worker_user()
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
@@ -66,9 +70,15 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
         )
         if not config.allow_unsafe_ops:  # refused before any worker exists
             unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=log)
+        if user is not None:
+            _check_readable(config, source, user)
+        shared = [cache_dir()] if source.kind == "hub" else []
         workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
         initargs = (log_path, config.memory_limit(workers))
-        with WorkerPool(workers, config.timeout, initialize_worker, initargs) as pool:
+        with (
+            isolation.lent_to(user, work_dir, shared),
+            WorkerPool(workers, config.timeout, initialize_worker, initargs, user) as pool,
+        ):
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
             source = stages.scan(stages.materialize(source))
             prepared = stages.prepare(source)
@@ -88,6 +98,21 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             log(f"work directory kept for debugging: {work_dir}")
         else:
             shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _check_readable(config: ConvertConfig, source: SourceModel, user: isolation.WorkerUser) -> None:
+    """What workers read in place must be readable by their user (not an archive: this process
+    extracts it into the work directory)."""
+    paths = [] if source.kind in ("hub", "archive") else [Path(config.model)]
+    if config.representative_data is not None:
+        paths.append(config.representative_data)
+    for path in paths:
+        denied = isolation.unreadable_by(user, path)
+        if denied is not None:
+            raise BadInputError(
+                f"{path}: {denied} is not readable by user {user.name} (uid {user.uid}), which "
+                "runs the model code; make it readable for all users (chmod -R a+rX)"
+            )
 
 
 class _Stages:

@@ -4,10 +4,11 @@ pebble's ProcessPool gives per-task timeouts (the worker is killed and replaced)
 reports a worker that died as ``ProcessExpired``; workers are reused between tasks, so
 TensorFlow is imported once per worker rather than once per conversion.
 
-Workers run model code, so the pool treats them as untrusted: the channels between the pool
-and its workers are socket pairs rather than pipes. A worker can reopen any pipe it holds
-through ``/proc/self/fd/N`` (a graph's ``WriteFile`` op can), and what it wrote into the result
-pipe the main process would unpickle; a socket cannot be opened that way (ENXIO).
+Workers run model code, so the pool treats them as untrusted (isolation.py): with ``run_as``
+each becomes an unprivileged user before anything else, and the channels between the pool and
+its workers are socket pairs rather than pipes. A worker can reopen any pipe it holds through
+``/proc/self/fd/N`` (a graph's ``WriteFile`` op can), and what it wrote into the result pipe
+the main process would unpickle; a socket cannot be opened that way (ENXIO).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessFuture, ProcessPool
+
+from .isolation import WorkerUser, become
 
 T = TypeVar("T")
 
@@ -65,8 +68,18 @@ class _SocketSpawnContext(SpawnContext):
         return super().Pipe(duplex=True)
 
 
+def _start_worker(
+    run_as: WorkerUser | None, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
+    """The first thing a worker does: become ``run_as``, then run the pool's initializer."""
+    if run_as is not None:
+        become(run_as)
+    if initializer is not None:
+        initializer(*initargs)
+
+
 class WorkerPool:
-    """A pool of spawned worker processes with a timeout per task."""
+    """A pool of spawned worker processes with a timeout per task, running as ``run_as``."""
 
     def __init__(
         self,
@@ -74,14 +87,15 @@ class WorkerPool:
         timeout: float,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
+        run_as: WorkerUser | None = None,
     ) -> None:
         self.timeout = timeout
         self.workers = workers
         # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
         self._pool = ProcessPool(
             max_workers=workers,
-            initializer=initializer,
-            initargs=initargs,
+            initializer=_start_worker,
+            initargs=(run_as, initializer, initargs),
             context=_SocketSpawnContext(),
         )
 

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import tarfile
+import tempfile
 import urllib.error
 import warnings
 import zlib
@@ -35,6 +36,11 @@ HANDLE_PREFIXES = ("http://", "https://")
 # tensorflow_hub picks the HTTP resolver from this variable; UNCOMPRESSED would return a
 # gs:// location instead of a local cache directory.
 _LOAD_FORMAT_ENV = "TFHUB_MODEL_LOAD_FORMAT"
+
+
+def cache_dir() -> Path:
+    """Where tensorflow_hub keeps downloads: ``$TFHUB_CACHE_DIR``, else ``<tmp>/tfhub_modules``."""
+    return Path(os.environ.get("TFHUB_CACHE_DIR") or Path(tempfile.gettempdir(), "tfhub_modules"))
 
 
 def is_handle(model: str) -> bool:
