@@ -3,7 +3,8 @@
 Four layers (src/hub_convert/isolation.py; README, "Which process can see which secret"):
 the entrypoint re-executes itself without the credentials in its initial environment; the
 process holding them is not dumpable; when it is root and the worker user exists, workers
-run as that unprivileged user; workers and the pool talk over socket pairs.
+run as that unprivileged user; workers and the pool talk over socket pairs. The credential
+thief, run in the Action's image as the runner runs it, is in tests/image/test_image.py.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from pebble import ProcessPool
 
+import models
 import worker_tasks
 from hub_convert.action import withhold_secrets
 from hub_convert.errors import BadInputError
@@ -36,6 +38,7 @@ from hub_convert.isolation import (
     worker_user,
 )
 from hub_convert.workers import WorkerPool
+from runner_env import run_action
 
 TESTS = Path(__file__).resolve().parent
 SECRETS = {
@@ -53,6 +56,11 @@ def nobody() -> WorkerUser:
     except KeyError:
         pytest.skip("no user `nobody` here")
     return WorkerUser(entry.pw_name, entry.pw_uid, entry.pw_gid)
+
+
+def unmasked(log: str) -> str:
+    """The log without its ``::add-mask::`` commands (the runner takes them out)."""
+    return "\n".join(line for line in log.split("\n") if not line.startswith("::add-mask::"))
 
 
 def assert_no_secret(text: str, where: str) -> None:
@@ -279,3 +287,43 @@ def test_the_hub_cache_is_lent_to_the_worker_user_and_given_back(tmp_path: Path)
     for path in (cache, cache / "0123abcd"):
         assert (path.stat().st_uid, path.stat().st_gid) == (1001, 121), path
     assert work_dir.stat().st_uid == user.uid  # the run's own: removed with the run
+
+
+@pytest.mark.tf
+def test_model_code_run_by_the_entrypoint_finds_no_credential(tmp_path: Path) -> None:
+    """The runner's way (runner_env): a SavedModel whose graph reads its parent's (the
+    entrypoint's) environ, cmdline and maps and writes what it got where the test finds it.
+    No worker user here: the worker can read the entrypoint's environ, which must be clean."""
+    drop = tmp_path / "drop"
+    drop.mkdir(mode=0o777)
+    workspace = tmp_path / "workspace"
+    models.credential_thief(workspace / "models" / "thief", str(drop))
+    inputs = {
+        "model": "models/thief",
+        "github-token": SECRETS["INPUT_GITHUB-TOKEN"],
+        "allow-unsafe-ops": "true",  # the graph reads files, on purpose
+        "tflite-variants": "float32",
+        "latency-runs": "0",
+        "upload-artifact": "false",
+    }
+    env = {name: value for name, value in SECRETS.items() if name != "INPUT_GITHUB-TOKEN"}
+    run = run_action(workspace, inputs, extra_env=env)
+    assert run.exit_code in (0, 1), run.log  # converters may refuse this graph: completed
+    assert (workspace / "hub-convert-out" / "report.json").is_file(), run.log
+
+    found = [path.read_bytes().decode(errors="replace") for path in drop.glob("found-*.txt")]
+    assert found, "the model's graph did not run"
+    for text, where in (
+        *((text, "what the model found") for text in found),
+        (unmasked(run.log), "the log"),
+        (json.dumps(run.outputs), "the step outputs"),
+        (run.summary, "the step summary"),
+    ):
+        assert_no_secret(text, where)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert_no_secret(path.read_bytes().decode(errors="replace"), str(path))
+    # ... and not for want of trying: it read the re-executed entrypoint's environment.
+    for text in found:
+        assert f"/environ\n{SECRETS_FD_VARIABLE}=" in text or f"\0{SECRETS_FD_VARIABLE}=" in text
+        assert "INPUT_MODEL=models/thief" in text

@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from github_fakes import FakeGitHub, runtime_token
 from runner_env import action_defaults, parse_output_file
@@ -236,3 +237,276 @@ def test_action_in_its_image_on_a_pull_request(
         assert (info.st_uid, info.st_gid) == owner, path
     # The token never appears in the log (masked, never echoed).
     assert fake.token not in log.replace(f"::add-mask::{fake.token}", "")
+
+
+# -- Secrets: model code run in the image finds no credential ---------------------------------
+# The image's entrypoint re-executes itself without the credentials in its environment, holds
+# them non-dumpable, and its workers run as the image's `hubconvert` user (README, "Which
+# process can see which secret"). The same model outside a container: tests/test_action_secrets.py.
+
+WORKER_UID = 10001  # the image's `hubconvert` user (Dockerfile)
+ID_TOKEN_REQUEST_TOKEN = "secret-id-token-request-9d1"
+TESTS = ROOT / "tests"
+
+
+def build_in_subprocess(code: str, path: Path) -> None:
+    """Build a test model with TensorFlow in a subprocess (tests/ importable), like demo_model."""
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=300, cwd=TESTS)
+
+
+@pytest.fixture(scope="module")
+def thief_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/models.py's credential_thief, dropping what it finds in /probe."""
+    path = tmp_path_factory.mktemp("thief") / "thief"
+    build_in_subprocess(
+        "import sys, pathlib, models\n"
+        "models.credential_thief(pathlib.Path(sys.argv[1]), '/probe')\n",
+        path,
+    )
+    return path
+
+
+def runner_layout(tmp_path: Path) -> tuple[dict[Path, str], Path, Path]:
+    """The runner's directories and their mounts; the workspace and file-commands paths.
+    Everything belongs to the runner user (here: handed to uid 1001 when root)."""
+    temp = tmp_path / "_temp"
+    mounts = {
+        temp / "_github_home": "/github/home",
+        temp / "_github_workflow": "/github/workflow",
+        temp / "_runner_file_commands": "/github/file_commands",
+        tmp_path / "octo" / "models": "/github/workspace",
+    }
+    for directory in mounts:
+        directory.mkdir(parents=True)
+    for name in ("set_output", "step_summary"):
+        (temp / "_runner_file_commands" / name).write_text("")
+    mounts[temp] = "/github/runner_temp"
+    return mounts, tmp_path / "octo" / "models", temp / "_runner_file_commands"
+
+
+def hand_to_runner(*tops: Path) -> tuple[int, int]:
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    for top in tops:
+        for path in (top, *top.rglob("*")):
+            os.lchown(path, RUNNER_UID, RUNNER_GID)
+    return RUNNER_UID, RUNNER_GID
+
+
+def runner_env(fake: FakeGitHub, inputs: dict[str, str], event: str) -> dict[str, str]:
+    env = {
+        "HOME": "/github/home",
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_OUTPUT": "/github/file_commands/set_output",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary",
+        "GITHUB_REPOSITORY": "octo/models",
+        "GITHUB_REPOSITORY_OWNER": "octo",
+        "GITHUB_REF": "refs/pull/7/merge" if event == "pull_request" else "refs/heads/main",
+        "GITHUB_SHA": "c" * 40,
+        "GITHUB_SERVER_URL": "https://github.example",
+        "GITHUB_API_URL": fake.base_url,
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_JOB": "convert",
+        "GITHUB_ACTOR": "contributor",
+        "RUNNER_OS": "Linux",
+        "RUNNER_TEMP": "/github/runner_temp",
+        "ACTIONS_RUNTIME_TOKEN": runtime_token(),
+        "ACTIONS_RESULTS_URL": fake.base_url + "/",
+        "ACTIONS_RUNTIME_URL": fake.base_url + "/",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": fake.base_url + "/oidc",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ID_TOKEN_REQUEST_TOKEN,
+    }
+    values = action_defaults() | {"github-token": fake.token} | inputs
+    return env | {f"INPUT_{name.upper()}": value for name, value in values.items()}
+
+
+def unmasked(log: str) -> str:
+    """The log as the runner shows it: without its ``::add-mask::`` commands."""
+    return "\n".join(line for line in log.split("\n") if not line.startswith("::add-mask::"))
+
+
+def container_command(name: str, mounts: dict[Path, str], env: dict[str, str]) -> list[str]:
+    return [
+        *ENGINE, "run", "--rm", "--name", name, "--network", "host",
+        "--workdir", "/github/workspace",
+        *(arg for host, inside in mounts.items() for arg in ("-v", f"{host}:{inside}")),
+        *(arg for item in env.items() for arg in ("-e", "=".join(item))),
+        IMAGE,
+    ]  # fmt: skip
+
+
+# Run inside the running container (`exec`): what its PID 1, the entrypoint, shows.
+PID1_PROBE = """
+import json
+seen = {}
+for name in ("environ", "mem"):
+    try:
+        with open(f"/proc/1/{name}", "rb") as file:
+            seen[name] = "opened" if name == "mem" else file.read().decode(errors="replace")
+    except OSError as exc:
+        seen[name] = exc.strerror
+print(json.dumps(seen))
+"""
+
+
+# Who looks: the container's root with its default capabilities (Docker's and podman's: no
+# CAP_SYS_PTRACE, CAP_SYS_ADMIN or CAP_PERFMON), the worker user, and a privileged exec.
+LOOKERS = {
+    "root": ("--user", "root"),
+    "worker": ("--user", str(WORKER_UID)),
+    "privileged": ("--privileged",),
+}
+
+
+def watch_pid1(name: str, running: subprocess.Popen[str]) -> dict[str, dict[str, str]]:
+    """Look at PID 1 from inside the running container, once it is the re-executed
+    entrypoint (a privileged look finds the credentials' pipe named in its environment)."""
+    seen: dict[str, dict[str, str]] = {}
+    while running.poll() is None and len(seen) < len(LOOKERS):
+        time.sleep(0.5)
+        for who in ("privileged", "root", "worker"):
+            done = engine("exec", *LOOKERS[who], name, "python", "-c", PID1_PROBE, timeout=60)
+            if done.returncode != 0:
+                break  # not started yet, or already gone
+            look = json.loads(done.stdout)
+            if who == "privileged" and "HUB_CONVERT_SECRETS_FD=" not in look["environ"]:
+                break  # still the first entrypoint process, before any worker exists
+            seen[who] = look
+    return seen
+
+
+def test_model_code_in_the_image_finds_no_credential(
+    tmp_path: Path, thief_model: Path, fake: FakeGitHub
+) -> None:
+    """A pull request's SavedModel whose graph reads /proc/1/environ and its parent's environ,
+    cmdline and maps, run by the image as the runner runs it, with every credential the runner
+    hands a Docker action: none of them reaches the model, the log, the outputs, the report,
+    the comment, the workflow artifact or any file."""
+    mounts, workspace, file_commands = runner_layout(tmp_path)
+    shutil.copytree(thief_model, workspace / "models" / "thief")
+    (tmp_path / "_temp" / "_github_workflow" / "event.json").write_text(
+        json.dumps(pull_request_event(7))
+    )
+    drop = tmp_path / "probe"  # where the model drops what it found (the test's window)
+    drop.mkdir()
+    os.chmod(drop, 0o1777)
+    mounts[drop] = "/probe"
+    hand_to_runner(tmp_path / "octo", tmp_path / "_temp")
+    inputs = {
+        "model": "models/thief",
+        "allow-unsafe-ops": "true",  # the graph reads files on purpose
+        "tflite-variants": "float32",
+        "latency-runs": "0",
+    }
+    env = runner_env(fake, inputs, "pull_request")
+    secrets = {
+        "github-token": fake.token,
+        "ACTIONS_RUNTIME_TOKEN": env["ACTIONS_RUNTIME_TOKEN"],
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ID_TOKEN_REQUEST_TOKEN,
+    }
+    name = f"hub-convert-image-secrets-{uuid.uuid4().hex[:8]}"
+    with subprocess.Popen(
+        container_command(name, mounts, env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as running:
+        try:
+            pid1 = watch_pid1(name, running)
+            log, _ = running.communicate(timeout=900)
+        except BaseException:
+            engine("rm", "--force", name)
+            raise
+
+    def assert_no_secret(text: str, where: str) -> None:
+        for secret, value in secrets.items():
+            assert value not in text, f"{secret} in {where}"
+
+    assert running.returncode in (0, 1), log  # the converters may refuse it: it completed
+    assert (workspace / "hub-convert-out" / "report.json").is_file(), log
+    found = [path.read_bytes().decode(errors="replace") for path in drop.glob("found-*.txt")]
+    assert found, f"the model's graph did not run\n{log}"
+    outputs = (file_commands / "set_output").read_text()
+    comments = [comment.body for comment in fake.comments.get(7, [])]
+    artifact = fake.artifacts["hub-convert-models-thief"]
+    packed = [artifact.zip_read(n).decode(errors="replace") for n in artifact.zip_names()]
+    assert packed, "no workflow artifact uploaded"
+    for text, where in (
+        *((text, "what the model found") for text in found),
+        (unmasked(log), "the log"),
+        (outputs, "the step outputs"),
+        ((file_commands / "step_summary").read_text(), "the step summary"),
+        *((body, "the PR comment") for body in comments),
+        *((text, "the workflow artifact") for text in packed),
+        *((json.dumps(look), f"PID 1 seen as {user}") for user, look in pid1.items()),
+    ):
+        assert_no_secret(text, where)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert_no_secret(path.read_bytes().decode(errors="replace"), str(path))
+
+    # Why: the graph ran as the worker user, and /proc/1 (its parent) was closed to it.
+    for text in found:
+        assert f"Uid:\t{WORKER_UID}\t{WORKER_UID}\t{WORKER_UID}\t{WORKER_UID}" in text, text
+        assert "PPid:\t1\n" in text
+        assert "<<< /proc/1/cmdline\n" in text  # readable by anyone, and clean
+        for closed in ("environ", "maps"):
+            assert f"<<< /proc/1/{closed}\n" not in text, text
+    # PID 1 from inside: closed to the container's root and to the worker user (it is not
+    # dumpable); with every capability, its environment is readable and clean (re-executed),
+    # and its memory could be read: nothing in the job has CAP_SYS_PTRACE.
+    assert set(pid1) == set(LOOKERS), pid1
+    assert pid1["root"] == {"environ": "Permission denied", "mem": "Permission denied"}
+    assert pid1["worker"] == {"environ": "Permission denied", "mem": "Permission denied"}
+    assert "INPUT_MODEL=models/thief" in pid1["privileged"]["environ"]
+    assert pid1["privileged"]["mem"] == "opened"
+
+
+def test_hub_handle_in_the_image_is_cached_in_the_runners_home(
+    tmp_path: Path, fake: FakeGitHub, httpserver: HTTPServer
+) -> None:
+    """The workers (the `hubconvert` user) download into TFHUB_CACHE_DIR under /github/home,
+    which belongs to the runner user: lent to them for the run, given back afterwards, so
+    that actions/cache and later steps can use it."""
+    build_in_subprocess(
+        "import sys, pathlib\n"
+        "from source_fixtures import tar_gz_of, tiny_saved_model\n"
+        "root = pathlib.Path(sys.argv[1])\n"
+        "tar_gz_of(tiny_saved_model(root / 'tiny'), root / 'tiny.tar.gz')\n",
+        tmp_path / "hub",
+    )
+    httpserver.expect_request(
+        "/models/tiny/1", query_string={"tf-hub-format": "compressed"}
+    ).respond_with_data((tmp_path / "hub" / "tiny.tar.gz").read_bytes())
+    mounts, _, _ = runner_layout(tmp_path)
+    (tmp_path / "_temp" / "_github_workflow" / "event.json").write_text("{}")
+    owner = hand_to_runner(tmp_path / "octo", tmp_path / "_temp")
+    inputs = {
+        "model": httpserver.url_for("/models/tiny/1"),
+        "tflite-variants": "float32",
+        "latency-runs": "0",
+        "upload-artifact": "false",
+    }
+    done = subprocess.run(
+        container_command(
+            f"hub-convert-image-hub-{uuid.uuid4().hex[:8]}",
+            mounts,
+            runner_env(fake, inputs, "push"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert "downloaded to /github/home/tfhub_modules/" in log
+    cache = tmp_path / "_temp" / "_github_home" / "tfhub_modules"
+    assert any(cache.glob("*/saved_model.pb")), log
+    for path in (cache, *cache.rglob("*")):
+        info = path.lstat()
+        assert (info.st_uid, info.st_gid) == owner, path
