@@ -37,7 +37,9 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str, str]] = {
     "checkpoint restore function": (
         unsafe_models.restore_writes_file,
         "WriteFile",
-        "__inference_restore_fn",
+        # Found in the custom restore function and in the saver's restore function that calls
+        # it (TF copies its body there); the line names the first in library order.
+        "restore",
     ),
     # The TF1 saver's restore op, which TF1 loaders run: hidden among the saver's own ops.
     "TF1 saver restore op": (unsafe_models.tf1_saver_writes_file, "WriteFile", 'node "hidden'),
