@@ -238,7 +238,7 @@ def scan_graph(graph: Graph, found_in: Literal["saved_model", "tfjs"]) -> list[U
 # --- proto3 JSON GraphDefs (TF.js modelTopology) ------------------------------------------
 
 
-def _get(mapping: Any, *keys: str) -> Any:
+def json_field(mapping: Any, *keys: str) -> Any:
     """The first of ``keys`` present (proto3 JSON writes camelCase, accepts snake_case)."""
     if isinstance(mapping, dict):
         for key in keys:
@@ -263,7 +263,7 @@ def _json_string(value: Any) -> str:
 
 def _json_calls(value: Any) -> Iterator[str]:
     """Function names in a JSON AttrValue: ``func`` and ``list.func``, nested attrs too."""
-    funcs = [_get(value, "func"), *_list(_get(_get(value, "list"), "func"))]
+    funcs = [json_field(value, "func"), *_list(json_field(json_field(value, "list"), "func"))]
     for func in funcs:
         if isinstance(func, dict):
             if isinstance(func.get("name"), str):
@@ -280,8 +280,8 @@ def _json_node(node: Any) -> GraphNode | None:
     strings: dict[str, tuple[str, ...]] = {}
     for name in CONDITION_ATTRS & set(attrs):
         value = attrs[name]
-        single = _get(value, "s")
-        many = _list(_get(_get(value, "list"), "s"))
+        single = json_field(value, "s")
+        many = _list(json_field(json_field(value, "list"), "s"))
         strings[name] = tuple(_json_string(s) for s in ([single] if single else many))
     raw_inputs = node.get("input")
     inputs: list[Any] = raw_inputs if isinstance(raw_inputs, list) else []
@@ -296,15 +296,19 @@ def _json_node(node: Any) -> GraphNode | None:
 
 def json_graph(topology: Any) -> Graph:
     """A proto3-JSON GraphDef (a TF.js graph model's ``modelTopology``) as a Graph."""
-    nodes = [_json_node(n) for n in _list(_get(topology, "node"))]
+    nodes = [_json_node(n) for n in _list(json_field(topology, "node"))]
     functions = []
-    for index, function in enumerate(_list(_get(_get(topology, "library"), "function"))):
-        signature = _get(function, "signature")
-        name = _get(signature, "name")
+    for index, function in enumerate(
+        _list(json_field(json_field(topology, "library"), "function"))
+    ):
+        signature = json_field(function, "signature")
+        name = json_field(signature, "name")
         if not isinstance(name, str) or not name:
             name = f"(function #{index} without a name)"  # scanned all the same
-        args = [_get(a, "name") for a in _list(_get(signature, "inputArg", "input_arg"))]
-        body = [_json_node(n) for n in _list(_get(function, "nodeDef", "node_def"))]
+        args = [
+            json_field(a, "name") for a in _list(json_field(signature, "inputArg", "input_arg"))
+        ]
+        body = [_json_node(n) for n in _list(json_field(function, "nodeDef", "node_def"))]
         functions.append(
             GraphFunction(
                 name=name,

@@ -59,11 +59,7 @@ def check_file(path: Path, limit: int | None) -> None:
     sizes: dict[str, int] = {}
     try:
         if path.is_dir():
-            files = sorted(path.glob("*.npy"))
-            if not files:
-                raise BadInputError(
-                    f"{where}: no .npy files; name one file per input, e.g. images.npy"
-                )
+            files = _npy_files(path, where)
             for file in files:
                 with file.open("rb") as stream:
                     sizes[file.stem] = _declared_bytes(stream, file.name, where)
@@ -88,6 +84,14 @@ def check_file(path: Path, limit: int | None) -> None:
         )
 
 
+def _npy_files(path: Path, where: str) -> list[Path]:
+    """The ``NAME.npy`` files of a directory of representative data, one per input."""
+    files = sorted(path.glob("*.npy"))
+    if not files:
+        raise BadInputError(f"{where}: no .npy files; name one file per input, e.g. images.npy")
+    return files
+
+
 def open_arrays(path: Path) -> dict[str, np.ndarray]:
     """The arrays by name (memory-mapped where the format allows). BadInputError if unusable."""
     where = f"--representative-data {path}"
@@ -95,11 +99,7 @@ def open_arrays(path: Path) -> dict[str, np.ndarray]:
         raise BadInputError(f"{where}: no such file or directory")
     try:
         if path.is_dir():
-            files = sorted(path.glob("*.npy"))
-            if not files:
-                raise BadInputError(
-                    f"{where}: no .npy files; name one file per input, e.g. images.npy"
-                )
+            files = _npy_files(path, where)
             return {f.stem: np.load(f, mmap_mode="r", allow_pickle=False) for f in files}
         if path.suffix != ".npz":
             raise BadInputError(f"{where}: expected an .npz file or a directory of .npy files")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ...graph_scan import json_field
+
 # Fields of a TensorProto (proto3 JSON names and proto field names) that carry values.
 _VALUE_FIELDS = (
     "tensorContent",
@@ -38,15 +40,6 @@ _VALUE_FIELDS = (
 )
 
 
-def _get(mapping: Any, *keys: str) -> Any:
-    """The first of ``keys`` present in ``mapping`` (proto3 JSON allows both spellings)."""
-    if isinstance(mapping, dict):
-        for key in keys:
-            if key in mapping:
-                return mapping[key]
-    return None
-
-
 def graph_nodes(topology: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every NodeDef of the graph: top level, then each library function's body.
 
@@ -57,26 +50,26 @@ def graph_nodes(topology: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if isinstance(node, dict):
             yield node
     library = topology.get("library") or {}
-    for function in _get(library, "function") or []:
-        for node in _get(function, "nodeDef", "node_def") or []:
+    for function in json_field(library, "function") or []:
+        for node in json_field(function, "nodeDef", "node_def") or []:
             if isinstance(node, dict):
                 yield node
 
 
 def _tensor_size(tensor: dict[str, Any]) -> int | None:
-    shape = _get(tensor, "tensorShape", "tensor_shape") or {}
-    if _get(shape, "unknownRank", "unknown_rank"):
+    shape = json_field(tensor, "tensorShape", "tensor_shape") or {}
+    if json_field(shape, "unknownRank", "unknown_rank"):
         return None
     size = 1
-    for dim in _get(shape, "dim") or []:
-        size *= int(_get(dim, "size") or 0)
+    for dim in json_field(shape, "dim") or []:
+        size *= int(json_field(dim, "size") or 0)
     return size
 
 
 def has_inline_value(node: dict[str, Any]) -> bool:
     """Whether a Const node still carries its value in the JSON (tensorflowjs moves every
     value to the manifest, but a hand-made or edited file may keep small ones inline)."""
-    tensor = _get(_get(_get(node, "attr"), "value"), "tensor")
+    tensor = json_field(json_field(json_field(node, "attr"), "value"), "tensor")
     if not isinstance(tensor, dict):
         return False
     return any(tensor.get(f) for f in _VALUE_FIELDS) or _tensor_size(tensor) == 0
