@@ -12,6 +12,7 @@ Read from the signature function frozen and inlined, i.e. the graph the converte
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,9 +81,10 @@ def read_graph_facts(function: Any, input_names: list[str]) -> GraphFacts | None
     # The frozen function's outputs follow the signature's structure flattened (dict keys
     # sorted), as its inputs follow the signature's input names.
     structure = function.structured_outputs
+    order_ops = _order_ops_per_function(functions)
     names = sorted(structure) if isinstance(structure, dict) else ["output_0"]
     for name, tensor in zip(names, frozen.outputs, strict=False):
-        found = _order_op_upstream(tensor.op, functions)
+        found = _order_op_upstream(tensor.op, order_ops)
         if found:
             facts.order_depends_on[name] = found
     placeholders = [t for t in frozen.inputs if t.op.type == "Placeholder"]
@@ -108,7 +110,20 @@ def _function_ops(name: str, functions: dict[str, Any], seen: set[str]) -> set[s
     return ops
 
 
-def _order_op_upstream(op: Any, functions: dict[str, Any]) -> str | None:
+def _order_ops_per_function(functions: dict[str, Any]) -> Callable[[str], set[str]]:
+    """The order-deciding op types a function runs (its callees included), computed once per
+    function however many outputs and call sites ask."""
+    cache: dict[str, set[str]] = {}
+
+    def order_ops(name: str) -> set[str]:
+        if name not in cache:
+            cache[name] = _function_ops(name, functions, set()) & ORDER_OPS
+        return cache[name]
+
+    return order_ops
+
+
+def _order_op_upstream(op: Any, order_ops: Callable[[str], set[str]]) -> str | None:
     """The first order-deciding op found walking back from ``op``: "TopKV2 (node name)"."""
     seen: set[str] = set()
     stack = [op]
@@ -121,7 +136,7 @@ def _order_op_upstream(op: Any, functions: dict[str, Any]) -> str | None:
             return f"{current.type} (node {current.name})"
         for value in current.node_def.attr.values():
             if value.HasField("func"):
-                inside = _function_ops(value.func.name, functions, set()) & ORDER_OPS
+                inside = order_ops(value.func.name)
                 if inside:
                     return f"{sorted(inside)[0]} (inside {current.type} node {current.name})"
         stack.extend(t.op for t in current.inputs)
