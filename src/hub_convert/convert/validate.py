@@ -19,11 +19,7 @@ from .drift import compare_output
 from .samples import Samples
 from .specs import StagedArtifact
 from .targets import Candidate, module_for
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+from .tf_errors import one_line
 
 
 def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
@@ -43,13 +39,13 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
             run = target.load(candidate.staged)
         except Exception as exc:
             status = "failed"
-            reason = f"{target.RUNTIME} could not load the file: {_first_line(exc)}"
+            reason = f"{target.RUNTIME} could not load the file: {one_line(exc)}"
         else:
             try:
                 outputs = [run(sample) for sample in samples.inputs]
             except Exception as exc:
                 status = "failed"
-                reason = f"the converted file did not run in {target.RUNTIME}: {_first_line(exc)}"
+                reason = f"the converted file did not run in {target.RUNTIME}: {one_line(exc)}"
             else:
                 drift = compare_outputs(samples, outputs, job.tolerance, job.order_depends_on)
                 status, reason = _status(drift)
