@@ -8,10 +8,12 @@ compare is *not compared* — never a pass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..report import OrderInsensitive, OutputDrift, Tolerance
-from ..tolerances import judge
+from ..tolerances import Judgement, judge
 from .order import match_rows
 
 
@@ -52,24 +54,20 @@ def compare_output(
             nonfinite=nonfinite,
             problem=f"nothing to compare: {what}",
         )
-    diff = np.abs(ref_all - got_all)
-    max_abs = float(diff.max())
-    mse = float(np.mean(np.square(diff)))
     peak = float(np.abs(ref_all).max())
-    cosine = cosine_similarity(ref_all, got_all)
-    psnr = psnr_db(ref_all, mse)
-    verdict = judge(tolerance, max_abs=max_abs, peak_abs=peak, cosine=cosine, psnr_db=psnr, mse=mse)
+    measured = _measure(ref_all, got_all, tolerance, peak)
+    verdict = measured.verdict
     top1, top5 = topk_agreement(reference, candidate)
     order = None
     if order_depends_on is not None and not verdict.within:
         order = _order_insensitive(reference, candidate, tolerance, peak, order_depends_on)
     return OutputDrift(
         output=name,
-        max_abs=max_abs,
-        mean_abs=float(diff.mean()),
-        rmse=float(np.sqrt(mse)),
-        cosine=cosine,
-        psnr_db=psnr,
+        max_abs=measured.max_abs,
+        mean_abs=measured.mean_abs,
+        rmse=float(np.sqrt(measured.mse)),
+        cosine=measured.cosine,
+        psnr_db=measured.psnr_db,
         top1_agreement=top1,
         top5_agreement=top5,
         peak_abs=peak,
@@ -151,25 +149,35 @@ def _order_insensitive(
     finite = np.isfinite(ref_all) & np.isfinite(got_all)
     if not finite.any():
         return None
-    diff = np.abs(ref_all[finite] - got_all[finite])
-    max_abs = float(diff.max())
-    mse = float(np.mean(np.square(diff)))
-    cosine = cosine_similarity(ref_all[finite], got_all[finite])
-    verdict = judge(
-        tolerance,
-        max_abs=max_abs,
-        peak_abs=peak,
-        cosine=cosine,
-        psnr_db=psnr_db(ref_all[finite], mse),
-        mse=mse,
-    )
+    measured = _measure(ref_all[finite], got_all[finite], tolerance, peak)
     return OrderInsensitive(
         depends_on=depends_on,
         method=method,
-        max_abs=max_abs,
-        cosine=cosine,
-        within_tolerance=verdict.within,
+        max_abs=measured.max_abs,
+        cosine=measured.cosine,
+        within_tolerance=measured.verdict.within,
     )
+
+
+@dataclass(frozen=True)
+class _Measured:
+    max_abs: float
+    mean_abs: float
+    mse: float
+    cosine: float
+    psnr_db: float | None
+    verdict: Judgement
+
+
+def _measure(ref: np.ndarray, got: np.ndarray, tolerance: Tolerance, peak: float) -> _Measured:
+    """The metrics of two finite, equally ordered value arrays, judged against ``tolerance``."""
+    diff = np.abs(ref - got)
+    max_abs = float(diff.max())
+    mse = float(np.mean(np.square(diff)))
+    cosine = cosine_similarity(ref, got)
+    psnr = psnr_db(ref, mse)
+    verdict = judge(tolerance, max_abs=max_abs, peak_abs=peak, cosine=cosine, psnr_db=psnr, mse=mse)
+    return _Measured(max_abs, float(diff.mean()), mse, cosine, psnr, verdict)
 
 
 def psnr_db(reference: np.ndarray, mse: float) -> float | None:
