@@ -155,6 +155,8 @@ class FakeGitHub:
         self.read_only = False
         self.comment_limit = 65_536
         self.comments: dict[int, list[Comment]] = {}
+        # Pull requests by number: their head commit.
+        self.pull_heads: dict[int, str] = {}
         self.releases: list[Release] = []
         self.artifacts: dict[str, StoredArtifact] = {}
         self.deleted_artifacts: list[StoredArtifact] = []
@@ -358,6 +360,13 @@ class FakeGitHub:
                     if found in comments:
                         comments.remove(found)
                 return Response(status=204)
+        if method == "GET" and (match := re.fullmatch(rf"{repo}/pulls/(\d+)", path)):
+            head = self.pull_heads.get(int(match[1]))
+            if head is None:
+                return self._json({"message": "Not Found"}, 404)
+            return self._json(
+                {"number": int(match[1]), "state": "open", "head": {"sha": head, "ref": "topic"}}
+            )
         if method == "GET" and (match := re.fullmatch(rf"{repo}/releases/tags/(.+)", path)):
             for release in self.releases:
                 if release.tag == match[1]:

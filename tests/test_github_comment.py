@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from github_fakes import (
     BOT_LOGIN,
     FakeGitHub,
@@ -272,14 +274,60 @@ def test_workflow_run_comments_on_the_pull_request_in_the_payload(
     assert len(fake.comments[9]) == 1
 
 
+FORK_HEAD = "a1" * 20
+
+
 def test_workflow_run_for_a_fork_uses_pr_number(fake: FakeGitHub, tmp_path: Path) -> None:
-    payload = {"workflow_run": {"id": 1, "pull_requests": []}}
+    payload = {"workflow_run": {"id": 1, "pull_requests": [], "head_sha": FORK_HEAD}}
+    fake.pull_heads[11] = FORK_HEAD
 
     publish_to_fake(
         fake, tmp_path, sample_report(), event_name="workflow_run", payload=payload, pr_number=11
     )
 
     assert len(fake.comments[11]) == 1
+
+
+@pytest.mark.parametrize(
+    ("pull_heads", "found"),
+    [
+        ({11: FORK_HEAD, 12: "b2" * 20}, "has head b2b2b2b2b2b2"),
+        ({11: FORK_HEAD}, "does not exist"),
+    ],
+    ids=["another-pull-request", "no-such-pull-request"],
+)
+def test_workflow_run_pr_number_must_name_the_run_s_pull_request(
+    fake: FakeGitHub, tmp_path: Path, pull_heads: dict[int, str], found: str
+) -> None:
+    """The fork pattern's pr-number is written by the untrusted job: a number naming another
+    pull request (whose head is not the run's commit) gets no comment there."""
+    payload = {"workflow_run": {"id": 1, "pull_requests": [], "head_sha": FORK_HEAD}}
+    fake.pull_heads.update(pull_heads)
+
+    published = publish_to_fake(
+        fake, tmp_path, sample_report(), event_name="workflow_run", payload=payload, pr_number=12
+    )
+
+    assert fake.comments == {}
+    assert not fake.requests("POST", r".*/comments") and not fake.requests("PATCH", r".*")
+    assert f"no comment on #12: pull request #12 {found}, but this report was made" in (
+        published.log
+    )
+    assert published.result.ok  # a warning: the report is still in the summary and outputs
+
+
+def test_workflow_run_without_a_head_commit_does_not_trust_pr_number(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    payload = {"workflow_run": {"id": 1, "pull_requests": []}}
+    fake.pull_heads[11] = FORK_HEAD
+
+    published = publish_to_fake(
+        fake, tmp_path, sample_report(), event_name="workflow_run", payload=payload, pr_number=11
+    )
+
+    assert fake.comments == {}
+    assert "names no head commit to check pr-number against" in published.log
 
 
 def test_comment_key_separates_models(fake: FakeGitHub, tmp_path: Path) -> None:

@@ -26,7 +26,10 @@ from hub_convert.github.retry import RetryPolicy
 from hub_convert.github.workflow_commands import WorkflowCommands
 from report_factory import sample_report
 
-FORK_RUN = {"workflow_run": {"id": 17, "event": "pull_request", "pull_requests": []}}
+RUN_HEAD = "3" * 40
+FORK_RUN = {
+    "workflow_run": {"id": 17, "event": "pull_request", "pull_requests": [], "head_sha": RUN_HEAD}
+}
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -52,6 +55,7 @@ def test_publish_posts_the_fork_report_from_a_workflow_run_job(
     monkeypatch.chdir(tmp_path)
     out = write_report_dir(tmp_path, sample_report(passed=False))
     env = runner_env(fake, tmp_path, event_name="workflow_run", payload=FORK_RUN)
+    fake.pull_heads[31] = RUN_HEAD
     log = io.StringIO()
 
     code = run_publish(
@@ -152,6 +156,7 @@ def test_publish_never_imports_tensorflow(fake: FakeGitHub, tmp_path: Path) -> N
     out = write_report_dir(tmp_path, sample_report())
     env = runner_env(fake, tmp_path, event_name="workflow_run", payload=FORK_RUN)
     env = {**env, "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    fake.pull_heads[4] = RUN_HEAD
 
     done = subprocess.run(
         [sys.executable, "-c", _NO_TF_SCRIPT, str(out / "report.json"), "--pr-number", "4"],

@@ -13,10 +13,17 @@ Level = Literal["error", "warning", "notice"]
 
 @dataclass(frozen=True)
 class CommentDecision:
-    """Comment on ``pull_request``, or (None) don't; ``problem`` says why not, when it matters."""
+    """Comment on ``pull_request``, or (None) don't; ``problem`` says why not, when it matters.
+
+    ``head_sha``: comment only if the pull request's head is this commit. Set when the number
+    came from ``pr-number`` in a ``workflow_run`` job: there the number is written by the
+    untrusted job (the fork pattern), and the run's own head commit is what ties it to the
+    pull request the report was made for.
+    """
 
     pull_request: int | None
     problem: tuple[Level, str] | None = None
+    head_sha: str | None = None
 
 
 def decide_comment(
@@ -24,9 +31,11 @@ def decide_comment(
 ) -> CommentDecision:
     """auto and always comment on the event's pull request (else ``pr_number``); never doesn't.
 
-    Without a pull request, ``always`` is a warning and a ``workflow_run`` event a notice
-    (GitHub lists no pull requests for forks there). Without a repository or a token there is
-    nothing to post with: a warning; the report is still in the summary and the outputs.
+    A ``pr-number`` in a ``workflow_run`` job is checked against the run's head commit before
+    commenting (``head_sha``). Without a pull request, ``always`` is a warning and a
+    ``workflow_run`` event a notice (GitHub lists no pull requests for forks there). Without a
+    repository or a token there is nothing to post with: a warning; the report is still in the
+    summary and the outputs.
     """
     if mode == "never":
         return CommentDecision(None)
@@ -62,4 +71,17 @@ def decide_comment(
                 "summary and the comment-body output",
             ),
         )
+    from_event = context.event_pull_request() is not None
+    if context.event_name == "workflow_run" and not from_event:
+        head_sha = context.workflow_run_head_sha()
+        if head_sha is None:
+            return CommentDecision(
+                None,
+                (
+                    "warning",
+                    f"no comment on #{number}: the workflow_run event names no head commit to "
+                    "check pr-number against",
+                ),
+            )
+        return CommentDecision(number, head_sha=head_sha)
     return CommentDecision(number)

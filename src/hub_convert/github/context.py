@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,16 @@ class GitHubContext:
             pulls = run.get("pull_requests") if isinstance(run, dict) else None
             if isinstance(pulls, list) and pulls and isinstance(pulls[0], dict):
                 return _positive_int(pulls[0].get("number"))
+        return None
+
+    def workflow_run_head_sha(self) -> str | None:
+        """The commit a ``workflow_run`` event's run built (``workflow_run.head_sha``)."""
+        if self.event_name != "workflow_run":
+            return None
+        run = self.event.get("workflow_run")
+        sha = run.get("head_sha") if isinstance(run, dict) else None
+        if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            return sha
         return None
 
     def pull_request_number(self, explicit: int | None) -> int | None:

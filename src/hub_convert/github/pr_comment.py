@@ -18,7 +18,7 @@ from github import Github, GithubException
 
 from .client import normalize_login
 from .comment_body import carries_marker
-from .retry import RetryPolicy, call_with_retry
+from .retry import RequestFailed, RetryPolicy, call_with_retry
 
 CommentAction = Literal["created", "updated", "unchanged", "recreated"]
 
@@ -104,3 +104,18 @@ def upsert_comment(
         return CommentOutcome(action, created.html_url, created.id, current["body"])
 
     return call_with_retry(sync, policy=policy, what=f"comment on pull request #{number}")
+
+
+def pull_request_head(gh: Github, repository: str, number: int, policy: RetryPolicy) -> str | None:
+    """The head commit of pull request ``number``; None when the repository has no such pull
+    request (404)."""
+    try:
+        return call_with_retry(
+            lambda: str(gh.get_repo(repository).get_pull(number).head.sha),
+            policy=policy,
+            what=f"GET pull request #{number}",
+        )
+    except RequestFailed as exc:
+        if exc.status == 404:
+            return None
+        raise

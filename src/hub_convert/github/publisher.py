@@ -24,7 +24,7 @@ from .client import connect, token_login
 from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
 from .comment_decision import Level, decide_comment
 from .context import GitHubContext
-from .pr_comment import upsert_comment
+from .pr_comment import pull_request_head, upsert_comment
 from .redaction import redact_urls
 from .release_assets import AssetSource, find_release, replace_release_assets
 from .report_files import locate_artifact_file
@@ -174,6 +174,8 @@ class _Publisher:
         if number is None:
             return
         with self.commands.group(f"Comment on pull request #{number}"):
+            if decision.head_sha is not None and not self._is_head_of(number, decision.head_sha):
+                return
             try:
                 self._post_comment(number)
             except RequestFailed as exc:
@@ -190,6 +192,26 @@ class _Publisher:
                     )
                     return
                 raise
+
+    def _is_head_of(self, number: int, head_sha: str) -> bool:
+        """Whether ``head_sha`` (the workflow run's commit) is pull request ``number``'s head;
+        a warning and no comment when it is not: the number names another pull request, or
+        the pull request moved on and a newer run will comment."""
+        assert self.context.repository is not None
+        head = pull_request_head(
+            self.github(), self.context.repository, number, self.settings.retry
+        )
+        if head == head_sha:
+            return True
+        found = "does not exist" if head is None else f"has head {head[:12]}"
+        self.problem(
+            "warning",
+            "comment",
+            f"no comment on #{number}: pull request #{number} {found}, but this report was made "
+            f"for commit {head_sha[:12]} (the workflow run's head). pr-number must name the "
+            "pull request of that run; if it was pushed to since, the newer run will comment",
+        )
+        return False
 
     def _post_comment(self, number: int) -> None:
         gh = self.github()
