@@ -166,8 +166,12 @@ def test_publish_installs_without_tensorflow_and_posts_a_report(
     # into the workspace; the comment goes to that PR, the files become a workflow artifact.
     report = sample_report()
     write_report_dir(tmp_path, report)
-    payload = {"workflow_run": {"id": 17, "event": "pull_request", "pull_requests": []}}
-    env = runner_env(fake, tmp_path, event_name="workflow_run", payload=payload, runtime=True)
+    head = "5" * 40
+    run = {"id": 17, "event": "pull_request", "pull_requests": [], "head_sha": head}
+    env = runner_env(
+        fake, tmp_path, event_name="workflow_run", payload={"workflow_run": run}, runtime=True
+    )
+    fake.pull_heads[31] = head
     publish = subprocess.run(
         [
             *(str(script), "publish", "out/report.json", "--comment", "always"),
