@@ -23,6 +23,7 @@ from ...report import OpCoverage, UnsupportedOp
 from ..original import converted_op_types
 from ..specs import ConversionJob
 from . import Candidate, SampleRunner
+from .onnx_inline import inline_tf1_loop_calls
 
 RUNTIME = "onnxruntime"
 
@@ -111,6 +112,7 @@ def convert(
         return_initialized_tables=True,
         return_tensors_to_rename=True,
     )
+    inline_tf1_loop_calls(graph_def)  # else tf2onnx cannot rewrite TF1 while loops
     renames, renamed_outputs = _distinct_output_names(renames, inputs, outputs)
     source_ops = converted_op_types(graph_def)
     with _collect_unsupported() as collector, tf.device("/cpu:0"):
