@@ -4,8 +4,9 @@ Main process, no TensorFlow: ``looks_like_tfjs`` and ``check_tfjs``. Worker:
 ``TfjsMaterializer`` writes the SavedModel every other stage then uses.
 
 Modules, one job each: model_json (read the file), weights (manifest, shards, decoding),
-topology (JSON-level questions), check (all checks before work), graph + unfuse + tf_bugs (graph
-model → GraphDef TensorFlow runs), layers (layers model → tf_keras), export (SavedModel).
+topology (JSON-level questions), check (all checks before work), graph + unfuse + tf_bugs
++ functionalize (graph model → GraphDef TensorFlow runs), layers (layers model →
+tf_keras), export (SavedModel).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import BadInputError
+from .functionalize import lift_tensor_list_loops
 from .model_json import ModelJson
 from .tf_bugs import rewrite_graph
 from .unfuse import unfuse_graph
@@ -140,6 +141,7 @@ def build_graph_def(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
         _fill_constants(function.node_def, weights, where)
     unfuse_graph(graph_def, where)
     rewrite_graph(graph_def)
+    lift_tensor_list_loops(graph_def)
     _rename_functions(graph_def)
     for node in [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]:
         # tensorflowjs pins contractions to /device:CPU:0 for Grappler; that means nothing here.
