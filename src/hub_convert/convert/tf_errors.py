@@ -3,7 +3,10 @@
 A failing graph raises e.g. ``InvalidArgumentError`` whose text is "Graph execution error:",
 "Detected at node X defined at (most recent call last):", the Python frames, the op's
 message, a Python traceback for a ``py_function``, and ``[[{{node X}}]] [Op:__inference_...]``.
-Users need the message and the node.
+Users need the message and the node. Tracing a ``tf.function`` (e.g. at a fixed input
+shape for the TFLite converter) raises instead "in user code:", the Python frames, and the
+exception indented under them, whose message quotes the whole NodeDef
+(``'{{node X}} = Conv2D[T=..., ...](a, b)'``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,14 @@ import re
 from .. import memory_limit
 
 _NODE_RE = re.compile(r"Detected at node '?([^\s']+)'?|\{\{node ([^}]+)\}\}")
+_IN_USER_CODE = "in user code:"
+# The exception line a traced function's error ends with, indented under its frames.
+_TRACED_EXCEPTION_RE = re.compile(r"^\s+((?:\w+\.)*\w*(?:Error|Exception)): (.+)$")
+# A quoted NodeDef: "'{{node X}} = Op[attrs](inputs)'" -> "node X (Op)".
+_QUOTED_NODE_DEF_RE = re.compile(r"'\{\{node ([^}]+)\}\} = (\w+)(?:\[.*?\])?\(.*?\)'")
+# Shape errors that mean the input is too small for a convolution, pooling or cropping.
+_TOO_SMALL = ("Negative dimension size", "output dimensions must be positive")
+_TOO_SMALL_HINT = "; the input is too small for this layer: pass a larger one with --input-shape"
 _NOT_THE_MESSAGE = (
     "Graph execution error",
     "Detected at node",
@@ -27,6 +38,10 @@ def one_line(exc: BaseException) -> str:
     """TensorFlow's error in one line: its message and the node, without the stack it prints
     ("Graph execution error:" / "Detected at node …" / the Python frames)."""
     message = str(getattr(exc, "message", None) or exc)
+    if message.lstrip().startswith(_IN_USER_CODE):
+        traced = _traced_one_line(message)
+        if traced:
+            return traced
     lines = [
         line.strip()
         for line in message.splitlines()
@@ -36,6 +51,20 @@ def one_line(exc: BaseException) -> str:
     node = _NODE_RE.search(message)
     where = f" (node {node.group(1) or node.group(2)})" if node else ""
     return f"{type(exc).__name__}: {text[:300]}{where}"
+
+
+def _traced_one_line(message: str) -> str | None:
+    """A traced function's error: the exception under "in user code:", its NodeDef shortened
+    to the node and op, with what to do when the input shape is too small."""
+    found = [m for m in map(_TRACED_EXCEPTION_RE.match, message.splitlines()) if m]
+    if not found:
+        return None
+    kind, text = found[-1].group(1).rsplit(".", 1)[-1], found[-1].group(2).strip()
+    text = _QUOTED_NODE_DEF_RE.sub(lambda m: f"node {m.group(1)} ({m.group(2)})", text)
+    hint = ""
+    if text.startswith(_TOO_SMALL):
+        text, hint = text.rstrip("."), _TOO_SMALL_HINT
+    return f"{kind}: {text[:400]}{hint}"
 
 
 def describe_failure(doing: str, exc: BaseException) -> str:
