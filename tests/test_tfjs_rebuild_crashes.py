@@ -51,3 +51,32 @@ def test_blazeface_block_converts_instead_of_crashing_tensorflow(tmp_path: Path)
     result = run_cli("convert", BLAZEFACE_PAD, "--output-dir", out, "--latency-runs", "0")
     assert result.exit_code == 0, result.stderr[-2000:]
     assert set(statuses(result.report).values()) == {"passed"}, statuses(result.report)
+
+
+@pytest.mark.tf
+def test_pad_reaching_the_add_through_identities_is_rewritten_too(tmp_path: Path) -> None:
+    """Grappler drops Identity nodes before it fuses, so Pad -> Identity -> AddV2 crashed
+    TensorFlow the same way."""
+    document = json.loads(BLAZEFACE_PAD.read_text())
+    nodes = document["modelTopology"]["node"]
+    pad = next(n for n in nodes if n["op"] == "Pad")
+    add = next(n for n in nodes if n["op"] == "AddV2")
+    nodes.append(
+        {
+            "name": "pad_identity",
+            "op": "Identity",
+            "input": [pad["name"]],
+            "attr": {"T": {"type": "DT_FLOAT"}},
+        }
+    )
+    add["input"] = ["pad_identity" if i == pad["name"] else i for i in add["input"]]
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    (model_dir / "blazeface_pad.json").write_text(json.dumps(document))
+    (model_dir / "blazeface_pad.bin").write_bytes(BLAZEFACE_PAD.with_suffix(".bin").read_bytes())
+    out = tmp_path / "out"
+    result = run_cli(
+        "convert", model_dir / "blazeface_pad.json", "--output-dir", out, "--latency-runs", "0"
+    )
+    assert result.exit_code == 0, result.stderr[-2000:]
+    assert set(statuses(result.report).values()) == {"passed"}, statuses(result.report)

@@ -8,10 +8,11 @@ code crashes too; with ``PadV2`` or with ``remapping`` off it runs). TF.js kept 
 convolution fused (``_FusedConv2D``), so the rebuild's unfused Conv2D + BiasAdd is what
 Grappler re-fuses.
 
-The rewrite: such a ``Pad`` becomes ``PadV2`` with a zero ``constant_values``, which is the
-same computation (``Pad`` pads with zeros), which TFLite (PADV2) and tf2onnx both convert,
-and which the remapper leaves alone. A ``Pad`` feeding a convolution's input keeps its op:
-that Pad + Conv2D fusion is sound and worth keeping.
+The rewrite: such a ``Pad`` (feeding the Add directly or through Identity nodes, which
+Grappler removes first: that crashes too) becomes ``PadV2`` with a zero
+``constant_values``: the same computation (``Pad`` pads with zeros), which TFLite (PADV2)
+and tf2onnx both convert, and which the remapper leaves alone. A ``Pad`` feeding a
+convolution's input keeps its op: that Pad + Conv2D fusion is sound and worth keeping.
 """
 
 from __future__ import annotations
@@ -27,14 +28,19 @@ def _node_of(ref: str) -> str:
 
 
 def _pads_feeding_adds(nodes: MutableSequence[Any]) -> set[str]:
-    pads = {n.name for n in nodes if n.op == "Pad"}
-    return {
-        _node_of(ref)
-        for n in nodes
-        if n.op in _ADDS
-        for ref in n.input
-        if not ref.startswith("^") and _node_of(ref) in pads
-    }
+    """Pads whose output reaches an Add directly or through Identity nodes (which Grappler
+    removes before it fuses)."""
+    by_name = {n.name: n for n in nodes}
+    found = set()
+    for add in (n for n in nodes if n.op in _ADDS):
+        for ref in add.input:
+            name = _node_of(ref)
+            while not ref.startswith("^") and name in by_name and by_name[name].op == "Identity":
+                ref = by_name[name].input[0] if by_name[name].input else "^"
+                name = _node_of(ref)
+            if not ref.startswith("^") and name in by_name and by_name[name].op == "Pad":
+                found.add(name)
+    return found
 
 
 def rewrite_pad_addends(nodes: MutableSequence[Any], in_function: bool) -> list[str]:
@@ -49,9 +55,10 @@ def rewrite_pad_addends(nodes: MutableSequence[Any], in_function: bool) -> list[
     import tensorflow as tf
 
     taken = {n.name for n in nodes}
+    pads = _pads_feeding_adds(nodes)
     rewritten = []
     for node in list(nodes):
-        if node.name not in _pads_feeding_adds(nodes) or len(node.input) < 2:
+        if node.name not in pads or len(node.input) < 2:
             continue
         dtype = tf.dtypes.as_dtype(node.attr["T"].type)
         name, suffix = f"{node.name}/constant_values", 1
