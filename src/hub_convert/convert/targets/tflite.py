@@ -265,6 +265,17 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
     return [_produce_one(job) for job in jobs]
 
 
+def _tensor_list_cause(flex: list[str]) -> str:
+    """Why TensorList ops end up in Flex, and what avoids them."""
+    if not any(op.startswith("TensorList") for op in flex):
+        return ""
+    return (
+        ". The TensorList ops are a while loop's state (a Keras RNN layer, tf.map_fn) that "
+        "the converter could not lower to builtins (see the builtins attempt); a Keras RNN "
+        "built with unroll=True at a fixed sequence length has no such loop"
+    )
+
+
 def _produce_one(job: ConversionJob) -> Candidate:
     started = time.perf_counter()
     conversion = convert(
@@ -310,7 +321,7 @@ def _produce_one(job: ConversionJob) -> Candidate:
             f"uses Flex ops ({', '.join(flex)}): the LiteRT Python interpreter cannot run "
             "SELECT_TF_OPS kernels, so this file was not run; it needs a runtime linked with "
             "the Flex delegate"
-        )
+        ) + _tensor_list_cause(flex)
     return Candidate(
         job,
         staged,
