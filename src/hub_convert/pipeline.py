@@ -14,6 +14,7 @@ import dataclasses
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,7 @@ from .convert.specs import (
     PreparedSource,
     PrepareSpec,
     StagedArtifact,
+    StageMark,
 )
 from .convert.worker import (
     convert_and_validate,
@@ -42,10 +44,19 @@ from .render import render_report
 from .report import Artifact, Report
 from .source_model import SourceModel
 from .sources.hub import cache_dir
-from .vocabulary import Target, Variant
+from .timings import Clock
+from .vocabulary import Stage, Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
+# How the log says a stage was done: "converted in 3.1 s".
+_DONE: dict[Stage, str] = {
+    "load": "loaded",
+    "reference": "ran the original on the validation inputs",
+    "export": "saved the signature at the validation shape for TFLite",
+    "convert": "converted",
+    "validate": "validated",
+}
 
 
 def artifact_stem(source: SourceModel) -> str:
@@ -59,15 +70,17 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     """Convert, validate and report. Writes artifacts, report.json and report.md."""
     check_writable_dir(config.output_dir, "--output-dir")
     user = isolation.worker_user()
+    clock = Clock()
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
-        source = sources.resolve(
-            config.model,
-            work_dir=work_dir,
-            kind=config.source_kind,
-            allow_unsafe=config.allow_unsafe,
-        )
+        with clock.stage("resolve"):
+            source = sources.resolve(
+                config.model,
+                work_dir=work_dir,
+                kind=config.source_kind,
+                allow_unsafe=config.allow_unsafe,
+            )
         if not config.allow_unsafe_ops:  # refused before any worker exists
             unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=log)
         if user is not None:
@@ -79,17 +92,21 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             isolation.lent_to(user, work_dir, shared),
             WorkerPool(workers, config.timeout, initialize_worker, initargs, user) as pool,
         ):
-            stages = _Stages(config, pool, work_dir, log_path, log, debug)
+            stages = _Stages(config, pool, work_dir, log_path, log, debug, clock)
             source = stages.scan(stages.materialize(source))
             prepared = stages.prepare(source)
             staged = stages.convert(source, prepared)
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
-        artifacts = [
-            into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
-            for item in staged
-        ]
-        report = build_report(config, source, prepared, artifacts, tf_latency)
+        with clock.stage("report"):
+            artifacts = [
+                into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
+                for item in staged
+            ]
+        report = build_report(
+            config, source, prepared, artifacts, tf_latency, clock.timings(workers)
+        )
+        log(f"done in {clock.elapsed():.1f} s")
         write_atomic(config.output_dir / "report.json", report.to_json())
         write_atomic(config.output_dir / "report.md", render_report(report))
         return report
@@ -126,7 +143,9 @@ class _Stages:
         log_path: Path | None,
         log: Log,
         debug: bool,
+        clock: Clock,
     ) -> None:
+        self.clock = clock
         self.config = config
         self.pool = pool
         self.work_dir = work_dir
@@ -134,7 +153,17 @@ class _Stages:
         self.log = log
         self.debug = debug
         self.samples_path = work_dir / "samples.npz"
+        self.pool_started_at = time.time()
+        self.first_task = True
         self.calibration_path = work_dir / "calibration.npz"
+
+    def _add_worker_mark(self, mark: StageMark) -> None:
+        """A stage timed in a worker; before the first, the workers' start."""
+        if self.first_task:
+            self.first_task = False
+            began = self.pool_started_at
+            self.clock.add(StageMark("start", began, max(0.0, mark.started_at - began)))
+        self.clock.add(mark)
 
     def _fatal(self, source: SourceModel, doing: str, exc: Exception) -> HubConvertError:
         """The model could not be read, prepared or run: bad input (exit 2), in one line."""
@@ -148,7 +177,9 @@ class _Stages:
         before TensorFlow loads it."""
         future = self.pool.submit(scan_source, source.saved_model_dir, self.log_path)
         try:
-            found = [f for f in self.pool.result(future) if f not in source.unsafe_ops]
+            found_ops, mark = self.pool.result(future)
+            self._add_worker_mark(mark)
+            found = [f for f in found_ops if f not in source.unsafe_ops]
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "reading the model's graphs", exc) from None
         source = dataclasses.replace(source, unsafe_ops=(*source.unsafe_ops, *found))
@@ -165,7 +196,8 @@ class _Stages:
             materialize_source, source.materializer, source.saved_model_dir, self.log_path
         )
         try:
-            extra = self.pool.result(future)
+            extra, mark = self.pool.result(future)
+            self._add_worker_mark(mark)
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "preparing the model", exc) from None
         return dataclasses.replace(
@@ -192,11 +224,16 @@ class _Stages:
             representative_data=config.representative_data,
             calibration_samples=config.calibration_samples if config.needs_calibration() else 0,
             calibration_path=self.calibration_path,
+            fixed_shape_dir=self.work_dir / "fixed_shape" if "tflite" in config.targets else None,
         )
         try:
-            return self.pool.result(self.pool.submit(prepare_source, spec))
+            prepared = self.pool.result(self.pool.submit(prepare_source, spec))
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
+        for mark in prepared.marks:
+            self.clock.add(mark)
+        self.log("  " + ", ".join(f"{_DONE[m.stage]} in {m.seconds:.1f} s" for m in prepared.marks))
+        return prepared
 
     def convert(self, source: SourceModel, prepared: PreparedSource) -> list[StagedArtifact]:
         """Every requested artifact, concurrently: one task per TFLite variant, one for ONNX."""
@@ -214,7 +251,11 @@ class _Stages:
         for batch, future in zip(batches, futures, strict=True):
             for item in self._collect(batch, future):
                 artifact = item.artifact
-                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
+                for mark in item.marks:
+                    self.clock.add(mark, artifact.target, artifact.variant)
+                took = ", ".join(f"{_DONE[m.stage]} in {m.seconds:.1f} s" for m in item.marks)
+                took = f" ({took})" if took else ""
+                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}{took}")
                 by_key[(artifact.target, artifact.variant)] = item
         return [by_key[(job.target, job.variant)] for job in jobs]
 
@@ -259,7 +300,12 @@ class _Stages:
             return {}
         self.log(f"measuring latency: median of {runs} runs, one runtime at a time")
 
-        def timed(runtime: Literal["tensorflow", "tflite", "onnx"], path: Path) -> float | None:
+        def timed(
+            runtime: Literal["tensorflow", "tflite", "onnx"],
+            path: Path,
+            variant: Variant | None = None,
+        ) -> float | None:
+            target = None if runtime == "tensorflow" else runtime
             spec = LatencySpec(
                 runtime=runtime,
                 path=path,
@@ -270,7 +316,8 @@ class _Stages:
                 signature=prepared.signature,
             )
             try:
-                return self.pool.result(self.pool.submit(measure_latency, spec))
+                with self.clock.stage("latency", target, variant):
+                    return self.pool.result(self.pool.submit(measure_latency, spec))
             except Exception as exc:  # a latency failure must not fail the conversion
                 self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
                 return None
@@ -278,7 +325,9 @@ class _Stages:
         latencies = {"tensorflow": timed("tensorflow", source.saved_model_dir)}
         for item in staged:
             if item.artifact.status in ("passed", "drift") and item.staged:
-                latencies[item.file_name] = timed(item.artifact.target, item.staged)
+                artifact = item.artifact
+                latencies[item.file_name] = timed(artifact.target, item.staged, artifact.variant)
+        self.log(f"  latency measured in {self.clock.seconds('latency'):.1f} s")
         return latencies
 
     def _job(
@@ -304,6 +353,7 @@ class _Stages:
             int8_io=config.int8_io == "int8",
             onnx_float16_io=config.onnx_float16_io == "float16",
             order_depends_on=prepared.order_depends_on,
+            fixed_shape=prepared.fixed_shape if target == "tflite" else None,
         )
 
 

@@ -6,6 +6,7 @@ Runs inside a worker process (imports TensorFlow lazily). Everything it returns 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from ..report import TensorInfo
 from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
-from .specs import PreparedSource, PrepareSpec
+from .specs import FixedShapeModel, PreparedSource, PrepareSpec, StageMark
 from .tf_errors import describe_failure
 from .tf_errors import one_line as _first_line
 
@@ -251,6 +252,7 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     Calibration samples are written to ``calibration_path`` when ``calibration_samples`` > 0.
     """
     display_path = spec.display_path
+    began = time.time()
     proto = read_meta_graphs(spec.saved_model_dir)
     chosen_tags = choose_tags(proto, spec.tags, display_path)
     meta_graph = next(
@@ -272,6 +274,8 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
             f"inputs: {', '.join(t.name for t in inputs)}"
         )
     facts = read_graph_facts(function, [t.name for t in inputs])
+    marks = [StageMark.since("load", began)]
+    began = time.time()
     notes: list[str] = []
     warnings: list[str] = []
     calibration: list[dict[str, np.ndarray]] = []
@@ -329,6 +333,17 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         inputs=sample_inputs,
         outputs=reference,
     ).save(spec.samples_path)
+    marks.append(StageMark.since("reference", began))
+    fixed_shape = None
+    if spec.fixed_shape_dir is not None:  # saved while the model is loaded, once for all variants
+        from .targets.tflite import export_fixed_shape
+
+        began = time.time()
+        shapes = {t.name: tuple(t.validation_shape or ()) for t in inputs}
+        source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir)
+        if source_ops is not None:
+            fixed_shape = FixedShapeModel(spec.fixed_shape_dir, source_ops)
+        marks.append(StageMark.since("export", began))
     del loaded
     index_notes = facts.index_notes if facts and data_source == "synthetic" else {}
     return PreparedSource(
@@ -346,4 +361,6 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         calibration_note=calibration_note,
         warnings=warnings,
         order_depends_on=facts.order_depends_on if facts else {},
+        fixed_shape=fixed_shape,
+        marks=marks,
     )

@@ -7,8 +7,10 @@ one that aborts or hangs is turned into one by the pool.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,14 @@ from ..errors import HubConvertError
 from ..report import UnsafeOp
 from ..source_model import Materializer
 from ..workers import TaskError
-from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
+from .specs import (
+    ConversionJob,
+    LatencySpec,
+    PreparedSource,
+    PrepareSpec,
+    StagedArtifact,
+    StageMark,
+)
 from .tf_errors import describe_failure
 
 
@@ -72,18 +81,20 @@ def output_to(log_path: Path | None) -> Iterator[None]:
 
 def materialize_source(
     materializer: Materializer, target: Path, log_path: Path | None
-) -> dict[str, str]:
+) -> tuple[dict[str, str], StageMark]:
     """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
+    began = time.time()
     with task(log_path, "preparing the model"):
-        return materializer(target)
+        return materializer(target), StageMark.since("materialize", began)
 
 
-def scan_source(saved_model_dir: Path, log_path: Path | None) -> list[UnsafeOp]:
+def scan_source(saved_model_dir: Path, log_path: Path | None) -> tuple[list[UnsafeOp], StageMark]:
     """Unsafe ops in the SavedModel's graphs; reads the protobuf, runs nothing."""
     from .saved_model_scan import scan_saved_model
 
+    began = time.time()
     with task(log_path, "reading the model's graphs"):
-        return scan_saved_model(saved_model_dir)
+        return scan_saved_model(saved_model_dir), StageMark.since("scan", began)
 
 
 def prepare_source(spec: PrepareSpec) -> PreparedSource:
@@ -102,9 +113,19 @@ def convert_and_validate(jobs: list[ConversionJob]) -> list[StagedArtifact]:
     from .validate import validate
 
     with task(jobs[0].log_path, "the conversion"):
+        began = time.time()
         candidates = module_for(jobs[0].target).produce(jobs)
         samples = Samples.load(jobs[0].samples_path)
-        return [_with_memory_hint(validate(candidate, samples)) for candidate in candidates]
+        results = []
+        for candidate in candidates:
+            # A batch's conversions all start with the task: derived ONNX variants include
+            # tf2onnx's time, as their conversion_seconds do.
+            converted = StageMark("convert", began, candidate.conversion_seconds)
+            validating = time.time()
+            item = _with_memory_hint(validate(candidate, samples))
+            marks = (converted, StageMark.since("validate", validating))
+            results.append(dataclasses.replace(item, marks=marks))
+        return results
 
 
 def _with_memory_hint(item: StagedArtifact) -> StagedArtifact:
