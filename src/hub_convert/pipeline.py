@@ -11,6 +11,7 @@ this process is root and the image's unprivileged user exists, the workers run a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shutil
 import tempfile
@@ -19,23 +20,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from pebble import ProcessFuture
+
 from . import isolation, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
+    FixedShapeModel,
     LatencySpec,
     PreparedSource,
     PrepareSpec,
+    Selection,
     StagedArtifact,
     StageMark,
 )
 from .convert.worker import (
+    Converted,
     convert_and_validate,
+    convert_only,
     initialize_worker,
     materialize_source,
     measure_latency,
     prepare_source,
     scan_source,
+    select_source,
+    validate_converted,
 )
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, tree_size, write_atomic
@@ -94,8 +103,10 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
         ):
             stages = _Stages(config, pool, work_dir, log_path, log, debug, clock)
             source = stages.scan(stages.materialize(source))
-            prepared = stages.prepare(source)
-            staged = stages.convert(source, prepared)
+            selection = stages.select(source)
+            early = stages.convert_early(source, selection)  # while the original is prepared
+            prepared = stages.prepare(source, selection)
+            staged = stages.convert(source, prepared, early)
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):
@@ -207,15 +218,44 @@ class _Stages:
             size_bytes=source.size_bytes or tree_size(source.saved_model_dir),
         )
 
-    def prepare(self, source: SourceModel) -> PreparedSource:
+    def select(self, source: SourceModel) -> Selection:
+        """The tag set and signature to convert (bad --tags / --signature stop here)."""
+        config = self.config
+        future = self.pool.submit(
+            select_source,
+            source.saved_model_dir,
+            config.tags if config.tags is not None else source.default_tags,
+            config.signature or source.default_signature,
+            source.display_path,
+            self.log_path,
+        )
+        try:
+            return self.pool.result(future)
+        except (WorkerFailure, TaskError) as exc:
+            raise self._fatal(source, "reading the model's signatures", exc) from None
+
+    def convert_early(self, source: SourceModel, selection: Selection) -> _Early | None:
+        """Start the conversions that need no validation inputs (ONNX: tf2onnx converts the
+        signature as it is), so that they run while another worker prepares the original."""
+        variants = [v for target, v in self.config.jobs_wanted() if target == "onnx"]
+        if not variants:
+            return None
+        shapes: dict[str, tuple[int, ...]] = {name: () for name in selection.input_names}
+        jobs = [
+            self._job(source, "onnx", v, selection.tags, selection.signature, shapes)
+            for v in variants
+        ]
+        return _Early(jobs, self.pool.submit(convert_only, jobs))
+
+    def prepare(self, source: SourceModel, selection: Selection) -> PreparedSource:
         """Inspect the model, choose the samples, record the original's outputs."""
         config = self.config
         self.log(f"inspecting {source.display_path} and running the original model")
         spec = PrepareSpec(
             saved_model_dir=source.saved_model_dir,
             display_path=source.display_path,
-            tags=config.tags if config.tags is not None else source.default_tags,
-            signature=config.signature or source.default_signature,
+            tags=tuple(selection.tags),
+            signature=selection.signature,
             input_shapes=config.input_shapes,
             samples=config.samples,
             seed=config.seed,
@@ -235,21 +275,30 @@ class _Stages:
         self.log("  " + ", ".join(f"{_DONE[m.stage]} in {m.seconds:.1f} s" for m in prepared.marks))
         return prepared
 
-    def convert(self, source: SourceModel, prepared: PreparedSource) -> list[StagedArtifact]:
-        """Every requested artifact, concurrently: one task per TFLite variant, one for ONNX."""
+    def convert(
+        self, source: SourceModel, prepared: PreparedSource, early: _Early | None
+    ) -> list[StagedArtifact]:
+        """Every requested artifact, concurrently: one task per TFLite variant; ONNX, converted
+        early, validated in one task."""
         jobs = [
-            self._job(source, prepared, target, variant)
+            self._prepared_job(source, prepared, target, variant)
             for target, variant in self.config.jobs_wanted()
         ]
         batches = [[job] for job in jobs if job.target == "tflite"]
-        onnx = [job for job in jobs if job.target == "onnx"]
-        if onnx:
-            batches.append(onnx)
         self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
+        collected: list[Callable[[], list[StagedArtifact]]] = []
+        if early is not None and early.future.done():  # ready to validate: before TFLite
+            collected.append(self._validate_early(early, jobs))
         futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
+        collected += [
+            functools.partial(self._collect, batch, future)
+            for batch, future in zip(batches, futures, strict=True)
+        ]
+        if early is not None and not early.future.done():
+            collected.append(self._validate_early(early, jobs))
         by_key: dict[tuple[str, str], StagedArtifact] = {}
-        for batch, future in zip(batches, futures, strict=True):
-            for item in self._collect(batch, future):
+        for results in collected:
+            for item in results():
                 artifact = item.artifact
                 for mark in item.marks:
                     self.clock.add(mark, artifact.target, artifact.variant)
@@ -259,7 +308,47 @@ class _Stages:
                 by_key[(artifact.target, artifact.variant)] = item
         return [by_key[(job.target, job.variant)] for job in jobs]
 
-    def _collect(self, batch: list[ConversionJob], future: object) -> list[StagedArtifact]:
+    def _validate_early(
+        self, early: _Early, jobs: list[ConversionJob]
+    ) -> Callable[[], list[StagedArtifact]]:
+        """Submit the validation of the early conversions as soon as they are done; returns
+        how to collect it. Each candidate gets its job as the prepared source completes it."""
+        try:
+            converted = self.pool.result(early.future)
+        except Exception as exc:
+            failed = self._failures(early.jobs, exc, "conversion")
+            return lambda: failed
+        by_variant = {(job.target, job.variant): job for job in jobs}
+        ready = [
+            (
+                dataclasses.replace(
+                    candidate, job=by_variant[(candidate.job.target, candidate.job.variant)]
+                ),
+                mark,
+            )
+            for candidate, mark in converted
+        ]
+        batch = [candidate.job for candidate, _ in ready]
+        future = self.pool.submit(validate_converted, ready)
+        return functools.partial(self._collect, batch, future, "validation")
+
+    def _failures(
+        self, batch: list[ConversionJob], exc: Exception, doing: str
+    ) -> list[StagedArtifact]:
+        """Failed artifacts for a batch whose task did not return."""
+        if isinstance(exc, WorkerFailure):
+            return [_failed(j, f"{doing} {exc}") for j in batch]
+        if isinstance(exc, TaskError):
+            return [_failed(job, str(exc)) for job in batch]
+        if isinstance(exc, HubConvertError):
+            raise exc
+        # A bug in a task: keep the other artifacts, name the error.
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return [_failed(job, reason) for job in batch]
+
+    def _collect(
+        self, batch: list[ConversionJob], future: object, doing: str = "conversion"
+    ) -> list[StagedArtifact]:
         """The batch's results; a TFLite conversion whose worker died is tried once more, from
         the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
         one path and not the other)."""
@@ -273,8 +362,8 @@ class _Stages:
                 and len(batch) == 1
                 and job.tflite_strategy == "concrete_function"
             )
-            if not retry_from_saved_model:
-                return [_failed(j, f"conversion {exc}") for j in batch]
+            if not retry_from_saved_model or doing != "conversion":
+                return self._failures(batch, exc, doing)
             self.log(f"  {job.target} {job.variant}: {exc}; trying again from the SavedModel")
             retry = dataclasses.replace(
                 job,
@@ -282,13 +371,8 @@ class _Stages:
                 earlier_attempts=(f"from the signature at the validation shape: {exc}",),
             )
             return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
-        except TaskError as exc:
-            return [_failed(job, str(exc)) for job in batch]
-        except HubConvertError:
-            raise
-        except Exception as exc:  # a bug in a task: keep the other artifacts, name the error
-            reason = f"internal error: {type(exc).__name__}: {exc}"
-            return [_failed(job, reason) for job in batch]
+        except Exception as exc:
+            return self._failures(batch, exc, doing)
 
     def latency(
         self, source: SourceModel, prepared: PreparedSource, staged: list[StagedArtifact]
@@ -330,8 +414,31 @@ class _Stages:
         self.log(f"  latency measured in {self.clock.seconds('latency'):.1f} s")
         return latencies
 
-    def _job(
+    def _prepared_job(
         self, source: SourceModel, prepared: PreparedSource, target: Target, variant: Variant
+    ) -> ConversionJob:
+        return self._job(
+            source,
+            target,
+            variant,
+            prepared.tags,
+            prepared.signature,
+            prepared.validation_shapes(),
+            order_depends_on=prepared.order_depends_on,
+            fixed_shape=prepared.fixed_shape if target == "tflite" else None,
+        )
+
+    def _job(
+        self,
+        source: SourceModel,
+        target: Target,
+        variant: Variant,
+        tags: list[str],
+        signature: str,
+        shapes: dict[str, tuple[int, ...]],
+        *,
+        order_depends_on: dict[str, str] | None = None,
+        fixed_shape: FixedShapeModel | None = None,
     ) -> ConversionJob:
         config = self.config
         calibrated = target == "tflite" and variant in CALIBRATED_VARIANTS
@@ -339,9 +446,9 @@ class _Stages:
             target=target,
             variant=variant,
             saved_model_dir=source.saved_model_dir,
-            tags=prepared.tags,
-            signature=prepared.signature,
-            shapes=prepared.validation_shapes(),
+            tags=tags,
+            signature=signature,
+            shapes=shapes,
             file_name=f"{artifact_stem(source)}_{variant}.{target}",
             staging_dir=self.work_dir,
             samples_path=self.samples_path,
@@ -352,9 +459,17 @@ class _Stages:
             calibration_path=self.calibration_path if calibrated else None,
             int8_io=config.int8_io == "int8",
             onnx_float16_io=config.onnx_float16_io == "float16",
-            order_depends_on=prepared.order_depends_on,
-            fixed_shape=prepared.fixed_shape if target == "tflite" else None,
+            order_depends_on=order_depends_on or {},
+            fixed_shape=fixed_shape,
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Early:
+    """Conversions started before the original was prepared, and their task."""
+
+    jobs: list[ConversionJob]
+    future: ProcessFuture[list[Converted]]
 
 
 def _failed(job: ConversionJob, reason: str) -> StagedArtifact:

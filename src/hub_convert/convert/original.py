@@ -20,7 +20,7 @@ from ..report import TensorInfo
 from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
-from .specs import FixedShapeModel, PreparedSource, PrepareSpec, StageMark
+from .specs import FixedShapeModel, PreparedSource, PrepareSpec, Selection, StageMark
 from .tf_errors import describe_failure
 from .tf_errors import one_line as _first_line
 
@@ -244,6 +244,28 @@ def _run_synthetic(
     )
 
 
+def _select(
+    proto: Any, tags: tuple[str, ...] | None, signature: str | None, where: str
+) -> tuple[Selection, Any]:
+    chosen_tags = choose_tags(proto, tags, where)
+    meta_graph = next(
+        mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
+    )
+    # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
+    available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
+    chosen = choose_signature(available, signature, where)
+    input_names = sorted(meta_graph.signature_def[chosen].inputs)
+    return Selection(chosen_tags, chosen, available, input_names), meta_graph
+
+
+def select(
+    saved_model_dir: Path, tags: tuple[str, ...] | None, signature: str | None, where: str
+) -> Selection:
+    """The tag set and signature to convert, read from the protobuf (nothing loaded or run):
+    what a conversion that does not need the samples can start from."""
+    return _select(read_meta_graphs(saved_model_dir), tags, signature, where)[0]
+
+
 def prepare(spec: PrepareSpec) -> PreparedSource:
     """Inspect the model, choose the validation (and calibration) inputs, record the outputs.
 
@@ -253,14 +275,10 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     """
     display_path = spec.display_path
     began = time.time()
-    proto = read_meta_graphs(spec.saved_model_dir)
-    chosen_tags = choose_tags(proto, spec.tags, display_path)
-    meta_graph = next(
-        mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
+    selection, meta_graph = _select(
+        read_meta_graphs(spec.saved_model_dir), spec.tags, spec.signature, display_path
     )
-    # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
-    available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
-    chosen = choose_signature(available, spec.signature, display_path)
+    chosen_tags, chosen, available = selection.tags, selection.signature, selection.available
     try:
         loaded, function = load_signature(spec.saved_model_dir, chosen_tags, chosen)
     except Exception as exc:  # missing variables, a restore or initializer function that fails

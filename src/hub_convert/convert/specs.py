@@ -25,6 +25,16 @@ class StageMark:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """The tag set and signature a run converts, chosen from the SavedModel's protobuf."""
+
+    tags: list[str]
+    signature: str
+    available: list[str]  # every callable signature of that tag set
+    input_names: list[str]  # the signature's inputs, sorted
+
+
+@dataclass(frozen=True)
 class FixedShapeModel:
     """The signature at the validation shape, saved once as a SavedModel: every TFLite variant
     converts from it (convert/targets/tflite.py ``export_fixed_shape``)."""
