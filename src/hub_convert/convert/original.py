@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,12 @@ INFRASTRUCTURE_OPS = frozenset(
 
 def converted_op_types(graph_def: Any) -> list[str]:
     """The op types a converter has to handle in ``graph_def``, structural ops left out."""
-    return sorted(set(graph_op_counts(graph_def)) - INFRASTRUCTURE_OPS)
+    return converted_op_types_of(graph_op_counts(graph_def))
+
+
+def converted_op_types_of(op_counts: Mapping[str, int]) -> list[str]:
+    """The op types among ``op_counts`` a converter has to handle."""
+    return sorted(set(op_counts) - INFRASTRUCTURE_OPS)
 
 
 def count_ops(meta_graph: Any) -> dict[str, int]:
@@ -358,7 +364,8 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
 
         began = time.time()
         shapes = {t.name: tuple(t.validation_shape or ()) for t in inputs}
-        source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir)
+        frozen = converted_op_types_of(facts.op_counts) if facts else None
+        source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir, frozen)
         if source_ops is not None:
             fixed_shape = FixedShapeModel(spec.fixed_shape_dir, source_ops)
         marks.append(StageMark.since("export", began))

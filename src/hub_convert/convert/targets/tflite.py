@@ -67,8 +67,18 @@ def _fixed_shape_function(loaded: Any, function: Any, shapes: dict[str, tuple[in
 _EXPORTED_SIGNATURE = "serving_default"
 
 
+# Functional control flow, which freezing lowers (to Switch/Merge, Enter/Exit) for the op list.
+_CONTROL_FLOW_OPS = frozenset(
+    {"If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase"}
+)
+
+
 def export_fixed_shape(
-    loaded: Any, function: Any, shapes: dict[str, tuple[int, ...]], directory: Path
+    loaded: Any,
+    function: Any,
+    shapes: dict[str, tuple[int, ...]],
+    directory: Path,
+    frozen_ops: list[str] | None = None,
 ) -> list[str] | None:
     """Save the signature at the validation shape as a SavedModel in ``directory``, once for
     every variant; return the op types the converter sees, or None when it cannot be saved.
@@ -83,6 +93,10 @@ def export_fixed_shape(
     differ from the concrete-function path's only in the conversion metadata's model type
     (tests/test_toolchain_facts.py). When it cannot be saved at all, the variants take the
     concrete-function path, which then falls back to converting the frozen graph.
+
+    ``frozen_ops``: the signature's op types frozen without lowering control flow (prepare
+    has them); without functional control flow among them they are the converter's too, and
+    the function is not frozen again.
     """
     import tensorflow as tf
 
@@ -100,6 +114,8 @@ def export_fixed_shape(
         except Exception:  # an untracked resource; or what the converter's save fails on too
             shutil.rmtree(directory, ignore_errors=True)
             continue
+        if frozen_ops is not None and not _CONTROL_FLOW_OPS & set(frozen_ops):
+            return sorted(frozen_ops)
         return _frozen_op_types(concrete)
     return None
 
