@@ -259,14 +259,21 @@ def bench_model(name: str, repeats: int, work: Path) -> dict[str, object]:
     }
 
 
+def paired_ratio(runs: list[dict[str, float]], base: list[dict[str, float]], key: str) -> float:
+    """The median over repeats of this run's value / the bare pair's in the same repeat: runs
+    of one repeat follow each other, so they share the machine's load."""
+    return statistics.median(run[key] / other[key] for run, other in zip(runs, base, strict=True))
+
+
 def markdown(result: dict[str, object]) -> str:
     medians = result["medians"]
-    assert isinstance(medians, dict)
-    base = medians["bare pair"]
+    runs = result["runs"]
+    assert isinstance(medians, dict) and isinstance(runs, dict)
+    base = runs["bare pair"]
     size = int(result["size_bytes"])  # type: ignore[call-overload]
     lines = [
         f"**{result['model']}** ({size / 2**20:.0f} MiB SavedModel), median of "
-        f"{result['repeats']} run(s):",
+        f"{result['repeats']} run(s); × bare: the median of each repeat's ratio to the bare pair:",
         "",
         "| what | wall | × bare | CPU | × bare | peak memory (summed) | × bare |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -274,10 +281,11 @@ def markdown(result: dict[str, object]) -> str:
     for contender, sample in medians.items():
         lines.append(
             f"| {DESCRIPTIONS[contender]} | {sample['wall_seconds']:.1f} s "
-            f"| {sample['wall_seconds'] / base['wall_seconds']:.2f} "
-            f"| {sample['cpu_seconds']:.1f} s | {sample['cpu_seconds'] / base['cpu_seconds']:.2f} "
+            f"| {paired_ratio(runs[contender], base, 'wall_seconds'):.2f} "
+            f"| {sample['cpu_seconds']:.1f} s "
+            f"| {paired_ratio(runs[contender], base, 'cpu_seconds'):.2f} "
             f"| {sample['peak_rss_bytes'] / 2**30:.2f} GiB "
-            f"| {sample['peak_rss_bytes'] / base['peak_rss_bytes']:.2f} |"
+            f"| {paired_ratio(runs[contender], base, 'peak_rss_bytes'):.2f} |"
         )
     return "\n".join(lines)
 
