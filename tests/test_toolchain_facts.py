@@ -90,3 +90,41 @@ def test_tf2onnx_names_mixed_case_inputs_in_lower_case(mixed_case_model: Path) -
     model = _bare_tf2onnx(mixed_case_model)
     assert [i.name for i in model.graph.input] == ["feat_in"]
     assert [o.name for o in model.graph.output] == ["Out_Y"]
+
+
+def test_tflite_from_a_concrete_function_is_the_file_from_its_saved_model(
+    keras_model: Path, tmp_path: Path
+) -> None:
+    """TFLiteConverter.from_concrete_functions saves the function with its object as a
+    SavedModel and converts that, on every convert(). hub-convert saves it once
+    (targets/tflite.export_fixed_shape) and converts every variant from it: the files are
+    the same but for the conversion metadata's model type (concrete function vs SavedModel).
+    """
+    import tensorflow as tf
+
+    from hub_convert.convert.original import load_signature
+    from hub_convert.convert.targets.tflite import (
+        _configure,
+        _fixed_shape_function,
+        export_fixed_shape,
+    )
+
+    loaded, function = load_signature(keras_model, ["serve"], "serving_default")
+    shapes = {
+        name: tuple(1 if d is None else d for d in spec.shape.as_list())
+        for name, spec in function.structured_input_signature[1].items()
+    }
+    assert export_fixed_shape(loaded, function, shapes, tmp_path / "fixed")
+    for variant in ("float32", "dynamic", "float16"):
+        concrete = _fixed_shape_function(loaded, function, shapes)
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
+        _configure(converter, variant, False, None, False)
+        expected = converter.convert()
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            str(tmp_path / "fixed"), signature_keys=["serving_default"], tags={"serve"}
+        )
+        _configure(converter, variant, False, None, False)
+        exported = converter.convert()
+        differing = [i for i, (a, b) in enumerate(zip(expected, exported, strict=True)) if a != b]
+        assert len(differing) == 1, variant  # the model type in CONVERSION_METADATA
+        assert {expected[differing[0]], exported[differing[0]]} == {3, 1}, variant

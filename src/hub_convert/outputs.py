@@ -12,7 +12,7 @@ from . import __version__, environment, verdict
 from .config import ConvertConfig
 from .convert.specs import PreparedSource, StagedArtifact
 from .fsutil import produce_atomic
-from .report import Artifact, Report, SourceInfo, ValidationSetup
+from .report import Artifact, Report, SourceInfo, Timings, ValidationSetup
 from .report_limits import MAX_NOTES
 from .source_model import SourceModel
 
@@ -49,6 +49,7 @@ def build_report(
     prepared: PreparedSource,
     artifacts: list[Artifact],
     tf_latency: float | None,
+    timings: Timings | None = None,
 ) -> Report:
     """The run's Report: the source as prepared, the finished artifacts, the verdict."""
     return Report(
@@ -84,4 +85,5 @@ def build_report(
         fail_on=list(config.fail_on),
         artifacts=artifacts,
         verdict=verdict.decide(artifacts, list(config.fail_on)),
+        timings=timings,
     )

@@ -11,29 +11,40 @@ this process is root and the image's unprivileged user exists, the workers run a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
+
+from pebble import ProcessFuture
 
 from . import isolation, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
+    FixedShapeModel,
     LatencySpec,
     PreparedSource,
     PrepareSpec,
+    Selection,
     StagedArtifact,
+    StageMark,
 )
 from .convert.worker import (
+    Converted,
     convert_and_validate,
+    convert_only,
     initialize_worker,
     materialize_source,
     measure_latency,
     prepare_source,
     scan_source,
+    select_source,
+    validate_converted,
 )
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, tree_size, write_atomic
@@ -42,10 +53,19 @@ from .render import render_report
 from .report import Artifact, Report
 from .source_model import SourceModel
 from .sources.hub import cache_dir
-from .vocabulary import Target, Variant
+from .timings import Clock
+from .vocabulary import Stage, Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
+# How the log says a stage was done: "converted in 3.1 s".
+_DONE: dict[Stage, str] = {
+    "load": "loaded",
+    "reference": "ran the original on the validation inputs",
+    "export": "saved the signature at the validation shape for TFLite",
+    "convert": "converted",
+    "validate": "validated",
+}
 
 
 def artifact_stem(source: SourceModel) -> str:
@@ -55,41 +75,64 @@ def artifact_stem(source: SourceModel) -> str:
     return stem or "model"
 
 
+# Under this size on disk a model converts in well under a second per artifact, and a second
+# worker costs more than it saves: its TensorFlow import (about 3 s of CPU and 550 MB) is more
+# work than the conversions it would take over (measured with `make bench` on the demo model).
+SMALL_MODEL_BYTES = 1 << 20
+
+
+def worker_count(config: ConvertConfig, source: SourceModel) -> int:
+    """Worker processes for the run: ``--jobs``, else one per core, no more than there are
+    conversions, and one for a small model (``SMALL_MODEL_BYTES``) of known size."""
+    wanted = min(config.worker_count(), max(1, len(config.jobs_wanted())))
+    if not config.jobs and 0 < source.size_bytes < SMALL_MODEL_BYTES:
+        return 1
+    return wanted
+
+
 def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
     """Convert, validate and report. Writes artifacts, report.json and report.md."""
     check_writable_dir(config.output_dir, "--output-dir")
     user = isolation.worker_user()
+    clock = Clock()
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
     log_path = None if debug else work_dir / "tensorflow.log"
     try:
-        source = sources.resolve(
-            config.model,
-            work_dir=work_dir,
-            kind=config.source_kind,
-            allow_unsafe=config.allow_unsafe,
-        )
+        with clock.stage("resolve"):
+            source = sources.resolve(
+                config.model,
+                work_dir=work_dir,
+                kind=config.source_kind,
+                allow_unsafe=config.allow_unsafe,
+            )
         if not config.allow_unsafe_ops:  # refused before any worker exists
             unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=log)
         if user is not None:
             _check_readable(config, source, user)
         shared = [cache_dir()] if source.kind == "hub" else []
-        workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
+        workers = worker_count(config, source)
         initargs = (log_path, config.memory_limit(workers))
         with (
             isolation.lent_to(user, work_dir, shared),
             WorkerPool(workers, config.timeout, initialize_worker, initargs, user) as pool,
         ):
-            stages = _Stages(config, pool, work_dir, log_path, log, debug)
+            stages = _Stages(config, pool, work_dir, log_path, log, debug, clock)
             source = stages.scan(stages.materialize(source))
-            prepared = stages.prepare(source)
-            staged = stages.convert(source, prepared)
+            selection = stages.select(source)
+            early = stages.convert_early(source, selection)  # while the original is prepared
+            prepared = stages.prepare(source, selection)
+            staged = stages.convert(source, prepared, early)
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
-        artifacts = [
-            into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
-            for item in staged
-        ]
-        report = build_report(config, source, prepared, artifacts, tf_latency)
+        with clock.stage("report"):
+            artifacts = [
+                into_output_dir(item, config.output_dir, source.size_bytes, latencies, tf_latency)
+                for item in staged
+            ]
+        report = build_report(
+            config, source, prepared, artifacts, tf_latency, clock.timings(workers)
+        )
+        log(f"done in {clock.elapsed():.1f} s")
         write_atomic(config.output_dir / "report.json", report.to_json())
         write_atomic(config.output_dir / "report.md", render_report(report))
         return report
@@ -126,7 +169,9 @@ class _Stages:
         log_path: Path | None,
         log: Log,
         debug: bool,
+        clock: Clock,
     ) -> None:
+        self.clock = clock
         self.config = config
         self.pool = pool
         self.work_dir = work_dir
@@ -134,7 +179,17 @@ class _Stages:
         self.log = log
         self.debug = debug
         self.samples_path = work_dir / "samples.npz"
+        self.pool_started_at = time.time()
+        self.first_task = True
         self.calibration_path = work_dir / "calibration.npz"
+
+    def _add_worker_mark(self, mark: StageMark) -> None:
+        """A stage timed in a worker; before the first, the workers' start."""
+        if self.first_task:
+            self.first_task = False
+            began = self.pool_started_at
+            self.clock.add(StageMark("start", began, max(0.0, mark.started_at - began)))
+        self.clock.add(mark)
 
     def _fatal(self, source: SourceModel, doing: str, exc: Exception) -> HubConvertError:
         """The model could not be read, prepared or run: bad input (exit 2), in one line."""
@@ -148,7 +203,9 @@ class _Stages:
         before TensorFlow loads it."""
         future = self.pool.submit(scan_source, source.saved_model_dir, self.log_path)
         try:
-            found = [f for f in self.pool.result(future) if f not in source.unsafe_ops]
+            found_ops, mark = self.pool.result(future)
+            self._add_worker_mark(mark)
+            found = [f for f in found_ops if f not in source.unsafe_ops]
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "reading the model's graphs", exc) from None
         source = dataclasses.replace(source, unsafe_ops=(*source.unsafe_ops, *found))
@@ -165,7 +222,8 @@ class _Stages:
             materialize_source, source.materializer, source.saved_model_dir, self.log_path
         )
         try:
-            extra = self.pool.result(future)
+            extra, mark = self.pool.result(future)
+            self._add_worker_mark(mark)
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "preparing the model", exc) from None
         return dataclasses.replace(
@@ -175,15 +233,44 @@ class _Stages:
             size_bytes=source.size_bytes or tree_size(source.saved_model_dir),
         )
 
-    def prepare(self, source: SourceModel) -> PreparedSource:
+    def select(self, source: SourceModel) -> Selection:
+        """The tag set and signature to convert (bad --tags / --signature stop here)."""
+        config = self.config
+        future = self.pool.submit(
+            select_source,
+            source.saved_model_dir,
+            config.tags if config.tags is not None else source.default_tags,
+            config.signature or source.default_signature,
+            source.display_path,
+            self.log_path,
+        )
+        try:
+            return self.pool.result(future)
+        except (WorkerFailure, TaskError) as exc:
+            raise self._fatal(source, "reading the model's signatures", exc) from None
+
+    def convert_early(self, source: SourceModel, selection: Selection) -> _Early | None:
+        """Start the conversions that need no validation inputs (ONNX: tf2onnx converts the
+        signature as it is), so that they run while another worker prepares the original."""
+        variants = [v for target, v in self.config.jobs_wanted() if target == "onnx"]
+        if not variants:
+            return None
+        shapes: dict[str, tuple[int, ...]] = {name: () for name in selection.input_names}
+        jobs = [
+            self._job(source, "onnx", v, selection.tags, selection.signature, shapes)
+            for v in variants
+        ]
+        return _Early(jobs, self.pool.submit(convert_only, jobs))
+
+    def prepare(self, source: SourceModel, selection: Selection) -> PreparedSource:
         """Inspect the model, choose the samples, record the original's outputs."""
         config = self.config
         self.log(f"inspecting {source.display_path} and running the original model")
         spec = PrepareSpec(
             saved_model_dir=source.saved_model_dir,
             display_path=source.display_path,
-            tags=config.tags if config.tags is not None else source.default_tags,
-            signature=config.signature or source.default_signature,
+            tags=tuple(selection.tags),
+            signature=selection.signature,
             input_shapes=config.input_shapes,
             samples=config.samples,
             seed=config.seed,
@@ -192,33 +279,91 @@ class _Stages:
             representative_data=config.representative_data,
             calibration_samples=config.calibration_samples if config.needs_calibration() else 0,
             calibration_path=self.calibration_path,
+            fixed_shape_dir=self.work_dir / "fixed_shape" if "tflite" in config.targets else None,
         )
         try:
-            return self.pool.result(self.pool.submit(prepare_source, spec))
+            prepared = self.pool.result(self.pool.submit(prepare_source, spec))
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
+        for mark in prepared.marks:
+            self.clock.add(mark)
+        self.log("  " + ", ".join(f"{_DONE[m.stage]} in {m.seconds:.1f} s" for m in prepared.marks))
+        return prepared
 
-    def convert(self, source: SourceModel, prepared: PreparedSource) -> list[StagedArtifact]:
-        """Every requested artifact, concurrently: one task per TFLite variant, one for ONNX."""
+    def convert(
+        self, source: SourceModel, prepared: PreparedSource, early: _Early | None
+    ) -> list[StagedArtifact]:
+        """Every requested artifact, concurrently: one task per TFLite variant; ONNX, converted
+        early, validated in one task."""
         jobs = [
-            self._job(source, prepared, target, variant)
+            self._prepared_job(source, prepared, target, variant)
             for target, variant in self.config.jobs_wanted()
         ]
         batches = [[job] for job in jobs if job.target == "tflite"]
-        onnx = [job for job in jobs if job.target == "onnx"]
-        if onnx:
-            batches.append(onnx)
         self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
+        collected: list[Callable[[], list[StagedArtifact]]] = []
+        if early is not None and early.future.done():  # ready to validate: before TFLite
+            collected.append(self._validate_early(early, jobs))
         futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
+        collected += [
+            functools.partial(self._collect, batch, future)
+            for batch, future in zip(batches, futures, strict=True)
+        ]
+        if early is not None and not early.future.done():
+            collected.append(self._validate_early(early, jobs))
         by_key: dict[tuple[str, str], StagedArtifact] = {}
-        for batch, future in zip(batches, futures, strict=True):
-            for item in self._collect(batch, future):
+        for results in collected:
+            for item in results():
                 artifact = item.artifact
-                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
+                for mark in item.marks:
+                    self.clock.add(mark, artifact.target, artifact.variant)
+                took = ", ".join(f"{_DONE[m.stage]} in {m.seconds:.1f} s" for m in item.marks)
+                took = f" ({took})" if took else ""
+                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}{took}")
                 by_key[(artifact.target, artifact.variant)] = item
         return [by_key[(job.target, job.variant)] for job in jobs]
 
-    def _collect(self, batch: list[ConversionJob], future: object) -> list[StagedArtifact]:
+    def _validate_early(
+        self, early: _Early, jobs: list[ConversionJob]
+    ) -> Callable[[], list[StagedArtifact]]:
+        """Submit the validation of the early conversions as soon as they are done; returns
+        how to collect it. Each candidate gets its job as the prepared source completes it."""
+        try:
+            converted = self.pool.result(early.future)
+        except Exception as exc:
+            failed = self._failures(early.jobs, exc, "conversion")
+            return lambda: failed
+        by_variant = {(job.target, job.variant): job for job in jobs}
+        ready = [
+            (
+                dataclasses.replace(
+                    candidate, job=by_variant[(candidate.job.target, candidate.job.variant)]
+                ),
+                mark,
+            )
+            for candidate, mark in converted
+        ]
+        batch = [candidate.job for candidate, _ in ready]
+        future = self.pool.submit(validate_converted, ready)
+        return functools.partial(self._collect, batch, future, "validation")
+
+    def _failures(
+        self, batch: list[ConversionJob], exc: Exception, doing: str
+    ) -> list[StagedArtifact]:
+        """Failed artifacts for a batch whose task did not return."""
+        if isinstance(exc, WorkerFailure):
+            return [_failed(j, f"{doing} {exc}") for j in batch]
+        if isinstance(exc, TaskError):
+            return [_failed(job, str(exc)) for job in batch]
+        if isinstance(exc, HubConvertError):
+            raise exc
+        # A bug in a task: keep the other artifacts, name the error.
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return [_failed(job, reason) for job in batch]
+
+    def _collect(
+        self, batch: list[ConversionJob], future: object, doing: str = "conversion"
+    ) -> list[StagedArtifact]:
         """The batch's results; a TFLite conversion whose worker died is tried once more, from
         the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
         one path and not the other)."""
@@ -232,8 +377,8 @@ class _Stages:
                 and len(batch) == 1
                 and job.tflite_strategy == "concrete_function"
             )
-            if not retry_from_saved_model:
-                return [_failed(j, f"conversion {exc}") for j in batch]
+            if not retry_from_saved_model or doing != "conversion":
+                return self._failures(batch, exc, doing)
             self.log(f"  {job.target} {job.variant}: {exc}; trying again from the SavedModel")
             retry = dataclasses.replace(
                 job,
@@ -241,13 +386,8 @@ class _Stages:
                 earlier_attempts=(f"from the signature at the validation shape: {exc}",),
             )
             return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
-        except TaskError as exc:
-            return [_failed(job, str(exc)) for job in batch]
-        except HubConvertError:
-            raise
-        except Exception as exc:  # a bug in a task: keep the other artifacts, name the error
-            reason = f"internal error: {type(exc).__name__}: {exc}"
-            return [_failed(job, reason) for job in batch]
+        except Exception as exc:
+            return self._failures(batch, exc, doing)
 
     def latency(
         self, source: SourceModel, prepared: PreparedSource, staged: list[StagedArtifact]
@@ -259,7 +399,12 @@ class _Stages:
             return {}
         self.log(f"measuring latency: median of {runs} runs, one runtime at a time")
 
-        def timed(runtime: Literal["tensorflow", "tflite", "onnx"], path: Path) -> float | None:
+        def timed(
+            runtime: Literal["tensorflow", "tflite", "onnx"],
+            path: Path,
+            variant: Variant | None = None,
+        ) -> float | None:
+            target = None if runtime == "tensorflow" else runtime
             spec = LatencySpec(
                 runtime=runtime,
                 path=path,
@@ -270,7 +415,8 @@ class _Stages:
                 signature=prepared.signature,
             )
             try:
-                return self.pool.result(self.pool.submit(measure_latency, spec))
+                with self.clock.stage("latency", target, variant):
+                    return self.pool.result(self.pool.submit(measure_latency, spec))
             except Exception as exc:  # a latency failure must not fail the conversion
                 self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
                 return None
@@ -278,11 +424,36 @@ class _Stages:
         latencies = {"tensorflow": timed("tensorflow", source.saved_model_dir)}
         for item in staged:
             if item.artifact.status in ("passed", "drift") and item.staged:
-                latencies[item.file_name] = timed(item.artifact.target, item.staged)
+                artifact = item.artifact
+                latencies[item.file_name] = timed(artifact.target, item.staged, artifact.variant)
+        self.log(f"  latency measured in {self.clock.seconds('latency'):.1f} s")
         return latencies
 
-    def _job(
+    def _prepared_job(
         self, source: SourceModel, prepared: PreparedSource, target: Target, variant: Variant
+    ) -> ConversionJob:
+        return self._job(
+            source,
+            target,
+            variant,
+            prepared.tags,
+            prepared.signature,
+            prepared.validation_shapes(),
+            order_depends_on=prepared.order_depends_on,
+            fixed_shape=prepared.fixed_shape if target == "tflite" else None,
+        )
+
+    def _job(
+        self,
+        source: SourceModel,
+        target: Target,
+        variant: Variant,
+        tags: list[str],
+        signature: str,
+        shapes: dict[str, tuple[int, ...]],
+        *,
+        order_depends_on: dict[str, str] | None = None,
+        fixed_shape: FixedShapeModel | None = None,
     ) -> ConversionJob:
         config = self.config
         calibrated = target == "tflite" and variant in CALIBRATED_VARIANTS
@@ -290,9 +461,9 @@ class _Stages:
             target=target,
             variant=variant,
             saved_model_dir=source.saved_model_dir,
-            tags=prepared.tags,
-            signature=prepared.signature,
-            shapes=prepared.validation_shapes(),
+            tags=tags,
+            signature=signature,
+            shapes=shapes,
             file_name=f"{artifact_stem(source)}_{variant}.{target}",
             staging_dir=self.work_dir,
             samples_path=self.samples_path,
@@ -303,8 +474,17 @@ class _Stages:
             calibration_path=self.calibration_path if calibrated else None,
             int8_io=config.int8_io == "int8",
             onnx_float16_io=config.onnx_float16_io == "float16",
-            order_depends_on=prepared.order_depends_on,
+            order_depends_on=order_depends_on or {},
+            fixed_shape=fixed_shape,
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Early:
+    """Conversions started before the original was prepared, and their task."""
+
+    jobs: list[ConversionJob]
+    future: ProcessFuture[list[Converted]]
 
 
 def _failed(job: ConversionJob, reason: str) -> StagedArtifact:

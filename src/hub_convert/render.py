@@ -20,7 +20,7 @@ from .markdown_safety import (
     markdown_table_code,
     markdown_text,
 )
-from .report import Artifact, OutputDrift, Report, shape_text
+from .report import Artifact, OutputDrift, Report, StageTime, shape_text
 
 
 def human_bytes(value: int | None) -> str:
@@ -113,6 +113,29 @@ def shape(dims: list[int | None] | None) -> str:
     return Safe("—" if dims is None else shape_text(dims))
 
 
+STAGE_NAMES = {
+    "resolve": "resolve the model argument",
+    "start": "start workers (import TensorFlow)",
+    "materialize": "make the SavedModel",
+    "scan": "scan the graphs for unsafe ops",
+    "load": "load the model in TensorFlow",
+    "reference": "run the original on the samples",
+    "export": "save the signature at the validation shape",
+    "convert": "convert",
+    "validate": "validate",
+    "latency": "latency",
+    "report": "write the files",
+}
+
+
+def stage(item: StageTime) -> str:
+    """What a stage did, and on which artifact: ``convert tflite float16``."""
+    name = STAGE_NAMES.get(item.stage, item.stage)
+    if item.target is not None:
+        return f"{name} {item.target} {item.variant or ''}".rstrip()
+    return f"{name} (TensorFlow)" if item.stage == "latency" else name
+
+
 STATUS_BADGE = {
     "passed": "✅ passed",
     "drift": "⚠️ drift",
@@ -141,6 +164,7 @@ def _environment() -> jinja2.Environment:
         metric=metric,
         ratio=ratio,
         seconds=seconds,
+        stage=stage,
         ms=milliseconds,
         cosine=cosine,
         psnr=psnr,

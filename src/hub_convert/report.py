@@ -34,6 +34,7 @@ from .vocabulary import (
     FAIL_RULES,
     FailRule,
     SourceKind,
+    Stage,
     Status,
     Target,
     UnsafeEffect,
@@ -310,6 +311,25 @@ class Verdict(_Model):
     failures: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
 
 
+class StageTime(_Model):
+    """One stage of the run: when it started (seconds after the run began) and how long it took
+    (wall clock). Stages in different worker processes overlap."""
+
+    stage: Stage
+    target: Target | None = None
+    variant: Variant | None = None
+    start_seconds: float = Field(ge=0, allow_inf_nan=False)
+    seconds: float = Field(ge=0, allow_inf_nan=False)
+
+
+class Timings(_Model):
+    """Where the time of the run went. Optional: reports written before it have none."""
+
+    total_seconds: float = Field(ge=0, allow_inf_nan=False)
+    workers: Count = Field(description="Worker processes that ran the stages.")
+    stages: list[StageTime] = Field(default_factory=list, max_length=MAX_NOTES)
+
+
 class Report(_Model):
     """The whole run. ``report.json`` is this, dumped."""
 
@@ -323,6 +343,7 @@ class Report(_Model):
     fail_on: list[FailRule] = Field(max_length=len(FAIL_RULES))
     artifacts: list[Artifact] = Field(max_length=64)
     verdict: Verdict
+    timings: Timings | None = None
 
     def artifact(self, target: str, variant: str) -> Artifact | None:
         for artifact in self.artifacts:

@@ -16,6 +16,20 @@ OnnxVariant = Literal["float32", "float16", "dynamic"]
 Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
 SourceKind = Literal["saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs"]
 FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
+# The stages of a run whose time the report gives ("Where the time went").
+Stage = Literal[
+    "resolve",  # what the model argument is; archives extracted (main process)
+    "start",  # worker processes started and TensorFlow imported, until their first task
+    "materialize",  # a Hub download, Keras export or TF.js rebuild into a SavedModel
+    "scan",  # the SavedModel's graphs read for unsafe ops
+    "load",  # TensorFlow loads the model; signature, IO and graph facts read
+    "reference",  # validation inputs chosen and the original model run on them
+    "export",  # the signature saved at the validation shape, once for all TFLite variants
+    "convert",  # one artifact's conversion
+    "validate",  # one artifact run on the samples and compared
+    "latency",  # one runtime's median latency (no target: the original in TensorFlow)
+    "report",  # files moved into the output directory, report.json and report.md written
+]
 # What an unsafe op reaches (unsafe_ops.py says which op does what).
 UnsafeEffect = Literal[
     "reads files",

@@ -6,7 +6,9 @@ Runs inside a worker process (imports TensorFlow lazily). Everything it returns 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from ..report import TensorInfo
 from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
-from .specs import PreparedSource, PrepareSpec
+from .specs import FixedShapeModel, PreparedSource, PrepareSpec, Selection, StageMark
 from .tf_errors import describe_failure
 from .tf_errors import one_line as _first_line
 
@@ -97,7 +99,12 @@ INFRASTRUCTURE_OPS = frozenset(
 
 def converted_op_types(graph_def: Any) -> list[str]:
     """The op types a converter has to handle in ``graph_def``, structural ops left out."""
-    return sorted(set(graph_op_counts(graph_def)) - INFRASTRUCTURE_OPS)
+    return converted_op_types_of(graph_op_counts(graph_def))
+
+
+def converted_op_types_of(op_counts: Mapping[str, int]) -> list[str]:
+    """The op types among ``op_counts`` a converter has to handle."""
+    return sorted(set(op_counts) - INFRASTRUCTURE_OPS)
 
 
 def count_ops(meta_graph: Any) -> dict[str, int]:
@@ -243,6 +250,28 @@ def _run_synthetic(
     )
 
 
+def _select(
+    proto: Any, tags: tuple[str, ...] | None, signature: str | None, where: str
+) -> tuple[Selection, Any]:
+    chosen_tags = choose_tags(proto, tags, where)
+    meta_graph = next(
+        mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
+    )
+    # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
+    available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
+    chosen = choose_signature(available, signature, where)
+    input_names = sorted(meta_graph.signature_def[chosen].inputs)
+    return Selection(chosen_tags, chosen, available, input_names), meta_graph
+
+
+def select(
+    saved_model_dir: Path, tags: tuple[str, ...] | None, signature: str | None, where: str
+) -> Selection:
+    """The tag set and signature to convert, read from the protobuf (nothing loaded or run):
+    what a conversion that does not need the samples can start from."""
+    return _select(read_meta_graphs(saved_model_dir), tags, signature, where)[0]
+
+
 def prepare(spec: PrepareSpec) -> PreparedSource:
     """Inspect the model, choose the validation (and calibration) inputs, record the outputs.
 
@@ -251,14 +280,11 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     Calibration samples are written to ``calibration_path`` when ``calibration_samples`` > 0.
     """
     display_path = spec.display_path
-    proto = read_meta_graphs(spec.saved_model_dir)
-    chosen_tags = choose_tags(proto, spec.tags, display_path)
-    meta_graph = next(
-        mg for mg in proto.meta_graphs if sorted(mg.meta_info_def.tags) == chosen_tags
+    began = time.time()
+    selection, meta_graph = _select(
+        read_meta_graphs(spec.saved_model_dir), spec.tags, spec.signature, display_path
     )
-    # "__saved_model_init_op" and friends are TF's own bookkeeping, not callable signatures.
-    available = sorted(k for k in meta_graph.signature_def if not k.startswith("__"))
-    chosen = choose_signature(available, spec.signature, display_path)
+    chosen_tags, chosen, available = selection.tags, selection.signature, selection.available
     try:
         loaded, function = load_signature(spec.saved_model_dir, chosen_tags, chosen)
     except Exception as exc:  # missing variables, a restore or initializer function that fails
@@ -272,6 +298,8 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
             f"inputs: {', '.join(t.name for t in inputs)}"
         )
     facts = read_graph_facts(function, [t.name for t in inputs])
+    marks = [StageMark.since("load", began)]
+    began = time.time()
     notes: list[str] = []
     warnings: list[str] = []
     calibration: list[dict[str, np.ndarray]] = []
@@ -329,6 +357,18 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         inputs=sample_inputs,
         outputs=reference,
     ).save(spec.samples_path)
+    marks.append(StageMark.since("reference", began))
+    fixed_shape = None
+    if spec.fixed_shape_dir is not None:  # saved while the model is loaded, once for all variants
+        from .targets.tflite import export_fixed_shape
+
+        began = time.time()
+        shapes = {t.name: tuple(t.validation_shape or ()) for t in inputs}
+        frozen = converted_op_types_of(facts.op_counts) if facts else None
+        source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir, frozen)
+        if source_ops is not None:
+            fixed_shape = FixedShapeModel(spec.fixed_shape_dir, source_ops)
+        marks.append(StageMark.since("export", began))
     del loaded
     index_notes = facts.index_notes if facts and data_source == "synthetic" else {}
     return PreparedSource(
@@ -346,4 +386,6 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         calibration_note=calibration_note,
         warnings=warnings,
         order_depends_on=facts.order_depends_on if facts else {},
+        fixed_shape=fixed_shape,
+        marks=marks,
     )

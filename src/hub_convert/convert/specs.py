@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from ..report import Artifact, TensorInfo, Tolerance
-from ..vocabulary import Target, Variant
+from ..vocabulary import Stage, Target, Variant
+
+
+@dataclass(frozen=True)
+class StageMark:
+    """A stage timed in a worker: when it began (``time.time()``) and how long it took."""
+
+    stage: Stage
+    started_at: float
+    seconds: float
+
+    @classmethod
+    def since(cls, stage: Stage, began: float) -> StageMark:
+        return cls(stage, began, time.time() - began)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The tag set and signature a run converts, chosen from the SavedModel's protobuf."""
+
+    tags: list[str]
+    signature: str
+    available: list[str]  # every callable signature of that tag set
+    input_names: list[str]  # the signature's inputs, sorted
+
+
+@dataclass(frozen=True)
+class FixedShapeModel:
+    """The signature at the validation shape, saved once as a SavedModel: every TFLite variant
+    converts from it (convert/targets/tflite.py ``export_fixed_shape``)."""
+
+    directory: Path
+    source_ops: list[str]  # the op types the converter sees, frozen and inlined
 
 
 @dataclass(frozen=True)
@@ -26,6 +59,7 @@ class PrepareSpec:
     representative_data: Path | None = None
     calibration_samples: int = 0
     calibration_path: Path | None = None
+    fixed_shape_dir: Path | None = None  # where to save the signature at the validation shape
 
 
 @dataclass
@@ -47,6 +81,8 @@ class PreparedSource:
     warnings: list[str] = field(default_factory=list)
     order_depends_on: dict[str, str] = field(default_factory=dict)
     """Outputs whose row order comes from TopK / NMS / sorting: output -> "Op (node)"."""
+    fixed_shape: FixedShapeModel | None = None
+    marks: list[StageMark] = field(default_factory=list)  # load, reference, export
 
     def validation_shapes(self) -> dict[str, tuple[int, ...]]:
         return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
@@ -75,6 +111,7 @@ class ConversionJob:
     order_depends_on: dict[str, str] = field(default_factory=dict)
     tflite_strategy: Literal["concrete_function", "saved_model"] = "concrete_function"
     earlier_attempts: tuple[str, ...] = ()  # attempts made in a worker that died
+    fixed_shape: FixedShapeModel | None = None  # TFLite: the signature saved at these shapes
 
     @property
     def staged_path(self) -> Path:
@@ -92,6 +129,7 @@ class StagedArtifact:
     artifact: Artifact
     staged: Path | None
     file_name: str
+    marks: tuple[StageMark, ...] = ()  # convert, validate
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,36 @@ one that aborts or hangs is turned into one by the pool.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import memory_limit
 from ..errors import HubConvertError
 from ..report import UnsafeOp
 from ..source_model import Materializer
 from ..workers import TaskError
-from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
+from .specs import (
+    ConversionJob,
+    LatencySpec,
+    PreparedSource,
+    PrepareSpec,
+    Selection,
+    StagedArtifact,
+    StageMark,
+)
 from .tf_errors import describe_failure
+
+if TYPE_CHECKING:
+    from .targets import Candidate
+
+# A file produced and not yet validated, with when and how long its conversion took.
+Converted = tuple["Candidate", StageMark]
 
 
 def initialize_worker(log_path: Path | None, max_memory: int | None = None) -> None:
@@ -72,18 +89,20 @@ def output_to(log_path: Path | None) -> Iterator[None]:
 
 def materialize_source(
     materializer: Materializer, target: Path, log_path: Path | None
-) -> dict[str, str]:
+) -> tuple[dict[str, str], StageMark]:
     """Produce the SavedModel of a source kind that needs TensorFlow to get one."""
+    began = time.time()
     with task(log_path, "preparing the model"):
-        return materializer(target)
+        return materializer(target), StageMark.since("materialize", began)
 
 
-def scan_source(saved_model_dir: Path, log_path: Path | None) -> list[UnsafeOp]:
+def scan_source(saved_model_dir: Path, log_path: Path | None) -> tuple[list[UnsafeOp], StageMark]:
     """Unsafe ops in the SavedModel's graphs; reads the protobuf, runs nothing."""
     from .saved_model_scan import scan_saved_model
 
+    began = time.time()
     with task(log_path, "reading the model's graphs"):
-        return scan_saved_model(saved_model_dir)
+        return scan_saved_model(saved_model_dir), StageMark.since("scan", began)
 
 
 def prepare_source(spec: PrepareSpec) -> PreparedSource:
@@ -94,17 +113,68 @@ def prepare_source(spec: PrepareSpec) -> PreparedSource:
         return prepare(spec)
 
 
+def select_source(
+    saved_model_dir: Path,
+    tags: tuple[str, ...] | None,
+    signature: str | None,
+    display_path: str,
+    log_path: Path | None,
+) -> Selection:
+    """The tag set and signature to convert, from the protobuf; loads and runs nothing."""
+    from .original import select
+
+    with task(log_path, "reading the model's signatures"):
+        return select(saved_model_dir, tags, signature, display_path)
+
+
+def convert_only(jobs: list[ConversionJob]) -> list[Converted]:
+    """Produce the jobs' files (all of one target) without validating them, for a target that
+    needs no validation inputs to convert (ONNX): it runs while the original is prepared."""
+    from .targets import module_for
+
+    with task(jobs[0].log_path, "the conversion"):
+        began = time.time()
+        # A batch's conversions all start with the task: derived ONNX variants include
+        # tf2onnx's time, as their conversion_seconds do.
+        return [
+            (candidate, StageMark("convert", began, candidate.conversion_seconds))
+            for candidate in module_for(jobs[0].target).produce(jobs)
+        ]
+
+
+def validate_converted(converted: list[Converted]) -> list[StagedArtifact]:
+    """Validate files that ``convert_only`` produced; never raises for a conversion problem."""
+    with task(converted[0][0].job.log_path, "the validation"):
+        return _validate_all(converted)
+
+
 def convert_and_validate(jobs: list[ConversionJob]) -> list[StagedArtifact]:
     """Produce the jobs' files (all of one target) and validate each; never raises for a
     conversion problem."""
-    from .samples import Samples
     from .targets import module_for
-    from .validate import validate
 
     with task(jobs[0].log_path, "the conversion"):
-        candidates = module_for(jobs[0].target).produce(jobs)
-        samples = Samples.load(jobs[0].samples_path)
-        return [_with_memory_hint(validate(candidate, samples)) for candidate in candidates]
+        began = time.time()
+        return _validate_all(
+            [
+                (candidate, StageMark("convert", began, candidate.conversion_seconds))
+                for candidate in module_for(jobs[0].target).produce(jobs)
+            ]
+        )
+
+
+def _validate_all(converted: list[Converted]) -> list[StagedArtifact]:
+    from .samples import Samples
+    from .validate import validate
+
+    samples = Samples.load(converted[0][0].job.samples_path)
+    results = []
+    for candidate, conversion in converted:
+        validating = time.time()
+        item = _with_memory_hint(validate(candidate, samples))
+        marks = (conversion, StageMark.since("validate", validating))
+        results.append(dataclasses.replace(item, marks=marks))
+    return results
 
 
 def _with_memory_hint(item: StagedArtifact) -> StagedArtifact:

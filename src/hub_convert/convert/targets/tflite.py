@@ -10,6 +10,7 @@ The report lists which dimensions were fixed.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 
 from ...report import OpCoverage, UnsupportedOp
 from ..original import converted_op_types, load_signature
-from ..specs import ConversionJob
+from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate, SampleRunner
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
 
@@ -60,6 +61,63 @@ def _fixed_shape_function(loaded: Any, function: Any, shapes: dict[str, tuple[in
         return function(**dict(zip(names, args, strict=True)))
 
     return serving.get_concrete_function()
+
+
+# The signature key TFLiteConverter.from_concrete_functions gives the one function it saves.
+_EXPORTED_SIGNATURE = "serving_default"
+
+
+# Functional control flow, which freezing lowers (to Switch/Merge, Enter/Exit) for the op list.
+_CONTROL_FLOW_OPS = frozenset(
+    {"If", "StatelessIf", "While", "StatelessWhile", "Case", "StatelessCase"}
+)
+
+
+def export_fixed_shape(
+    loaded: Any,
+    function: Any,
+    shapes: dict[str, tuple[int, ...]],
+    directory: Path,
+    frozen_ops: list[str] | None = None,
+) -> list[str] | None:
+    """Save the signature at the validation shape as a SavedModel in ``directory``, once for
+    every variant; return the op types the converter sees, or None when it cannot be saved.
+
+    ``TFLiteConverter.from_concrete_functions`` saves the concrete function with its trackable
+    object into a temporary SavedModel and converts that, on every ``convert()``, and
+    ``convert()`` loads that SavedModel twice (measured on MobileNetV2: more time than the
+    conversion itself). Here the function is saved once, with the same options, and the
+    variants convert it with ``from_saved_model``. It is saved with only the variables it
+    captures, which loads in half the time of the whole object; a function that captures
+    other resources (tables) is saved with the whole object, as the converter does. The files
+    differ from the concrete-function path's only in the conversion metadata's model type
+    (tests/test_toolchain_facts.py). When it cannot be saved at all, the variants take the
+    concrete-function path, which then falls back to converting the frozen graph.
+
+    ``frozen_ops``: the signature's op types frozen without lowering control flow (prepare
+    has them); without functional control flow among them they are the converter's too, and
+    the function is not frozen again.
+    """
+    import tensorflow as tf
+
+    concrete = _fixed_shape_function(loaded, function, shapes)
+    variables_only = tf.Module()
+    variables_only.captured = list(concrete.variables)
+    for owner in (variables_only, loaded):
+        try:
+            tf.saved_model.save(
+                owner,
+                str(directory),
+                signatures={_EXPORTED_SIGNATURE: concrete},
+                options=tf.saved_model.SaveOptions(save_debug_info=True),
+            )
+        except Exception:  # an untracked resource; or what the converter's save fails on too
+            shutil.rmtree(directory, ignore_errors=True)
+            continue
+        if frozen_ops is not None and not _CONTROL_FLOW_OPS & set(frozen_ops):
+            return sorted(frozen_ops)
+        return _frozen_op_types(concrete)
+    return None
 
 
 def _frozen_op_types(concrete: Any) -> list[str]:
@@ -137,13 +195,28 @@ def convert(
     calibration_path: Path | None = None,
     int8_io: bool = False,
     strategy: Strategy = "concrete_function",
+    fixed_shape: FixedShapeModel | None = None,
 ) -> TFLiteConversion:
     """Convert one variant: builtins first, then with Flex (SELECT_TF_OPS) whenever builtins
     fail and Flex is allowed — whatever the error says (a failed tensor-list lowering names no
-    op). ``strategy``: from the signature at the validation shape (default), or from the
-    SavedModel as ``tflite_convert`` does (the retry after a converter crash)."""
+    op). ``strategy``: from the signature at the validation shape (default; from
+    ``fixed_shape``, its export, when there is one), or from the SavedModel as
+    ``tflite_convert`` does (the retry after a converter crash)."""
     import tensorflow as tf
 
+    if strategy == "concrete_function" and fixed_shape is not None:
+        source_ops = fixed_shape.source_ops
+        origin = "the signature at the validation shape"
+        exported = str(fixed_shape.directory)
+
+        def make() -> Any:
+            return tf.lite.TFLiteConverter.from_saved_model(
+                exported, signature_keys=[_EXPORTED_SIGNATURE], tags={"serve"}
+            )
+
+        return _convert_with(
+            make, origin, source_ops, variant, allow_flex, calibration_path, int8_io
+        )
     loaded, function = load_signature(saved_model_dir, tags, signature)
     if strategy == "concrete_function":
         concrete = _fixed_shape_function(loaded, function, shapes)
@@ -162,6 +235,18 @@ def convert(
                 str(saved_model_dir), signature_keys=[signature], tags=set(tags)
             )
 
+    return _convert_with(make, origin, source_ops, variant, allow_flex, calibration_path, int8_io)
+
+
+def _convert_with(
+    make: Callable[[], Any],
+    origin: str,
+    source_ops: list[str],
+    variant: str,
+    allow_flex: bool,
+    calibration_path: Path | None,
+    int8_io: bool,
+) -> TFLiteConversion:
     attempts: list[str] = []
     errors: list[str] = []
     for select_tf_ops in (False, True) if allow_flex else (False,):
@@ -288,6 +373,7 @@ def _produce_one(job: ConversionJob) -> Candidate:
         calibration_path=job.calibration_path,
         int8_io=job.int8_io,
         strategy=job.tflite_strategy,
+        fixed_shape=job.fixed_shape,
     )
     seconds = time.perf_counter() - started
     if conversion.model is None:
