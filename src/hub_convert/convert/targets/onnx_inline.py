@@ -4,18 +4,20 @@ control flow, so that tf2onnx's loop rewriter sees the loop (worker only).
 A graph rebuilt from TF.js (or any TF1 graph wrapped by ``wrap_function``) reaches the
 SavedModel as a signature that calls one function whose body has TF1 while loops (Enter,
 Merge, Switch, NextIteration, Exit, LoopCond; TensorArrayV3 or TensorList state). Freezing
-it for tf2onnx asks Grappler to inline every call, which Grappler declines for such a body,
-and tf2onnx then converts the body as a separate function graph: without the caller's input
-shapes its shape inference cannot give the loop condition a shape, and the loop rewriter
-stops with "Conversion of Loop requries output shape [.../LogicalAnd:0] exists" ("rewrite
-failed, so just fast fail it"). Inlined into the top graph, the same loop converts.
+it for tf2onnx asks Grappler to inline every call, but the call to such a body stays
+(observed with TensorFlow 2.21: the frozen graph is Placeholder -> StatefulPartitionedCall
+-> Identity), and tf2onnx then converts the body as a separate function graph: without
+the caller's input shapes its shape inference cannot give the loop condition a shape, and
+the loop rewriter stops with "Conversion of Loop requries output shape
+[.../LogicalAnd:0] exists" ("rewrite failed, so just fast fail it"). Inlined into the top
+graph, the same loop converts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# The ops that make a graph TF1 control flow: a body with one of them is what Grappler keeps.
+# The ops that make a graph TF1 control flow: a call to a body with one of them is inlined.
 TF1_CONTROL_FLOW = frozenset({"Enter", "Exit", "LoopCond", "NextIteration", "Merge", "Switch"})
 _CALLS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
