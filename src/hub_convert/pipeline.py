@@ -55,8 +55,13 @@ def artifact_stem(source: SourceModel) -> str:
     return stem or "model"
 
 
-def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
-    """Convert, validate and report. Writes artifacts, report.json and report.md."""
+def run(
+    config: ConvertConfig, log: Log, *, debug: bool = False, keep_samples: Path | None = None
+) -> Report:
+    """Convert, validate and report. Writes artifacts, report.json and report.md.
+
+    ``keep_samples``: where to copy the validation samples file (inputs and the original's
+    outputs) for a later comparison with another model (base_run.py)."""
     check_writable_dir(config.output_dir, "--output-dir")
     user = isolation.worker_user()
     work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-"))
@@ -82,6 +87,8 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
             source = stages.scan(stages.materialize(source))
             prepared = stages.prepare(source)
+            if keep_samples is not None:
+                shutil.copyfile(stages.samples_path, keep_samples)
             staged = stages.convert(source, prepared)
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .report_comparison import Comparison
 from .report_limits import (
     MAX_ITEMS,
     MAX_NOTES,
@@ -323,6 +324,9 @@ class Report(_Model):
     fail_on: list[FailRule] = Field(max_length=len(FAIL_RULES))
     artifacts: list[Artifact] = Field(max_length=64)
     verdict: Verdict
+    comparison: Comparison | None = Field(
+        default=None, description="Base → head changes, when the run had a base to compare with."
+    )
 
     def artifact(self, target: str, variant: str) -> Artifact | None:
         for artifact in self.artifacts:

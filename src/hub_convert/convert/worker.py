@@ -16,9 +16,17 @@ from pathlib import Path
 from .. import memory_limit
 from ..errors import HubConvertError
 from ..report import UnsafeOp
+from ..report_comparison import Behaviour
 from ..source_model import Materializer
 from ..workers import TaskError
-from .specs import ConversionJob, LatencySpec, PreparedSource, PrepareSpec, StagedArtifact
+from .specs import (
+    BehaviourSpec,
+    ConversionJob,
+    LatencySpec,
+    PreparedSource,
+    PrepareSpec,
+    StagedArtifact,
+)
 from .tf_errors import describe_failure
 
 
@@ -123,3 +131,11 @@ def measure_latency(spec: LatencySpec) -> float:
 
     with task(spec.log_path, "measuring latency"):
         return measure(spec)
+
+
+def compare_behaviour(spec: BehaviourSpec) -> Behaviour:
+    """The base model's original on the head's validation inputs, against the head's outputs."""
+    from .behaviour import compare_behaviour as compare
+
+    with task(spec.log_path, "running the base model on the head's inputs"):
+        return compare(spec)
