@@ -66,6 +66,11 @@ RUN groupadd --system --gid 10001 hubconvert \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin hubconvert
 
+# git reads a pull request's base model from the workspace's repository (git_base.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY --from=build /opt/venv /opt/venv
 COPY entrypoint.py /opt/hub-convert/entrypoint.py
 

@@ -1,0 +1,168 @@
+"""The Action on a pull request that changes a model: a real git repository built here (real
+``git``), the workspace a shallow clone of its head as actions/checkout makes it, the
+entrypoint run as the runner runs it, GitHub played by an HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import models
+from github_fakes import FakeGitHub
+from runner_env import run_action
+from test_action_pull_request import pull_request_event
+
+pytestmark = pytest.mark.tf
+
+MODEL = "models/classifier"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def commit_model(repo: Path, build: object, message: str) -> str:
+    target = repo / MODEL
+    shutil.rmtree(target, ignore_errors=True)
+    build(target)  # type: ignore[operator]
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
+    """A bare "origin": a first commit without the model, then the base model, then a head
+    commit that changes it (the hidden layer wider, a Tanh added, the input's batch fixed to
+    1). (origin, first, base, head)."""
+    root = tmp_path_factory.mktemp("git")
+    work = root / "work"
+    work.mkdir()
+    git(work, "init", "--quiet", "--initial-branch=main")
+    (work / "README.md").write_text("models\n")
+    git(work, "add", "README.md")
+    git(work, "commit", "--quiet", "-m", "readme")
+    first = git(work, "rev-parse", "HEAD")
+    base = commit_model(work, models.versioned_classifier, "classifier v1")
+    head = commit_model(
+        work,
+        lambda p: models.versioned_classifier(p, hidden=48, tanh=True, batch=1),
+        "classifier v2: wider, tanh, batch 1",
+    )
+    bare = root / "origin.git"
+    git(root, "clone", "--quiet", "--bare", str(work), str(bare))
+    return bare, first, base, head
+
+
+def checkout(origin: Path, where: Path) -> Path:
+    """What actions/checkout does on a pull request: a depth-1 clone of the head."""
+    git(where.parent, "clone", "--quiet", "--depth=1", f"file://{origin}", str(where))
+    return where
+
+
+def test_pull_request_comment_leads_with_the_changes_and_is_updated(
+    tmp_path: Path, origin: tuple[Path, str, str, str], fake: FakeGitHub
+) -> None:
+    bare, _, base_sha, head_sha = origin
+    workspace = checkout(bare, tmp_path / "workspace")
+    event = pull_request_event(12)
+    pull = event["pull_request"]
+    assert isinstance(pull, dict)
+    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
+    inputs = {
+        "model": MODEL,
+        "tflite-variants": "float32",
+        "latency-runs": "2",
+        "github-token": fake.token,
+        "upload-artifact": "false",
+    }
+    env = {"GITHUB_API_URL": fake.base_url}
+
+    first = run_action(workspace, inputs, event_name="pull_request", event=event, extra_env=env)
+
+    assert first.exit_code == 0, first.log
+    assert f"fetching the base commit {base_sha}" in first.log  # the clone was shallow
+    (comment,) = fake.comments[12]
+    body = comment.body
+    assert body.startswith(f"<!-- hub-convert:{MODEL} -->\n## hub-convert: {MODEL}\n")
+    assert f"### Changes from the base (`{MODEL} at main {base_sha[:12]}`)" in body, first.log
+    assert body.index("### Changes from the base") < body.index("passed validation")
+    assert "**Breaking change**: 1 input/output change(s)" in body
+    assert (
+        "| input `features` | shape | `features: float32 [?, 16]` | `features: float32 [1, 16]` "
+        "| **yes**: shape \\[?, 16\\] → \\[1, 16\\]: axis 0 was dynamic, now only 1 |"
+    ) in body
+    tflite_row = next(line for line in body.splitlines() if line.startswith("| tflite float32 |"))
+    assert "✅ passed → ✅ passed" in tflite_row and "+`TANH`" in tflite_row
+    assert "(+" in tflite_row  # the wider layer: a bigger file
+    assert "TensorFlow op types added: `Tanh`" in body
+    assert "Behaviour: the base and head originals on the head's 8 validation inputs" in body
+    # The base was fetched into a private repository, not into the workspace's.
+    assert (workspace / ".git" / "shallow").is_file()
+    with pytest.raises(subprocess.CalledProcessError):
+        git(workspace, "cat-file", "-e", f"{base_sha}^{{commit}}")
+
+    # A second run of the same pull request: the one comment is updated, the base comes from
+    # the cache (under $HOME, which actions/cache can keep).
+    second = run_action(
+        workspace,
+        inputs | {"tflite-variants": "float32,float16"},
+        event_name="pull_request",
+        event=event,
+        extra_env=env,
+    )
+    assert second.exit_code == 0, second.log
+    (updated,) = fake.comments[12]
+    assert updated.id == comment.id
+    assert "| tflite float16 |" in updated.body
+    assert len(fake.requests("POST", r"/repos/octo/models/issues/12/comments$")) == 1
+    # Other variants are other settings: the base was converted again, and cached for them.
+    cache = tmp_path / "runner_temp" / ".cache" / "hub-convert" / "base-reports"
+    assert len(list(cache.iterdir())) == 2
+
+
+def test_model_absent_at_base_is_new(
+    tmp_path: Path, origin: tuple[Path, str, str, str], fake: FakeGitHub
+) -> None:
+    bare, first_sha, _, head_sha = origin
+    workspace = checkout(bare, tmp_path / "workspace")
+    event = pull_request_event(13)
+    pull = event["pull_request"]
+    assert isinstance(pull, dict)
+    pull["base"]["sha"], pull["head"]["sha"] = first_sha, head_sha
+    run = run_action(
+        workspace,
+        {
+            "model": MODEL,
+            "targets": "onnx",
+            "latency-runs": "0",
+            "github-token": fake.token,
+            "upload-artifact": "false",
+        },
+        event_name="pull_request",
+        event=event,
+        extra_env={"GITHUB_API_URL": fake.base_url},
+    )
+    assert run.exit_code == 0, run.log
+    (comment,) = fake.comments[13]
+    assert (
+        f"**New in this change**: there is no model at this path in the base "
+        f"(`{MODEL} at main {first_sha[:12]}`)."
+    ) in comment.body
+    assert "[base]" not in run.log
