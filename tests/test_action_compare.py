@@ -4,6 +4,7 @@ entrypoint run as the runner runs it, GitHub played by an HTTP server on 127.0.0
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -166,3 +167,76 @@ def test_model_absent_at_base_is_new(
         f"(`{MODEL} at main {first_sha[:12]}`)."
     ) in comment.body
     assert "[base]" not in run.log
+
+
+@pytest.fixture(scope="module")
+def several(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """An origin with three models at base; the head changes one, keeps one, deletes one."""
+    root = tmp_path_factory.mktemp("several")
+    work = root / "work"
+    work.mkdir()
+    git(work, "init", "--quiet", "--initial-branch=main")
+    models.versioned_classifier(work / "models" / "other", hidden=8)
+    shutil.copytree(work / "models" / "other", work / "models" / "old")
+    base = commit_model(work, models.versioned_classifier, "three models")
+    shutil.rmtree(work / "models" / "old")
+    head = commit_model(
+        work,
+        lambda p: models.versioned_classifier(p, hidden=48, tanh=True, batch=1),
+        "classifier v2, old removed",
+    )
+    bare = root / "origin.git"
+    git(root, "clone", "--quiet", "--bare", str(work), str(bare))
+    return bare, base, head
+
+
+def test_several_models_one_comment_only_changed_ones_converted(
+    tmp_path: Path, several: tuple[Path, str, str], fake: FakeGitHub
+) -> None:
+    bare, base_sha, head_sha = several
+    workspace = checkout(bare, tmp_path / "workspace")
+    event = pull_request_event(14)
+    pull = event["pull_request"]
+    assert isinstance(pull, dict)
+    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
+    run = run_action(
+        workspace,
+        {
+            "models": "models/*\nmodels/old\n",
+            "targets": "tflite",
+            "tflite-variants": "float32",
+            "latency-runs": "0",
+            "github-token": fake.token,
+            "upload-artifact": "false",
+        },
+        event_name="pull_request",
+        event=event,
+        extra_env={"GITHUB_API_URL": fake.base_url},
+    )
+
+    assert run.exit_code == 0, run.log
+    (comment,) = fake.comments[14]
+    body = comment.body
+    assert body.startswith("<!-- hub-convert:models -->\n")
+    assert "## hub-convert: 3 models, 1 converted" in body
+    assert "| `models/classifier` | ✅ passed · changed · **⚠️ breaking change** |" in body
+    assert "| `models/other` | unchanged since the base" in body
+    assert "| `models/old` | **deleted** in this change" in body
+    # The breaking model's section is open, and leads with its changes.
+    assert "### Changes from the base (`models/classifier at main" in body
+    assert "**Breaking change**" in body
+    # Only the changed model was converted; its files in its own directory.
+    assert "[base] converting" in run.log or "converting the base model" in run.log
+    assert "models/other: the same files as at" in run.log
+    out = workspace / "hub-convert-out"
+    assert sorted(p.name for p in out.iterdir()) == ["models_classifier", "report.md"]
+    assert (out / "models_classifier" / "classifier_float32.tflite").is_file()
+    reports = json.loads(run.outputs["reports"])
+    assert [(r["model"], r["state"], r["breaking"]) for r in reports] == [
+        ("models/classifier", "converted", True),
+        ("models/other", "unchanged", False),
+        ("models/old", "deleted", False),
+    ]
+    assert reports[0]["report-json"] == "hub-convert-out/models_classifier/report.json"
+    assert run.outputs["passed"] == "true"
+    assert run.outputs["comment-body"] == body

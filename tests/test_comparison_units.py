@@ -11,6 +11,7 @@ import pytest
 from crafted_report import OTHER_MARKER, hostile
 from hub_convert.comparison import compare_reports, signature_changes
 from hub_convert.errors import BadInputError
+from hub_convert.github.combined_comment import ModelSection, build_combined_comment_body
 from hub_convert.markdown_safety import one_line
 from hub_convert.model_files import content_hash
 from hub_convert.render import change, render_report
@@ -211,3 +212,33 @@ def test_one_line_statuses(status: str, line: str) -> None:
     markdown = render_report(report)
     assert line in markdown
     assert "### Changes from the base" not in markdown
+
+
+def test_combined_comment_collapses_only_quiet_sections() -> None:
+    quiet = sample_report(model_path="models/quiet")
+    failing = sample_report(passed=False, model_path="models/failing")
+    breaking = sample_report(model_path="models/breaking")
+    breaking.comparison = Comparison(
+        status="changed",
+        signature_changes=[
+            SignatureChange(io="input", name="x", change="removed", breaking=True, why="gone")
+        ],
+    )
+    sections = [
+        ModelSection("models/quiet", "converted", report=quiet),
+        ModelSection("models/failing", "converted", report=failing),
+        ModelSection("models/breaking", "converted", report=breaking),
+        ModelSection("models/same", "unchanged", base="models/same at main 0123"),
+        ModelSection("models/gone", "deleted", base="models/gone at main 0123"),
+    ]
+
+    body = build_combined_comment_body(sections, key="models", run_url=None)
+
+    assert body.startswith("<!-- hub-convert:models -->\n## hub-convert: 5 models, 3 converted")
+    assert "<details><summary>models/quiet: passed</summary>" in body
+    assert "<summary>models/failing" not in body and "<summary>models/breaking" not in body
+    assert "| `models/breaking` | ✅ passed · changed · **⚠️ breaking change** |" in body
+    assert "| `models/same` | unchanged since the base models/same at main 0123" in body
+    assert "| `models/gone` | **deleted** in this change" in body
+    page = Page.of(body.split("\n", 1)[1])
+    assert page.foreign_html() == []  # only the template's own <details> / <summary>

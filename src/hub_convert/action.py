@@ -15,12 +15,12 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from .config import CONVERT_OPTIONS, ConvertConfig, build_config
-from .errors import HubConvertError
+from .errors import BadInputError, HubConvertError
 from .github.context import GitHubContext
 from .github.ownership import chown_like_workspace
 from .github.publisher import publish
@@ -107,11 +107,24 @@ class ActionRun:
     settings: PublishSettings
     debug: bool
     compare: str = "auto"
+    models: tuple[str, ...] = ()
+    """The ``models`` input's paths and globs; empty: the single ``model``."""
+    values: Mapping[str, str | None] = field(default_factory=dict)
+    """The convert inputs as given, for each model's own reproduce command."""
 
 
 def parse_inputs(inputs: ActionInputs) -> ActionRun:
     """Validate every input before any work starts (BadInputError on the first bad one)."""
     convert_values = {name: inputs.get(name) for name in CONVERT_OPTIONS}
+    models = tuple(
+        line.strip() for line in (inputs.get("models") or "").splitlines() if line.strip()
+    )
+    if models and convert_values["model"]:
+        raise BadInputError(
+            "input models: give either model (one model) or models (several), not both"
+        )
+    if models:  # every other input is checked with the first model standing in
+        convert_values["model"] = models[0]
     config = build_config(convert_values, label=_label, command=equivalent_command(convert_values))
     settings = PublishSettings.from_values(
         {name: inputs.get(name) for name in PUBLISH_OPTIONS},
@@ -121,7 +134,7 @@ def parse_inputs(inputs: ActionInputs) -> ActionRun:
     )
     debug = parse_bool(inputs.get("debug"), _label("debug"), default=False)
     compare = parse_choice(inputs.get("compare"), COMPARE_MODES, _label("compare"), default="auto")
-    return ActionRun(config, settings, debug, compare)
+    return ActionRun(config, settings, debug, compare, models, convert_values)
 
 
 def _convert(
@@ -172,6 +185,10 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         parsed = parse_inputs(inputs)
         config, settings = parsed.config, parsed.settings
         context = GitHubContext.from_env(env)
+        if parsed.models:
+            from .multi_model import run_models
+
+            return run_models(parsed, context, workspace, env, commands)
         with commands.group(f"Convert {config.model}"):
             report = _convert(parsed, context, workspace, env, commands)
     except HubConvertError as exc:

@@ -183,6 +183,14 @@ def _add_publish(parser: argparse.ArgumentParser) -> None:
         help="report.json written by `hub-convert convert`",
     )
     parser.add_argument(
+        "more_reports",
+        metavar="REPORT_JSON",
+        type=Path,
+        nargs="*",
+        help="more models' report.json files (the Action's models input): each published, "
+        "with one combined comment (key: --comment-key, default 'models')",
+    )
+    parser.add_argument(
         "--comment", metavar="MODE", help="auto (pull request events), always, never or recreate"
     )
     parser.add_argument(
@@ -314,6 +322,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         from .github.publisher import publish_report_file
 
+        if args.more_reports:
+            from .github.publish_several import publish_report_files
+
+            return publish_report_files(
+                [args.report_json, *args.more_reports],
+                settings_from_args(args, os.environ),
+                os.environ,
+            )
         return publish_report_file(
             args.report_json, settings_from_args(args, os.environ), os.environ
         )
