@@ -66,7 +66,9 @@ RUN groupadd --system --gid 10001 hubconvert \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin hubconvert
 
-# git reads a pull request's base model from the workspace's repository (git_base.py).
+# git reads a pull request's base model from the workspace's repository (git_base.py); the
+# base image's Debian release fixes its version, as for binutils above.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && rm -rf /var/lib/apt/lists/*

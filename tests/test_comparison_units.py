@@ -11,7 +11,9 @@ import pytest
 from crafted_report import OTHER_MARKER, hostile
 from hub_convert.comparison import compare_reports, signature_changes
 from hub_convert.errors import BadInputError
+from hub_convert.git_base import pull_request_base, pull_request_base_commit
 from hub_convert.github.combined_comment import ModelSection, build_combined_comment_body
+from hub_convert.github.context import GitHubContext
 from hub_convert.markdown_safety import one_line
 from hub_convert.model_files import content_hash
 from hub_convert.render import change, render_report
@@ -242,3 +244,22 @@ def test_combined_comment_collapses_only_quiet_sections() -> None:
     assert "| `models/gone` | **deleted** in this change" in body
     page = Page.of(body.split("\n", 1)[1])
     assert page.foreign_html() == []  # only the template's own <details> / <summary>
+
+
+def test_pull_request_base_only_for_pull_requests_and_local_models(tmp_path: Path) -> None:
+    event = {"pull_request": {"base": {"sha": "b" * 40, "ref": "main"}}}
+    pull = GitHubContext(event_name="pull_request", event=event)
+    push = GitHubContext(event_name="push", event=event)
+    assert pull_request_base_commit(pull) == ("b" * 40, "main")
+    assert pull_request_base_commit(push) is None
+    forged = GitHubContext(
+        event_name="pull_request", event={"pull_request": {"base": {"sha": "-x"}}}
+    )
+    assert pull_request_base_commit(forged) is None
+    handle = "https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5"
+    assert pull_request_base(pull, tmp_path, handle, tmp_path / "base", print) is None
+    # Not a git checkout: a reason, which the Action turns into a notice.
+    (tmp_path / "model").mkdir()
+    base = pull_request_base(pull, tmp_path, "model", tmp_path / "base", print)
+    assert base is not None and base.model is None
+    assert base.reason and "not a git checkout" in base.reason

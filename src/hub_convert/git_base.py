@@ -25,6 +25,7 @@ from .base_run import Base
 from .github.context import GitHubContext
 from .model_files import model_root
 from .sources import archive
+from .sources.hub import is_handle
 
 GIT_TIMEOUT = 300
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -61,9 +62,10 @@ def pull_request_base(
     context: GitHubContext, workspace: Path, model: str, dest: Path, log: Log
 ) -> Base | None:
     """The model at the pull request's base commit, extracted under ``dest``; None when the
-    event is not a pull request. A ``Base`` with ``reason`` when it cannot be had."""
+    event is not a pull request or the model is a handle URL (no base commit to read it from).
+    A ``Base`` with ``reason`` when it cannot be had."""
     found = pull_request_base_commit(context)
-    if found is None:
+    if found is None or is_handle(model):
         return None
     sha, ref = found
     return model_at_commit(workspace, sha, model, dest, log, ref=ref)
