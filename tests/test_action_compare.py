@@ -240,3 +240,34 @@ def test_several_models_one_comment_only_changed_ones_converted(
     assert reports[0]["report-json"] == "hub-convert-out/models_classifier/report.json"
     assert run.outputs["passed"] == "true"
     assert run.outputs["comment-body"] == body
+
+
+def test_base_commit_out_of_reach_is_a_notice_and_no_comparison(
+    tmp_path: Path, origin: tuple[Path, str, str, str], fake: FakeGitHub
+) -> None:
+    bare, _, base_sha, head_sha = origin
+    workspace = checkout(bare, tmp_path / "workspace")  # shallow: the base is not in it
+    git(workspace, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    event = pull_request_event(15)
+    pull = event["pull_request"]
+    assert isinstance(pull, dict)
+    pull["base"]["sha"], pull["head"]["sha"] = base_sha, head_sha
+    run = run_action(
+        workspace,
+        {
+            "model": MODEL,
+            "targets": "onnx",
+            "latency-runs": "0",
+            "github-token": fake.token,
+            "upload-artifact": "false",
+        },
+        event_name="pull_request",
+        event=event,
+        extra_env={"GITHUB_API_URL": fake.base_url},
+    )
+    assert run.exit_code == 0, run.log
+    (notice,) = [line for line in run.log.splitlines() if line.startswith("::notice")]
+    assert "not compared with the base" in notice and "fetch-depth: 2" in notice
+    (comment,) = fake.comments[15]
+    assert "**Not compared with the base**" in comment.body
+    assert "fetch-depth: 2" in comment.body

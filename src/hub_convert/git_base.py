@@ -157,7 +157,9 @@ class _Git:
             "rev-parse", "--path-format=absolute", "--git-path", "objects"
         )
         self.private.parent.mkdir(parents=True, exist_ok=True)
-        self._run(self.private.parent, "init", "--quiet", "--bare", str(self.private))
+        self._run(
+            self.private.parent, "init", "--quiet", "--bare", "--template=", str(self.private)
+        )
         info = self.private / "objects" / "info"
         info.mkdir(parents=True, exist_ok=True)
         (info / "alternates").write_text(objects.strip() + "\n")
@@ -184,11 +186,17 @@ class _Git:
             origin = self.run_in_workspace("config", "--get", "remote.origin.url").strip()
         except GitError:
             raise GitError("the commit is not in the checkout and there is no origin") from None
-        self._run(
-            self.private,
-            "fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules",
-            origin, sha,
-        )  # fmt: skip
+        try:
+            self._run(
+                self.private,
+                "fetch", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules",
+                origin, sha,
+            )  # fmt: skip
+        except GitError as exc:
+            raise GitError(
+                f"the commit is not in the checkout, and fetching it failed ({exc}); check out "
+                "with fetch-depth: 2 (a pull request's merge commit and its base) or 0"
+            ) from None
 
     def tree_entries(self, sha: str, scope: str) -> list[_Entry]:
         listing = self._run(
