@@ -119,23 +119,19 @@ def test_pull_request_comment_leads_with_the_changes_and_is_updated(
     with pytest.raises(subprocess.CalledProcessError):
         git(workspace, "cat-file", "-e", f"{base_sha}^{{commit}}")
 
-    # A second run of the same pull request: the one comment is updated, the base comes from
-    # the cache (under $HOME, which actions/cache can keep).
-    second = run_action(
-        workspace,
-        inputs | {"tflite-variants": "float32,float16"},
-        event_name="pull_request",
-        event=event,
-        extra_env=env,
-    )
+    # A second run of the same pull request: the one comment is updated, the base report
+    # comes from the cache under $HOME (which actions/cache can keep): no base conversion.
+    second = run_action(workspace, inputs, event_name="pull_request", event=event, extra_env=env)
     assert second.exit_code == 0, second.log
+    assert "base report from the cache" in second.log
+    assert "[base]" not in second.log
     (updated,) = fake.comments[12]
     assert updated.id == comment.id
-    assert "| tflite float16 |" in updated.body
+    assert "(from the cache)" in updated.body
     assert len(fake.requests("POST", r"/repos/octo/models/issues/12/comments$")) == 1
-    # Other variants are other settings: the base was converted again, and cached for them.
+    assert len(fake.requests("PATCH", r"/repos/octo/models/issues/comments/\d+$")) == 1
     cache = tmp_path / "runner_temp" / ".cache" / "hub-convert" / "base-reports"
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(cache.iterdir())) == 1
 
 
 def test_model_absent_at_base_is_new(
