@@ -278,3 +278,30 @@ def credential_thief(path: Path, drop_dir: str) -> Path:
     module = Thief()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def versioned_classifier(
+    path: Path, *, hidden: int = 32, tanh: bool = False, batch: int | None = None
+) -> Path:
+    """16 features -> 10 classes, in versions a change to a model makes: a wider hidden layer
+    (``hidden``), an op added (``tanh``), the input's batch dimension fixed (``batch``)."""
+    import tensorflow as tf
+
+    class Classifier(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            rng = tf.random.Generator.from_seed(11)
+            self.w1 = tf.Variable(rng.normal([16, hidden], stddev=0.6))
+            self.b1 = tf.Variable(rng.normal([hidden], stddev=0.1))
+            self.w2 = tf.Variable(rng.normal([hidden, 10], stddev=0.8))
+
+        @tf.function(input_signature=[tf.TensorSpec([batch, 16], tf.float32, name="features")])
+        def serve(self, features: tf.Tensor) -> dict[str, tf.Tensor]:
+            hidden_values = tf.nn.relu(tf.matmul(features, self.w1) + self.b1)
+            if tanh:
+                hidden_values = tf.math.tanh(hidden_values)
+            return {"probabilities": tf.nn.softmax(tf.matmul(hidden_values, self.w2) * 2.0)}
+
+    module = Classifier()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import tempfile
 import traceback
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from .config import CONVERT_OPTIONS, ConvertConfig, build_config
-from .errors import HubConvertError
+from .errors import BadInputError, HubConvertError
 from .github.context import GitHubContext
 from .github.ownership import chown_like_workspace
 from .github.publisher import publish
@@ -27,7 +28,8 @@ from .github.report_outputs import annotate_report, report_outputs
 from .github.settings import PUBLISH_OPTIONS, PublishSettings
 from .github.workflow_commands import WorkflowCommands
 from .isolation import SECRET_VARIABLES
-from .parsing import parse_bool
+from .parsing import parse_bool, parse_choice
+from .report import Report
 
 
 def withhold_secrets(environ: MutableMapping[str, str]) -> None:
@@ -94,6 +96,9 @@ def equivalent_command(values: Mapping[str, str | None]) -> str:
     return shlex.join(argv)
 
 
+COMPARE_MODES = ("auto", "never")
+
+
 @dataclass(frozen=True)
 class ActionRun:
     """Every input, validated."""
@@ -101,11 +106,25 @@ class ActionRun:
     config: ConvertConfig
     settings: PublishSettings
     debug: bool
+    compare: str = "auto"
+    models: tuple[str, ...] = ()
+    """The ``models`` input's paths and globs; empty: the single ``model``."""
+    values: Mapping[str, str | None] = field(default_factory=dict)
+    """The convert inputs as given, for each model's own reproduce command."""
 
 
 def parse_inputs(inputs: ActionInputs) -> ActionRun:
     """Validate every input before any work starts (BadInputError on the first bad one)."""
     convert_values = {name: inputs.get(name) for name in CONVERT_OPTIONS}
+    models = tuple(
+        line.strip() for line in (inputs.get("models") or "").splitlines() if line.strip()
+    )
+    if models and convert_values["model"]:
+        raise BadInputError(
+            "input models: give either model (one model) or models (several), not both"
+        )
+    if models:  # every other input is checked with the first model standing in
+        convert_values["model"] = models[0]
     config = build_config(convert_values, label=_label, command=equivalent_command(convert_values))
     settings = PublishSettings.from_values(
         {name: inputs.get(name) for name in PUBLISH_OPTIONS},
@@ -114,7 +133,34 @@ def parse_inputs(inputs: ActionInputs) -> ActionRun:
         upload_artifact_default=True,
     )
     debug = parse_bool(inputs.get("debug"), _label("debug"), default=False)
-    return ActionRun(config, settings, debug)
+    compare = parse_choice(inputs.get("compare"), COMPARE_MODES, _label("compare"), default="auto")
+    return ActionRun(config, settings, debug, compare, models, convert_values)
+
+
+def _convert(
+    parsed: ActionRun,
+    context: GitHubContext,
+    workspace: Path,
+    env: Mapping[str, str],
+    commands: WorkflowCommands,
+) -> Report:
+    """The conversion; on a pull request (``compare: auto``) with the base commit's model too."""
+    from .pipeline import run
+
+    config, debug = parsed.config, parsed.debug
+    if parsed.compare == "never":
+        return run(config, commands.info, debug=debug)
+    from .base_run import default_cache, run_with_base
+    from .git_base import pull_request_base
+
+    with tempfile.TemporaryDirectory(prefix="hub-convert-base-") as scratch:
+        base = pull_request_base(context, workspace, config.model, Path(scratch), commands.info)
+        if base is None:
+            return run(config, commands.info, debug=debug)
+        if base.reason:
+            commands.notice(f"not compared with the base: {base.reason}")
+        cache = default_cache(env)
+        return run_with_base(config, base, commands.info, cache=cache, debug=debug)
 
 
 def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
@@ -138,10 +184,13 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         )
         parsed = parse_inputs(inputs)
         config, settings = parsed.config, parsed.settings
-        with commands.group(f"Convert {config.model}"):
-            from .pipeline import run
+        context = GitHubContext.from_env(env)
+        if parsed.models:
+            from .multi_model import run_models
 
-            report = run(config, commands.info, debug=debug)
+            return run_models(parsed, context, workspace, env, commands)
+        with commands.group(f"Convert {config.model}"):
+            report = _convert(parsed, context, workspace, env, commands)
     except HubConvertError as exc:
         if debug:
             traceback.print_exc(file=out)
@@ -151,7 +200,7 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         annotate_report(report, commands)
         commands.set_outputs(report_outputs(report, config.output_dir))
         # publish() opens a log group per stage itself; GitHub does not nest groups.
-        result = publish(report, config.output_dir, settings, GitHubContext.from_env(env), commands)
+        result = publish(report, config.output_dir, settings, context, commands)
     finally:
         chown_like_workspace([config.output_dir], workspace)
     commands.info(

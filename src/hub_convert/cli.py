@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import (
@@ -28,6 +28,9 @@ from .config import (
 from .errors import BadInputError, HubConvertError
 from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
 from .vocabulary import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
+
+if TYPE_CHECKING:
+    from .base_run import Base
 
 
 class _Parser(argparse.ArgumentParser):
@@ -149,6 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="memory each worker process may allocate, e.g. 8G or 512M; 0 for no limit "
         "(default: 3/4 of the machine's memory shared by the workers)",
     )
+    convert.add_argument(
+        "--base",
+        metavar="MODEL",
+        help="the model before the change (any kind MODEL can be): converted the same way, "
+        "and the report leads with what changed from it",
+    )
+    convert.add_argument(
+        "--base-cache",
+        metavar="DIR",
+        help="where the base's report is kept, keyed by its files' hash and the settings "
+        "(default: ~/.cache/hub-convert/base-reports)",
+    )
     convert.add_argument("--debug", action="store_true", help="tracebacks and TensorFlow logs")
 
     publish = commands.add_parser(
@@ -166,6 +181,14 @@ def _add_publish(parser: argparse.ArgumentParser) -> None:
         metavar="REPORT_JSON",
         type=Path,
         help="report.json written by `hub-convert convert`",
+    )
+    parser.add_argument(
+        "more_reports",
+        metavar="REPORT_JSON",
+        type=Path,
+        nargs="*",
+        help="more models' report.json files (the Action's models input): each published, "
+        "with one combined comment (key: --comment-key, default 'models')",
     )
     parser.add_argument(
         "--comment", metavar="MODE", help="auto (pull request events), always, never or recreate"
@@ -242,14 +265,41 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Publ
     )
 
 
+def check_base(base: str) -> Base:
+    """``--base``, checked before anything is written: a path that exists, or a handle."""
+    from .base_run import Base
+    from .sources.hub import is_handle
+
+    if not base.strip():
+        raise BadInputError("--base: empty; pass the model as it was before the change")
+    if not is_handle(base) and not Path(base).expanduser().exists():
+        raise BadInputError(
+            f"--base {base}: no such file or directory; pass the model as it was before the "
+            "change (e.g. extracted with `git archive`)"
+        )
+    return Base(model=base, label=base)
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_convert(config: ConvertConfig, *, debug: bool) -> int:
+def run_convert(
+    config: ConvertConfig,
+    *,
+    debug: bool,
+    base: str | None = None,
+    base_cache: str | None = None,
+) -> int:
     from .pipeline import run
 
-    report = run(config, _log, debug=debug)
+    if base is None:
+        report = run(config, _log, debug=debug)
+    else:
+        from .base_run import default_cache, run_with_base
+
+        cache = Path(base_cache) if base_cache else default_cache(os.environ)
+        report = run_with_base(config, check_base(base), _log, cache=cache, debug=debug)
     verdict = report.verdict
     print(("PASSED: " if verdict.passed else "FAILED: ") + verdict.line)
     for failure in verdict.failures:
@@ -264,9 +314,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "convert":
-            return run_convert(config_from_args(args, argv), debug=debug)
+            return run_convert(
+                config_from_args(args, argv),
+                debug=debug,
+                base=args.base,
+                base_cache=args.base_cache,
+            )
         from .github.publisher import publish_report_file
 
+        if args.more_reports:
+            from .github.publish_several import publish_report_files
+
+            return publish_report_files(
+                [args.report_json, *args.more_reports],
+                settings_from_args(args, os.environ),
+                os.environ,
+            )
         return publish_report_file(
             args.report_json, settings_from_args(args, os.environ), os.environ
         )

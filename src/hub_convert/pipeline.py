@@ -90,8 +90,13 @@ def worker_count(config: ConvertConfig, source: SourceModel) -> int:
     return wanted
 
 
-def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
-    """Convert, validate and report. Writes artifacts, report.json and report.md."""
+def run(
+    config: ConvertConfig, log: Log, *, debug: bool = False, keep_samples: Path | None = None
+) -> Report:
+    """Convert, validate and report. Writes artifacts, report.json and report.md.
+
+    ``keep_samples``: where to copy the validation samples file (inputs and the original's
+    outputs) for a later comparison with another model (base_run.py)."""
     check_writable_dir(config.output_dir, "--output-dir")
     user = isolation.worker_user()
     clock = Clock()
@@ -121,6 +126,8 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
             selection = stages.select(source)
             early = stages.convert_early(source, selection)  # while the original is prepared
             prepared = stages.prepare(source, selection)
+            if keep_samples is not None:
+                shutil.copyfile(stages.samples_path, keep_samples)
             staged = stages.convert(source, prepared, early)
             latencies = stages.latency(source, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)

@@ -104,6 +104,16 @@ def top1(artifact: Artifact) -> str:
     return ratio(min(values)) if values else "—"
 
 
+def change(base: float | None, head: float | None) -> str:
+    """The relative change base → head, signed: ``(+12.5%)``, ``(−3.0%)``; empty when unknown."""
+    if base is None or head is None or not base or math.isnan(base) or math.isnan(head):
+        return ""
+    delta = (head - base) / abs(base)
+    if abs(delta) < 0.0005:
+        return "(±0%)"
+    return f"({'+' if delta > 0 else '−'}{abs(delta):.1%})"
+
+
 def seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
 
@@ -178,6 +188,7 @@ def _environment() -> jinja2.Environment:
         html_text=html_text,
     )
     env.globals["newline"] = Safe("\n")
+    env.globals["change"] = change
     return env
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .report_comparison import Comparison
 from .report_limits import (
     MAX_ITEMS,
     MAX_NOTES,
@@ -41,7 +42,9 @@ from .vocabulary import (
     Variant,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# 3 added the optional `timings` and `comparison`; a version 2 report is a valid version 3 one.
+READABLE_SCHEMA_VERSIONS = (2, 3)
 
 
 def _printable(text: str, limit: int) -> str:
@@ -344,6 +347,9 @@ class Report(_Model):
     artifacts: list[Artifact] = Field(max_length=64)
     verdict: Verdict
     timings: Timings | None = None
+    comparison: Comparison | None = Field(
+        default=None, description="Base → head changes, when the run had a base to compare with."
+    )
 
     def artifact(self, target: str, variant: str) -> Artifact | None:
         for artifact in self.artifacts:
@@ -382,9 +388,10 @@ class Report(_Model):
                 f"{path}: not a hub-convert report ({where}: {why}); "
                 "pass the report.json written by `hub-convert convert`"
             ) from exc
-        if report.schema_version != SCHEMA_VERSION:
+        if report.schema_version not in READABLE_SCHEMA_VERSIONS:
+            readable = " and ".join(map(str, READABLE_SCHEMA_VERSIONS))
             raise BadInputError(
                 f"{path}: report schema_version {report.schema_version} is not supported "
-                f"(this hub-convert reads {SCHEMA_VERSION}); use the matching hub-convert version"
+                f"(this hub-convert reads {readable}); use the matching hub-convert version"
             )
         return report

@@ -82,6 +82,24 @@ def pull_request_event(number: int) -> dict[str, object]:
     }
 
 
+def commit_all(repo: Path) -> str:
+    """``git init`` + one commit of everything in ``repo``; its sha."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(repo),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+           for what, value in (("NAME", "t"), ("EMAIL", "t@example.invalid"))},
+    }  # fmt: skip
+    for args in (("init", "--quiet", "--initial-branch=main"), ("add", "--all"),
+                 ("commit", "--quiet", "-m", "base")):  # fmt: skip
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
 def test_image_has_what_hub_convert_uses_and_nothing_it_does_not() -> None:
     size = int(engine("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip())
     assert size <= MAX_IMAGE_BYTES, f"image is {size:,} bytes, budget {MAX_IMAGE_BYTES:,}"
@@ -115,7 +133,12 @@ def test_action_in_its_image_on_a_pull_request(
     for directory in (home, workflow, file_commands, workspace):
         directory.mkdir(parents=True)
     shutil.copytree(demo_model, workspace / "models" / "classifier")
-    (workflow / "event.json").write_text(json.dumps(pull_request_event(7)))
+    # The checkout: a git repository whose base commit holds the same model, so the action
+    # reads it with git in the image from a workspace another user owns, finds it unchanged.
+    base_sha = commit_all(workspace)
+    event = pull_request_event(7)
+    event["pull_request"]["base"]["sha"] = base_sha  # type: ignore[index]
+    (workflow / "event.json").write_text(json.dumps(event))
     output_name, summary_name = f"set_output_{uuid.uuid4()}", f"step_summary_{uuid.uuid4()}"
     for name in (output_name, summary_name):
         (file_commands / name).write_text("")
@@ -220,6 +243,9 @@ def test_action_in_its_image_on_a_pull_request(
     (comment,) = fake.comments[7]
     assert comment.body.startswith(MARKER)
     assert "all 4 artifacts passed validation" in comment.body
+    unchanged = f"**Unchanged** since the base (`models/classifier at main {base_sha[:12]}`)"
+    assert unchanged in comment.body, log
+    assert "::notice" not in log
     assert outputs["comment-url"].endswith(f"#issuecomment-{comment.id}")
     assert outputs["comment-body"] == comment.body
 

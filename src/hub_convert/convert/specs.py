@@ -144,3 +144,15 @@ class LatencySpec:
     tags: tuple[str, ...] = ()
     signature: str = ""
     warmup: int = 3
+
+
+@dataclass(frozen=True)
+class BehaviourSpec:
+    """Run the base model's original on the head's validation inputs (``samples_path``, which
+    holds the head original's outputs too) and compare the two models' outputs."""
+
+    saved_model_dir: Path
+    tags: tuple[str, ...]
+    signature: str
+    samples_path: Path
+    log_path: Path | None

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 from .. import memory_limit
 from ..errors import HubConvertError
 from ..report import UnsafeOp
+from ..report_comparison import Behaviour
 from ..source_model import Materializer
 from ..workers import TaskError
 from .specs import (
+    BehaviourSpec,
     ConversionJob,
     LatencySpec,
     PreparedSource,
@@ -193,3 +195,11 @@ def measure_latency(spec: LatencySpec) -> float:
 
     with task(spec.log_path, "measuring latency"):
         return measure(spec)
+
+
+def compare_behaviour(spec: BehaviourSpec) -> Behaviour:
+    """The base model's original on the head's validation inputs, against the head's outputs."""
+    from .behaviour import compare_behaviour as compare
+
+    with task(spec.log_path, "running the base model on the head's inputs"):
+        return compare(spec)

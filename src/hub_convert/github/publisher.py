@@ -33,6 +33,9 @@ from .retry import RequestFailed
 from .settings import PublishSettings
 from .workflow_commands import WorkflowCommands
 
+BodyBuilder = Callable[[str | None, int], str]
+"""(the uploaded artifact's URL or None, the length limit) -> the comment body."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -79,24 +82,23 @@ class PublishResult:
         }
 
 
-class _Publisher:
-    """One publish run: shared client, result and annotation helpers for the stages."""
+class _Commenter:
+    """The PR comment stage, and the client, result and annotation helpers every stage shares."""
 
     def __init__(
         self,
-        report: Report,
-        report_dir: Path,
         settings: PublishSettings,
         context: GitHubContext,
         commands: WorkflowCommands,
+        key: str,
+        body_for: BodyBuilder,
     ) -> None:
-        self.report = report
-        self.report_dir = report_dir
         self.settings = settings
         self.context = context
         self.commands = commands
+        self.key = key
+        self.body_for = body_for
         self.result = PublishResult()
-        self.key = comment_key(settings.comment_key or report.source.path)
         self._gh: Any = None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -132,39 +134,9 @@ class _Publisher:
         if self._gh is not None:
             self._gh.close()
 
-    # -- stages ------------------------------------------------------------------------------
-
-    def summary(self) -> None:
-        if self.settings.write_summary:
-            complete = self.commands.append_summary(render_report(self.report, details=True))
-            if not complete:
-                self.problem(
-                    "warning", "step summary", "report truncated in the step summary (1 MiB limit)"
-                )
-
-    def artifact(self) -> None:
-        uploaded = upload_report_artifact(
-            self.report_dir,
-            key=self.key,
-            command=self.report.command,
-            settings=self.settings,
-            context=self.context,
-            commands=self.commands,
-            problem=self.problem,
-        )
-        if uploaded is not None:
-            self.result.artifact_name = uploaded.name
-            self.result.artifact_id = uploaded.artifact_id
-            self.result.artifact_url = self.context.artifact_url(uploaded.artifact_id)
-
     def comment(self) -> None:
         context, settings = self.context, self.settings
-        self.result.comment_body = build_comment_body(
-            self.report,
-            key=self.key,
-            run_url=context.run_url,
-            artifact_url=self.result.artifact_url,
-        )
+        self.result.comment_body = self.body_for(self.result.artifact_url, COMMENT_LIMIT)
         decision = decide_comment(
             settings.comment, context, settings.pr_number, has_token=bool(settings.token)
         )
@@ -222,13 +194,7 @@ class _Publisher:
         context = self.context
 
         def shorter() -> str:
-            return build_comment_body(
-                self.report,
-                key=self.key,
-                run_url=context.run_url,
-                artifact_url=self.result.artifact_url,
-                limit=COMMENT_LIMIT // 2,
-            )
+            return self.body_for(self.result.artifact_url, COMMENT_LIMIT // 2)
 
         assert context.repository is not None
         outcome = upsert_comment(
@@ -246,6 +212,57 @@ class _Publisher:
         self.result.comment_action = outcome.action
         self.result.comment_body = outcome.body
         self.commands.info(f"Comment {outcome.action}: {outcome.url}")
+
+
+class _Publisher(_Commenter):
+    """One publish run of one report: summary, workflow artifact, comment, release assets."""
+
+    def __init__(
+        self,
+        report: Report,
+        report_dir: Path,
+        settings: PublishSettings,
+        context: GitHubContext,
+        commands: WorkflowCommands,
+    ) -> None:
+        key = comment_key(settings.comment_key or report.source.path)
+        super().__init__(settings, context, commands, key, self._report_body)
+        self.report = report
+        self.report_dir = report_dir
+
+    def _report_body(self, artifact_url: str | None, limit: int) -> str:
+        return build_comment_body(
+            self.report,
+            key=self.key,
+            run_url=self.context.run_url,
+            artifact_url=artifact_url,
+            limit=limit,
+        )
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def summary(self) -> None:
+        if self.settings.write_summary:
+            complete = self.commands.append_summary(render_report(self.report, details=True))
+            if not complete:
+                self.problem(
+                    "warning", "step summary", "report truncated in the step summary (1 MiB limit)"
+                )
+
+    def artifact(self) -> None:
+        uploaded = upload_report_artifact(
+            self.report_dir,
+            key=self.key,
+            command=self.report.command,
+            settings=self.settings,
+            context=self.context,
+            commands=self.commands,
+            problem=self.problem,
+        )
+        if uploaded is not None:
+            self.result.artifact_name = uploaded.name
+            self.result.artifact_id = uploaded.artifact_id
+            self.result.artifact_url = self.context.artifact_url(uploaded.artifact_id)
 
     def release(self) -> None:
         context, settings = self.context, self.settings
@@ -321,6 +338,25 @@ def publish(
             report, key=publisher.key, run_url=context.run_url
         )
     commands.set_outputs(publisher.result.outputs())
+    return publisher.result
+
+
+def publish_comment(
+    body_for: BodyBuilder,
+    key: str,
+    settings: PublishSettings,
+    context: GitHubContext,
+    commands: WorkflowCommands,
+) -> PublishResult:
+    """Only the PR comment, with the body ``body_for`` builds (several models' combined
+    comment, marker ``key``); the other stages are left to ``publish`` per report."""
+    publisher = _Commenter(settings, context, commands, key, body_for)
+    try:
+        publisher.guarded("comment", publisher.comment)
+    finally:
+        publisher.close()
+    if not publisher.result.comment_body:
+        publisher.result.comment_body = body_for(None, COMMENT_LIMIT)
     return publisher.result
 
 

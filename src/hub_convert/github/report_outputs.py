@@ -29,7 +29,8 @@ def report_outputs(
     """The step outputs describing a report (paths workspace-relative when possible).
 
     ``report-path`` / ``report-json`` name report.md / report.json in ``report_dir`` (or
-    ``report_json``) when they exist, else "". ``tflite-path`` / ``onnx-path`` name the float32
+    ``report_json``) when they exist, else "". ``reports`` lists the models (one here, see
+    ``model_entry``). ``tflite-path`` / ``onnx-path`` name the float32
     file when it exists and did not fail, else "". ``artifacts`` is a compact JSON list of
     {path, target, variant, status, size_bytes}; path is null when the file is not there.
     """
@@ -52,6 +53,25 @@ def report_outputs(
         "tflite-path": _usable_path(report, "tflite", "float32", report_dir),
         "onnx-path": _usable_path(report, "onnx", "float32", report_dir),
         "artifacts": json.dumps(artifacts, separators=(",", ":")),
+        "reports": json.dumps([model_entry(report, report_dir)], separators=(",", ":")),
+    }
+
+
+def model_entry(
+    report: Report | None, report_dir: Path | None, *, model: str | None = None, state: str = ""
+) -> dict[str, object]:
+    """One model's entry in the ``reports`` output: {model, state, passed, report-json,
+    report-path, comparison, breaking}; state ``converted``, ``unchanged`` (not converted:
+    identical to the base) or ``deleted``."""
+    comparison = report.comparison if report else None
+    return {
+        "model": model if model is not None else report.source.path if report else "",
+        "state": state or "converted",
+        "passed": report.verdict.passed if report else None,
+        "report-json": _existing(report_dir / "report.json") if report_dir and report else "",
+        "report-path": _existing(report_dir / "report.md") if report_dir and report else "",
+        "comparison": comparison.status if comparison else None,
+        "breaking": comparison.breaking if comparison else False,
     }
 
 
