@@ -10,15 +10,20 @@ this process is root and the image's unprivileged user exists, the workers run a
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from . import isolation, sources, unsafe_ops
+from pebble import ProcessFuture
+
+from . import isolation, memory_limit, model_size, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
@@ -46,6 +51,25 @@ from .vocabulary import Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
+T = TypeVar("T")
+
+# While the main process waits on a long step it logs a line this often (seconds); tests
+# shorten it through the environment variable.
+PROGRESS_EVERY = 30.0
+PROGRESS_EVERY_ENV = "HUB_CONVERT_PROGRESS_SECONDS"
+
+
+def progress_every() -> float:
+    try:
+        return max(0.1, float(os.environ.get(PROGRESS_EVERY_ENV) or PROGRESS_EVERY))
+    except ValueError:
+        return PROGRESS_EVERY
+
+
+def elapsed(seconds: float) -> str:
+    """``130`` → ``2 min 10 s``."""
+    whole = int(seconds)
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
 
 
 def artifact_stem(source: SourceModel) -> str:
@@ -73,7 +97,14 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
         if user is not None:
             _check_readable(config, source, user)
         shared = [cache_dir()] if source.kind == "hub" else []
-        workers = min(config.worker_count(), max(1, len(config.jobs_wanted())))
+        weights = model_size.weight_bytes_on_disk(source.saved_model_dir)
+        workers = min(config.worker_count(weights), max(1, len(config.jobs_wanted())))
+        if weights >= model_size.GIB // 4:
+            log(
+                f"{memory_limit.human(weights)} of weights: {workers} worker process(es), "
+                f"each needing about {memory_limit.human(model_size.conversion_memory(weights))}"
+                " to convert"
+            )
         initargs = (log_path, config.memory_limit(workers))
         with (
             isolation.lent_to(user, work_dir, shared),
@@ -136,6 +167,18 @@ class _Stages:
         self.samples_path = work_dir / "samples.npz"
         self.calibration_path = work_dir / "calibration.npz"
 
+    def _wait_only(self, future: ProcessFuture[T], doing: str, since: float | None = None) -> None:
+        """Wait for the task, logging "still <doing> (elapsed)" every PROGRESS_EVERY seconds."""
+        since = time.monotonic() if since is None else since
+        every = progress_every()
+        while not concurrent.futures.wait([future], timeout=every).done:
+            self.log(f"  still {doing} ({elapsed(time.monotonic() - since)})")
+
+    def _wait(self, future: ProcessFuture[T], doing: str) -> T:
+        """The task's result (see WorkerPool.result), with progress lines while it runs."""
+        self._wait_only(future, doing)
+        return self.pool.result(future)
+
     def _fatal(self, source: SourceModel, doing: str, exc: Exception) -> HubConvertError:
         """The model could not be read, prepared or run: bad input (exit 2), in one line."""
         if isinstance(exc, TaskError):
@@ -148,7 +191,9 @@ class _Stages:
         before TensorFlow loads it."""
         future = self.pool.submit(scan_source, source.saved_model_dir, self.log_path)
         try:
-            found = [f for f in self.pool.result(future) if f not in source.unsafe_ops]
+            found = [
+                f for f in self._wait(future, "reading the graphs") if f not in source.unsafe_ops
+            ]
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "reading the model's graphs", exc) from None
         source = dataclasses.replace(source, unsafe_ops=(*source.unsafe_ops, *found))
@@ -165,7 +210,7 @@ class _Stages:
             materialize_source, source.materializer, source.saved_model_dir, self.log_path
         )
         try:
-            extra = self.pool.result(future)
+            extra = self._wait(future, "preparing the model")
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "preparing the model", exc) from None
         return dataclasses.replace(
@@ -194,7 +239,7 @@ class _Stages:
             calibration_path=self.calibration_path,
         )
         try:
-            return self.pool.result(self.pool.submit(prepare_source, spec))
+            return self._wait(self.pool.submit(prepare_source, spec), "running the original model")
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
 
@@ -211,7 +256,10 @@ class _Stages:
         self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
         futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
         by_key: dict[tuple[str, str], StagedArtifact] = {}
+        started = time.monotonic()
         for batch, future in zip(batches, futures, strict=True):
+            doing = "converting " + ", ".join(f"{job.target} {job.variant}" for job in batch)
+            self._wait_only(future, doing, started)
             for item in self._collect(batch, future):
                 artifact = item.artifact
                 self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}")
@@ -240,7 +288,9 @@ class _Stages:
                 tflite_strategy="saved_model",
                 earlier_attempts=(f"from the signature at the validation shape: {exc}",),
             )
-            return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+            future = self.pool.submit(convert_and_validate, [retry])
+            self._wait_only(future, f"converting {job.target} {job.variant} again")
+            return self._collect([retry], future)
         except TaskError as exc:
             return [_failed(job, str(exc)) for job in batch]
         except HubConvertError:
@@ -270,7 +320,8 @@ class _Stages:
                 signature=prepared.signature,
             )
             try:
-                return self.pool.result(self.pool.submit(measure_latency, spec))
+                future = self.pool.submit(measure_latency, spec)
+                return self._wait(future, f"measuring the latency of {runtime} {path.name}")
             except Exception as exc:  # a latency failure must not fail the conversion
                 self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
                 return None
