@@ -31,6 +31,9 @@ TFLITE_WEIGHT_SHARE = {"float32": 1.0, "float16": 0.5, "dynamic": 0.25, "int8": 
 # Memory a worker needs to convert: TensorFlow itself, plus this many times the weights.
 WORKER_BASE = int(1.5 * GIB)
 CONVERSION_FACTOR = 8
+# Above this many bytes of weights every task gets a fresh worker (workers.WorkerPool's
+# max_tasks): what one conversion's allocator kept would count against the next one's limit.
+FRESH_WORKER_ABOVE = GIB // 4
 
 
 def external_data_threshold() -> int:

@@ -108,7 +108,14 @@ def run(config: ConvertConfig, log: Log, *, debug: bool = False) -> Report:
         initargs = (log_path, config.memory_limit(workers))
         with (
             isolation.lent_to(user, work_dir, shared),
-            WorkerPool(workers, config.timeout, initialize_worker, initargs, user) as pool,
+            WorkerPool(
+                workers,
+                config.timeout,
+                initialize_worker,
+                initargs,
+                user,
+                max_tasks=1 if weights >= model_size.FRESH_WORKER_ABOVE else 0,
+            ) as pool,
         ):
             stages = _Stages(config, pool, work_dir, log_path, log, debug)
             source = stages.scan(stages.materialize(source))
