@@ -1,6 +1,7 @@
-"""Big models end to end: build a SavedModel (a stack of dense layers) of about SIZE gigabytes of float32 weights, run
-``hub-convert convert`` on it, and print the wall time, the peak memory summed over the run's
-processes, and what happened to every artifact. Never part of ``make test`` (``make big``).
+"""Big models end to end: build a SavedModel (a stack of dense layers) of about SIZE gigabytes
+of float32 weights, run ``hub-convert convert`` on it, and print the wall time, the peak memory
+summed over the run's processes, and what happened to every artifact. Never part of
+``make test`` (``make big``).
 
 Memory is sampled every 0.25 s over hub-convert and all its descendants: the sum of their
 resident sets (RSS, which counts a shared library once per process) and of their proportional
@@ -37,8 +38,11 @@ layers, width, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 class Stack(tf.Module):
     def __init__(self):
         super().__init__()
-        init = lambda shape, i: tf.random.stateless_normal(shape, seed=[i, 0], stddev=1.0 / width**0.5)
-        self.kernels = [tf.Variable(init((width, width), i), name=f"kernel_{i}") for i in range(layers)]
+        def init(shape, i):  # a seed per layer: identical kernels would be deduplicated
+            return tf.random.stateless_normal(shape, seed=[i, 0], stddev=width**-0.5)
+        self.kernels = [
+            tf.Variable(init((width, width), i), name=f"kernel_{i}") for i in range(layers)
+        ]
         self.head = tf.Variable(init((width, 10), layers), name="head")
 
     @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32, name="features")])
