@@ -54,9 +54,10 @@ def describe_exit(code: int | None) -> str:
 
 
 def _memory_hint(exc: ProcessExpired) -> str:
-    # Under the memory limit, C++ code that cannot allocate aborts; the kernel's OOM killer
-    # sends SIGKILL.
-    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL):
+    # Under the memory limit, C++ code that cannot allocate aborts, or (tf2onnx's TensorFlow
+    # calls on a 1 GiB model, measured) dereferences the null it got: SIGSEGV; the kernel's OOM
+    # killer sends SIGKILL.
+    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
         return "; if it ran out of memory, raise --max-memory"
     return ""
 
