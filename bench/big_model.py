@@ -174,10 +174,7 @@ def main() -> None:
             result["files"] = sorted(p.name for p in output.iterdir())
         print(json.dumps(result, indent=2))
     finally:
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            shutil.rmtree(work / "out", ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)  # a kept model lives in --keep, outside it
 
 
 if __name__ == "__main__":
