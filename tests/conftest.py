@@ -38,13 +38,19 @@ class CliRun:
         raise AssertionError(f"no {target} {variant} artifact in {self.output_dir}")
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 600) -> CliRun:
-    """Run the installed ``hub-convert`` console script as a user would."""
+def run_cli(
+    *args: str | Path,
+    cwd: Path | None = None,
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+) -> CliRun:
+    """Run the installed ``hub-convert`` console script as a user would (``env``: more
+    environment variables)."""
     argv = [str(a) for a in args]
     output_dir = Path(argv[argv.index("--output-dir") + 1]) if "--output-dir" in argv else Path()
     if cwd is not None and not output_dir.is_absolute():
         output_dir = cwd / output_dir
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     done = subprocess.run(
         [str(Path(sys.executable).with_name("hub-convert")), *argv],
         capture_output=True,

@@ -140,3 +140,23 @@ def test_files_outside_the_report_directory_are_never_uploaded(
     assert set(assets_by_name(fake, "v1")) == {"report.md", "report.json"}
     assert all(b"runner secret" not in a.data for a in fake.release("v1").assets)
     assert published.log.count("::warning") == 2
+
+
+def test_onnx_external_data_is_a_second_asset(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.add_release("v1")
+    report = sample_report()
+    onnx = next(a for a in report.artifacts if a.target == "onnx")
+    assert onnx.path is not None
+    onnx.external_data = onnx.path + ".data"
+    weights = b"\x00\x01" * 4096
+    data = tmp_path / "out" / "tiny_float32.onnx.data"
+    data.parent.mkdir(parents=True)
+    data.write_bytes(weights)
+
+    published = publish_to_fake(fake, tmp_path, report, event_name="push", release_tag="v1")
+
+    assert published.result.ok
+    assets = assets_by_name(fake, "v1")
+    assert assets["tiny_float32.onnx.data"] == ("application/octet-stream", weights)
+    assert "tiny_float32.onnx" in assets
+    assert len(json.loads(published.outputs["release-assets"])) == 5

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import memory_limit, policy_file
+from . import memory_limit, model_size, policy_file
 from .errors import BadInputError
 from .parsing import (
     Text,
@@ -137,9 +137,14 @@ class ConvertConfig:
     def needs_calibration(self) -> bool:
         return "tflite" in self.targets and bool(CALIBRATED_VARIANTS & set(self.tflite_variants))
 
-    def worker_count(self) -> int:
+    def worker_count(self, weight_bytes: int = 0) -> int:
+        """``--jobs``, else one per core but only as many as memory can hold converting a model
+        with ``weight_bytes`` of weights at once (model_size.py)."""
+        if self.jobs:
+            return self.jobs
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        return max(1, self.jobs or cores)
+        memory = memory_limit.machine_memory()
+        return model_size.workers_that_fit(cores, weight_bytes, memory, memory_limit.SHARE)
 
     def memory_limit(self, workers: int) -> int | None:
         """Bytes each of ``workers`` worker processes may allocate (None: no limit)."""

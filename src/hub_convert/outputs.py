@@ -29,12 +29,19 @@ def into_output_dir(
     if staged is None:
         return item.artifact
     path = output_dir / item.file_name
+    # An ONNX model's external data (NAME.onnx.data) goes first: the model refers to it.
+    staged_data = staged.with_name(staged.name + ".data")
+    data_path = None
+    if staged_data.is_file():
+        data_path = path.with_name(path.name + ".data")
+        produce_atomic(data_path, lambda tmp: shutil.copyfile(staged_data, tmp))
     produce_atomic(path, lambda tmp: shutil.copyfile(staged, tmp))
-    size = path.stat().st_size
+    size = path.stat().st_size + (data_path.stat().st_size if data_path else 0)
     latency = latencies.get(item.file_name)
     return item.artifact.model_copy(
         update={
             "path": str(path),
+            "external_data": str(data_path) if data_path else None,
             "size_bytes": size,
             "size_ratio": size / source_size if source_size else None,
             "latency_ms": latency,

@@ -18,11 +18,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pebble import ProcessFuture
 
-from . import isolation, sources, unsafe_ops
+from . import isolation, memory_limit, model_size, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
@@ -49,6 +49,7 @@ from .convert.worker import (
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, tree_size, write_atomic
 from .outputs import build_report, into_output_dir
+from .progress import wait_logging_progress
 from .render import render_report
 from .report import Artifact, Report
 from .source_model import SourceModel
@@ -58,6 +59,7 @@ from .vocabulary import Stage, Target, Variant
 from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
+T = TypeVar("T")
 # How the log says a stage was done: "converted in 3.1 s".
 _DONE: dict[Stage, str] = {
     "load": "loaded",
@@ -81,10 +83,11 @@ def artifact_stem(source: SourceModel) -> str:
 SMALL_MODEL_BYTES = 1 << 20
 
 
-def worker_count(config: ConvertConfig, source: SourceModel) -> int:
-    """Worker processes for the run: ``--jobs``, else one per core, no more than there are
-    conversions, and one for a small model (``SMALL_MODEL_BYTES``) of known size."""
-    wanted = min(config.worker_count(), max(1, len(config.jobs_wanted())))
+def worker_count(config: ConvertConfig, source: SourceModel, weight_bytes: int = 0) -> int:
+    """Worker processes for the run: ``--jobs``, else one per core that memory can hold
+    converting ``weight_bytes`` of weights at once (config.worker_count), no more than there
+    are conversions, and one for a small model (``SMALL_MODEL_BYTES``) of known size."""
+    wanted = min(config.worker_count(weight_bytes), max(1, len(config.jobs_wanted())))
     if not config.jobs and 0 < source.size_bytes < SMALL_MODEL_BYTES:
         return 1
     return wanted
@@ -115,11 +118,25 @@ def run(
         if user is not None:
             _check_readable(config, source, user)
         shared = [cache_dir()] if source.kind == "hub" else []
-        workers = worker_count(config, source)
+        weights = model_size.weight_bytes_on_disk(source.saved_model_dir)
+        workers = worker_count(config, source, weights)
+        if weights >= model_size.GIB // 4:
+            log(
+                f"{memory_limit.human(weights)} of weights: {workers} worker process(es), "
+                f"each needing about {memory_limit.human(model_size.conversion_memory(weights))}"
+                " to convert"
+            )
         initargs = (log_path, config.memory_limit(workers))
         with (
             isolation.lent_to(user, work_dir, shared),
-            WorkerPool(workers, config.timeout, initialize_worker, initargs, user) as pool,
+            WorkerPool(
+                workers,
+                config.timeout,
+                initialize_worker,
+                initargs,
+                user,
+                max_tasks=1 if weights >= model_size.FRESH_WORKER_ABOVE else 0,
+            ) as pool,
         ):
             stages = _Stages(config, pool, work_dir, log_path, log, debug, clock)
             source = stages.scan(stages.materialize(source))
@@ -190,6 +207,11 @@ class _Stages:
         self.first_task = True
         self.calibration_path = work_dir / "calibration.npz"
 
+    def _wait(self, future: ProcessFuture[T], doing: str, since: float | None = None) -> T:
+        """The task's result (see WorkerPool.result), with progress lines while it runs."""
+        wait_logging_progress(future, doing, self.log, since)
+        return self.pool.result(future)
+
     def _add_worker_mark(self, mark: StageMark) -> None:
         """A stage timed in a worker; before the first, the workers' start."""
         if self.first_task:
@@ -210,7 +232,7 @@ class _Stages:
         before TensorFlow loads it."""
         future = self.pool.submit(scan_source, source.saved_model_dir, self.log_path)
         try:
-            found_ops, mark = self.pool.result(future)
+            found_ops, mark = self._wait(future, "reading the graphs")
             self._add_worker_mark(mark)
             found = [f for f in found_ops if f not in source.unsafe_ops]
         except (WorkerFailure, TaskError) as exc:
@@ -229,7 +251,7 @@ class _Stages:
             materialize_source, source.materializer, source.saved_model_dir, self.log_path
         )
         try:
-            extra, mark = self.pool.result(future)
+            extra, mark = self._wait(future, "preparing the model")
             self._add_worker_mark(mark)
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "preparing the model", exc) from None
@@ -252,7 +274,7 @@ class _Stages:
             self.log_path,
         )
         try:
-            return self.pool.result(future)
+            return self._wait(future, "reading the signatures")
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "reading the model's signatures", exc) from None
 
@@ -289,7 +311,9 @@ class _Stages:
             fixed_shape_dir=self.work_dir / "fixed_shape" if "tflite" in config.targets else None,
         )
         try:
-            prepared = self.pool.result(self.pool.submit(prepare_source, spec))
+            prepared = self._wait(
+                self.pool.submit(prepare_source, spec), "running the original model"
+            )
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
         for mark in prepared.marks:
@@ -336,7 +360,7 @@ class _Stages:
         """Submit the validation of the early conversions as soon as they are done; returns
         how to collect it. Each candidate gets its job as the prepared source completes it."""
         try:
-            converted = self.pool.result(early.future)
+            converted = self._wait(early.future, "converting " + _names(early.jobs))
         except Exception as exc:
             failed = self._failures(early.jobs, exc, "conversion")
             return lambda: failed
@@ -375,7 +399,8 @@ class _Stages:
         the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
         one path and not the other)."""
         try:
-            return self.pool.result(future)  # type: ignore[arg-type]
+            verb = "validating" if doing == "validation" else "converting"
+            return self._wait(future, f"{verb} {_names(batch)}")  # type: ignore[arg-type]
         except WorkerFailure as exc:
             job = batch[0]
             retry_from_saved_model = (
@@ -423,7 +448,8 @@ class _Stages:
             )
             try:
                 with self.clock.stage("latency", target, variant):
-                    return self.pool.result(self.pool.submit(measure_latency, spec))
+                    future = self.pool.submit(measure_latency, spec)
+                    return self._wait(future, f"measuring the latency of {path.name}")
             except Exception as exc:  # a latency failure must not fail the conversion
                 self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
                 return None
@@ -492,6 +518,11 @@ class _Early:
 
     jobs: list[ConversionJob]
     future: ProcessFuture[list[Converted]]
+
+
+def _names(jobs: list[ConversionJob]) -> str:
+    """``onnx float32, onnx float16``."""
+    return ", ".join(f"{job.target} {job.variant}" for job in jobs)
 
 
 def _failed(job: ConversionJob, reason: str) -> StagedArtifact:

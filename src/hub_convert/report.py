@@ -236,6 +236,11 @@ class Artifact(_Model):
     target: Target
     variant: Variant
     path: PathText | None = None
+    external_data: PathText | None = Field(
+        default=None,
+        description="ONNX over the external-data threshold: the NAME.onnx.data file beside "
+        "path that holds its weights (size_bytes counts both).",
+    )
     size_bytes: Count | None = None
     size_ratio: FiniteFloat | None = Field(default=None, description="size_bytes / source size.")
     status: Status

@@ -54,9 +54,10 @@ def describe_exit(code: int | None) -> str:
 
 
 def _memory_hint(exc: ProcessExpired) -> str:
-    # Under the memory limit, C++ code that cannot allocate aborts; the kernel's OOM killer
-    # sends SIGKILL.
-    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL):
+    # Under the memory limit, C++ code that cannot allocate aborts, or (tf2onnx's TensorFlow
+    # calls on a 1 GiB model, measured) dereferences the null it got: SIGSEGV; the kernel's OOM
+    # killer sends SIGKILL.
+    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
         return "; if it ran out of memory, raise --max-memory"
     return ""
 
@@ -88,12 +89,17 @@ class WorkerPool:
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
         run_as: WorkerUser | None = None,
+        max_tasks: int = 0,
     ) -> None:
+        """``max_tasks``: tasks a worker runs before a fresh one replaces it (0: no limit). A
+        big model's conversion leaves gigabytes the allocator keeps, and ``RLIMIT_DATA`` counts
+        them against the next task: each of its tasks gets a fresh worker instead."""
         self.timeout = timeout
         self.workers = workers
         # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
         self._pool = ProcessPool(
             max_workers=workers,
+            max_tasks=max_tasks,
             initializer=_start_worker,
             initargs=(run_as, initializer, initargs),
             context=_SocketSpawnContext(),

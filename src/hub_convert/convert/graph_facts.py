@@ -60,6 +60,21 @@ class GraphFacts:
     index_notes: dict[str, str] = field(default_factory=dict)  # input -> why
 
 
+# Freezing copies every weight several times over (TensorFlow 2.21: 9 GiB at the peak for
+# 1 GiB of weights); above this many bytes of variables the facts are read from the signature's
+# own graph, where weights are variable reads instead of constants: the same ops otherwise.
+FREEZE_LIMIT = 256 << 20
+
+
+def variable_bytes(function: Any) -> int:
+    """Bytes of the variables the signature ``function`` captures: the weights it freezes."""
+    total = 0
+    for variable in getattr(function, "variables", ()):
+        elements = variable.shape.num_elements()
+        total += (elements or 0) * variable.dtype.size
+    return total
+
+
 def read_graph_facts(function: Any, input_names: list[str]) -> GraphFacts | None:
     """Facts about the signature ``function``; None when it cannot be frozen (then the caller
     falls back to the MetaGraph's op inventory)."""
@@ -67,10 +82,13 @@ def read_graph_facts(function: Any, input_names: list[str]) -> GraphFacts | None
         convert_variables_to_constants_v2,
     )
 
-    try:
-        frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)
-    except Exception:  # resources that cannot be frozen (tables...): no facts, not an error
-        return None
+    if variable_bytes(function) > FREEZE_LIMIT:
+        frozen = function
+    else:
+        try:
+            frozen = convert_variables_to_constants_v2(function, lower_control_flow=False)
+        except Exception:  # resources that cannot be frozen (tables...): no facts, no error
+            return None
     graph = frozen.graph
     graph_def = graph.as_graph_def()
     functions = {f.signature.name: f for f in graph_def.library.function}

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import BadInputError, HubConvertError
 from ..render import render_report
-from ..report import Report
+from ..report import Artifact, Report
 from .artifact_stage import upload_report_artifact
 from .client import connect, token_login
 from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
@@ -35,6 +35,9 @@ from .workflow_commands import WorkflowCommands
 
 BodyBuilder = Callable[[str | None, int], str]
 """(the uploaded artifact's URL or None, the length limit) -> the comment body."""
+
+# GitHub refuses release assets of 2 GiB or more.
+RELEASE_ASSET_LIMIT = 2 << 30
 
 
 @dataclass(frozen=True)
@@ -304,10 +307,30 @@ class _Publisher(_Commenter):
                 )
                 continue
             sources.append(AssetSource(name=found.name, path=found))
+            sources += self._external_data_source(artifact, found)
         # The report travels rendered from the validated Report, not as files from disk.
         sources.append(AssetSource("report.md", data=render_report(self.report).encode()))
         sources.append(AssetSource("report.json", data=self.report.to_json().encode()))
         return sources
+
+    def _external_data_source(self, artifact: Artifact, model: Path) -> list[AssetSource]:
+        """An ONNX model's NAME.onnx.data, a second asset beside it (GitHub takes assets under
+        2 GiB: a bigger one is left to the workflow artifact, with a warning)."""
+        if not artifact.external_data:
+            return []
+        data = model.with_name(model.name + ".data")
+        if not data.resolve().is_relative_to(self.report_dir.resolve()) or not data.is_file():
+            self.problem("warning", "release", f"{data.name} not found; not uploaded")
+            return []
+        if data.stat().st_size >= RELEASE_ASSET_LIMIT:
+            self.problem(
+                "warning",
+                "release",
+                f"{data.name} is 2 GiB or more, over GitHub's limit for a release asset; "
+                "not uploaded (it is in the workflow artifact)",
+            )
+            return []
+        return [AssetSource(name=data.name, path=data)]
 
 
 def publish(

@@ -3,12 +3,22 @@
 tf2onnx logs ``Tensorflow op [node: Op] is not supported`` for an op it cannot map and still
 returns a model (the TF op left in the graph). Those log records are collected here; a model
 counts only if it also passes ``onnx.checker`` and loads in onnxruntime.
+
+Big models: a protobuf message cannot reach 2 GiB, and tf2onnx's usual path freezes the whole
+graph into one. Above ``model_size.external_data_threshold()`` bytes of weights the model is
+converted with tf2onnx's ``large_model`` (its ``compress_graph_def`` takes the big constants out
+of the GraphDef, ``ExternalTensorStorage`` collects them by name) and written the standard ONNX
+way: ``NAME.onnx`` holds the graph, ``NAME.onnx.data`` beside it every tensor over 1 KiB, each
+with its ``location``, ``offset`` and ``length``. onnxruntime, ``onnx.load`` and
+``onnx.checker`` (given the path) find the data file next to the model. Every variant of such a
+model is written the same way.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from ... import model_size
+from ...memory_limit import human
 from ...report import OpCoverage, UnsupportedOp
 from ..original import converted_op_types
 from ..specs import ConversionJob
@@ -41,6 +53,8 @@ class OnnxConversion:
     source_ops: list[str] = field(default_factory=list)
     unsupported: list[UnsupportedOp] = field(default_factory=list)
     error: str | None = None
+    # large_model: tensor name -> bytes, the weights the model's tensors refer to by location
+    external: dict[str, bytes] | None = None
 
 
 class _UnsupportedOpCollector(logging.Handler):
@@ -91,8 +105,11 @@ def convert(
     signature: str,
     opset: int,
     input_names: list[str] | None = None,
+    *,
+    large_model: bool = False,
 ) -> OnnxConversion:
-    """Convert the signature the way ``python -m tf2onnx.convert --saved-model`` does.
+    """Convert the signature the way ``python -m tf2onnx.convert --saved-model`` does
+    (``--large_model`` when ``large_model``: the weights come back apart from the model).
 
     ``input_names`` (the signature's) are restored on the ONNX inputs: TensorFlow lower-cases
     the placeholders of a mixed-case signature key and tf2onnx names inputs after them.
@@ -101,6 +118,11 @@ def convert(
     from tf2onnx import tf_loader
     from tf2onnx.convert import _convert_common
 
+    if large_model and not hasattr(np, "product"):
+        # tf2onnx 1.17.0's large-model path (graph.py, Node.get_value_attr) calls
+        # numpy.product, which numpy 2 removed; numpy.prod is the same function.
+        setattr(np, "product", np.prod)  # noqa: B010
+
     graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
         str(saved_model_dir),
         None,
@@ -108,7 +130,7 @@ def convert(
         tags,
         [signature],
         None,
-        False,
+        large_model,
         return_initialized_tables=True,
         return_tensors_to_rename=True,
     )
@@ -117,9 +139,10 @@ def convert(
     source_ops = converted_op_types(graph_def)
     with _collect_unsupported() as collector, tf.device("/cpu:0"):
         try:
-            model, _ = _convert_common(
+            model, external = _convert_common(
                 graph_def,
                 name=str(saved_model_dir),
+                large_model=large_model,
                 opset=opset,
                 input_names=inputs,
                 output_names=outputs,
@@ -138,7 +161,87 @@ def convert(
     if renamed_outputs:
         entry = model.metadata_props.add()
         entry.key, entry.value = RENAMED_OUTPUTS_KEY, json.dumps(renamed_outputs)
-    return OnnxConversion(model=model, source_ops=source_ops, unsupported=_unsupported(collector))
+    return OnnxConversion(
+        model=model,
+        source_ops=source_ops,
+        unsupported=_unsupported(collector),
+        external=external.name_to_tensor_data if external is not None else None,
+    )
+
+
+def data_file(path: Path) -> Path:
+    """Where a model's external data lives: ``NAME.onnx.data`` beside ``NAME.onnx``."""
+    return path.with_name(path.name + ".data")
+
+
+def _tensors(model: Any) -> Iterator[Any]:
+    """Every TensorProto of the model: initializers and node attributes, subgraphs included."""
+
+    def visit(graph: Any) -> Iterator[Any]:
+        yield from graph.initializer
+        for node in graph.node:
+            for attribute in node.attribute:
+                if attribute.HasField("t"):
+                    yield attribute.t
+                yield from attribute.tensors
+                if attribute.HasField("g"):
+                    yield from visit(attribute.g)
+                for sub in attribute.graphs:
+                    yield from visit(sub)
+
+    yield from visit(model.graph)
+
+
+def write_external(model: Any, storage: dict[str, bytes], path: Path) -> None:
+    """Write tf2onnx's large model as ``path`` + ``data_file(path)``: its set-aside tensors one
+    after another in the data file (each dropped from ``storage`` once written, so the weights
+    are held once), their entries pointing there."""
+    from onnx.external_data_helper import uses_external_data
+
+    data_path = data_file(path)
+    placed: dict[str, tuple[int, int]] = {}
+    with data_path.open("wb") as data:
+        for tensor in _tensors(model):
+            if not uses_external_data(tensor):
+                continue
+            location = next(e.value for e in tensor.external_data if e.key == "location")
+            if location not in placed:
+                raw = storage.pop(location)
+                data.seek(-data.tell() % 4096, 1)  # page-aligned, as onnx.save aligns them
+                placed[location] = (data.tell(), len(raw))
+                data.write(raw)
+                del raw
+            offset, length = placed[location]
+            del tensor.external_data[:]
+            for key, value in (
+                ("location", data_path.name),
+                ("offset", offset),
+                ("length", length),
+            ):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, str(value)
+    path.write_bytes(model.SerializeToString())
+
+
+def uses_external_data(path: Path) -> bool:
+    """Whether the ONNX file at ``path`` keeps its weights in a data file."""
+    return data_file(path).exists()
+
+
+def copy_model(source: Path, target: Path) -> None:
+    """Copy an ONNX model, with its external data under the target's own data file name."""
+    if not uses_external_data(source):
+        shutil.copyfile(source, target)
+        return
+    import onnx
+
+    model = onnx.load(str(source), load_external_data=False)
+    for tensor in _tensors(model):
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                entry.value = data_file(target).name
+    shutil.copyfile(data_file(source), data_file(target))
+    target.write_bytes(model.SerializeToString())
 
 
 def _distinct_output_names(
@@ -193,11 +296,12 @@ def _unsupported(collector: _UnsupportedOpCollector) -> list[UnsupportedOp]:
 
 
 def check(model: Any) -> str | None:
-    """``onnx.checker`` with full shape inference; the error text, or None when valid."""
+    """``onnx.checker`` with full shape inference; the error text, or None when valid.
+    ``model``: a ModelProto or the path of a file (external data found beside it)."""
     import onnx
 
     try:
-        onnx.checker.check_model(model, full_check=True)
+        onnx.checker.check_model(str(model) if isinstance(model, Path) else model, full_check=True)
     except Exception as exc:
         return f"onnx.checker: {str(exc).strip().splitlines()[0]}"
     return None
@@ -261,19 +365,37 @@ def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) 
     """
     import onnx
 
+    external = uses_external_data(float32_path)
     if variant == "float32":
-        target.write_bytes(float32_path.read_bytes())
+        copy_model(float32_path, target)
     elif variant == "float16":
         from onnxconverter_common import float16
 
-        model = float16.convert_float_to_float16(
-            onnx.load(str(float32_path)), keep_io_types=not float16_io
+        if external:  # shape inference from the path: the in-memory one stops at 2 GiB
+            model = float16.convert_float_to_float16_model_path(
+                str(float32_path), keep_io_types=not float16_io
+            )
+        else:
+            model = float16.convert_float_to_float16(
+                onnx.load(str(float32_path)), keep_io_types=not float16_io
+            )
+        onnx.save_model(
+            model,
+            str(target),
+            save_as_external_data=external,
+            all_tensors_to_one_file=True,
+            location=data_file(target).name,
         )
-        onnx.save(model, str(target))
     elif variant == "dynamic":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(float32_path), str(target), weight_type=QuantType.QInt8)
+        # onnxruntime names the data file NAME.onnx.data, as data_file() does.
+        quantize_dynamic(
+            str(float32_path),
+            str(target),
+            weight_type=QuantType.QInt8,
+            use_external_data_format=external,
+        )
     else:
         raise ValueError(f"unknown ONNX variant {variant!r}")
 
@@ -286,8 +408,15 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
     """
     first = jobs[0]
     started = time.perf_counter()
+    weights = model_size.weight_bytes_on_disk(first.saved_model_dir)
+    large = weights > model_size.external_data_threshold()
     conversion = convert(
-        first.saved_model_dir, first.tags, first.signature, first.opset, sorted(first.shapes)
+        first.saved_model_dir,
+        first.tags,
+        first.signature,
+        first.opset,
+        sorted(first.shapes),
+        large_model=large,
     )
     seconds = time.perf_counter() - started
     unsupported_names = {u.op for u in conversion.unsupported}
@@ -305,20 +434,35 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
             + ", ".join(f"{u.op} (at {', '.join(u.nodes[:3])})" for u in conversion.unsupported)
             + " and left the TensorFlow op in the graph"
         )
-    checker_error = check(conversion.model)
+    float32_path = first.staging_dir / "tf2onnx_float32.onnx"
+    if conversion.external is not None:
+        write_external(conversion.model, conversion.external, float32_path)
+    else:
+        float32_path.write_bytes(conversion.model.SerializeToString())
+    checker_error = check(float32_path)
     if checker_error:
         problems.append(checker_error)
     if problems:
         coverage.output_op_counts = operator_counts(conversion.model)
         error = "; ".join(problems)
         return [Candidate(job, None, coverage, seconds, error=error) for job in jobs]
-    float32_path = first.staging_dir / "tf2onnx_float32.onnx"
-    float32_path.write_bytes(conversion.model.SerializeToString())
-    return [_derive_candidate(job, float32_path, coverage, seconds) for job in jobs]
+    large_note = None
+    if conversion.external is not None:
+        large_note = (
+            f"{human(weights)} of weights, over the {human(model_size.external_data_threshold())}"
+            " external-data threshold: converted with tf2onnx's large_model, the weights written"
+            " as ONNX external data in {data} beside the .onnx (keep the two files together)"
+        )
+    del conversion
+    return [_derive_candidate(job, float32_path, coverage, seconds, large_note) for job in jobs]
 
 
 def _derive_candidate(
-    job: ConversionJob, float32_path: Path, base_coverage: OpCoverage, tf2onnx_seconds: float
+    job: ConversionJob,
+    float32_path: Path,
+    base_coverage: OpCoverage,
+    tf2onnx_seconds: float,
+    large_note: str | None,
 ) -> Candidate:
     """Derive one variant from the float32 model, stage it, check it."""
     import onnx
@@ -330,9 +474,16 @@ def _derive_candidate(
         error = f"deriving the {job.variant} model failed: {type(exc).__name__}: {exc}"
         return Candidate(job, None, base_coverage, tf2onnx_seconds, error=error)
     seconds = tf2onnx_seconds + time.perf_counter() - started
-    model = onnx.load(str(job.staged_path))
+    model = onnx.load(str(job.staged_path), load_external_data=False)  # the graph, not weights
     coverage = base_coverage.model_copy(update={"output_op_counts": operator_counts(model)})
-    checker_error = check(model)
+    checker_error = check(job.staged_path)
     if checker_error:
         return Candidate(job, None, coverage, seconds, error=checker_error)
-    return Candidate(job, job.staged_path, coverage, seconds, input_shapes=input_shapes(model))
+    return Candidate(
+        job,
+        job.staged_path,
+        coverage,
+        seconds,
+        input_shapes=input_shapes(model),
+        notes=[large_note.format(data=data_file(job.staged_path).name)] if large_note else [],
+    )

@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ... import model_size
 from ...report import OpCoverage, UnsupportedOp
+from ..graph_facts import FREEZE_LIMIT, variable_bytes
 from ..original import converted_op_types, load_signature
 from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate, SampleRunner
@@ -121,12 +123,36 @@ def export_fixed_shape(
 
 
 def _frozen_op_types(concrete: Any) -> list[str]:
-    """Op types the converter actually sees: the function inlined, variables frozen."""
+    """Op types the converter actually sees: the function inlined, variables frozen (read from
+    the unfrozen graph when freezing a copy would cost gigabytes: the same op types)."""
     from tensorflow.python.framework.convert_to_constants import (
         convert_variables_to_constants_v2,
     )
 
+    if variable_bytes(concrete) > FREEZE_LIMIT:
+        return converted_op_types(concrete.graph.as_graph_def())
     return converted_op_types(convert_variables_to_constants_v2(concrete).graph.as_graph_def())
+
+
+# What TensorFlow raises when a GraphDef or flatbuffer reaches 2 GiB (recorded from real runs
+# with TF 2.21: protobuf's "Failed to serialize proto" when the converter serializes a frozen
+# GraphDef of 2 GiB or more).
+_TOO_BIG_SIGNS = (
+    "Failed to serialize proto",
+    "exceeds maximum protobuf size",
+    "larger than 2GB",
+    "2GB limit",
+    "size exceeds 2GB",
+)
+
+
+def too_big_reason(message: str, variant: str, weight_bytes: int) -> str | None:
+    """The clear reason for a converter error that says the model hit a 2 GiB format limit."""
+    if not any(sign in message for sign in _TOO_BIG_SIGNS):
+        return None
+    limit = model_size.flatbuffer_too_big(variant, max(weight_bytes, model_size.flatbuffer_limit()))
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return f"{limit} (TensorFlow: {first})"
 
 
 def _ops_from_error(message: str) -> list[str]:
@@ -205,6 +231,11 @@ def convert(
     import tensorflow as tf
 
     if strategy == "concrete_function" and fixed_shape is not None:
+        # The export holds only the variables the signature captures: its weights.
+        weights = model_size.weight_bytes_on_disk(fixed_shape.directory)
+        too_big = model_size.flatbuffer_too_big(variant, weights)
+        if too_big is not None:  # known before a converter spends minutes and gigabytes on it
+            return TFLiteConversion(model=None, error=too_big)
         source_ops = fixed_shape.source_ops
         origin = "the signature at the validation shape"
         exported = str(fixed_shape.directory)
@@ -215,9 +246,13 @@ def convert(
             )
 
         return _convert_with(
-            make, origin, source_ops, variant, allow_flex, calibration_path, int8_io
+            make, origin, source_ops, variant, weights, allow_flex, calibration_path, int8_io
         )
     loaded, function = load_signature(saved_model_dir, tags, signature)
+    weights = variable_bytes(function)
+    too_big = model_size.flatbuffer_too_big(variant, weights)
+    if too_big is not None:
+        return TFLiteConversion(model=None, error=too_big)
     if strategy == "concrete_function":
         concrete = _fixed_shape_function(loaded, function, shapes)
         source_ops = _frozen_op_types(concrete)
@@ -235,7 +270,9 @@ def convert(
                 str(saved_model_dir), signature_keys=[signature], tags=set(tags)
             )
 
-    return _convert_with(make, origin, source_ops, variant, allow_flex, calibration_path, int8_io)
+    return _convert_with(
+        make, origin, source_ops, variant, weights, allow_flex, calibration_path, int8_io
+    )
 
 
 def _convert_with(
@@ -243,6 +280,7 @@ def _convert_with(
     origin: str,
     source_ops: list[str],
     variant: str,
+    weights: int,
     allow_flex: bool,
     calibration_path: Path | None,
     int8_io: bool,
@@ -260,6 +298,12 @@ def _convert_with(
             attempts.append(f"{ops}, from {origin}: {_first_lines(str(exc), 1)}")
             continue
         return TFLiteConversion(model=model, source_ops=source_ops, attempts=attempts)
+    for error in errors:
+        reason = too_big_reason(error, variant, weights)
+        if reason is not None:
+            return TFLiteConversion(
+                model=None, error=reason, source_ops=source_ops, attempts=attempts
+            )
     needs = sorted({op for error in errors for op in _ops_from_error(error)})
     return TFLiteConversion(
         model=None,
