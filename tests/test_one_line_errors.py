@@ -30,6 +30,24 @@ def _convert(model: Path, tmp_path: Path, *options: str) -> CliRun:
 
 
 @pytest.mark.tf
+def test_a_node_that_kills_tensorflow_is_named(tmp_path: Path) -> None:
+    """The worker dies with a signal while running the original: the model is run again with
+    TensorFlow logging each node it starts, and the error names the one it died in."""
+    run = _convert(unsafe_models.aborts_tensorflow(tmp_path / "model"), tmp_path)
+    line = assert_one_line_error(
+        run,
+        2,
+        "model: loading the model in TensorFlow the worker process died (killed by signal "
+        "SIGABRT",
+        "; TensorFlow was running node '",
+        "/Abort' (Abort) when it died: ",
+        "kernel gave up",
+    )
+    assert "running the model again to see which node it dies in" in run.stderr + run.stdout
+    assert line.count("TensorFlow was running node") == 1
+
+
+@pytest.mark.tf
 def test_assert_in_the_graph_fires(tmp_path: Path) -> None:
     run = _convert(unsafe_models.asserts_positive(tmp_path / "model"), tmp_path)
     assert_one_line_error(

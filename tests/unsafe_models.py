@@ -237,6 +237,21 @@ def asserts_positive(path: Path) -> Path:
     return _save(Asserting(), path)
 
 
+def aborts_tensorflow(path: Path) -> Path:
+    """A node that kills the process running it (``Abort``: SIGABRT, as a kernel's CHECK
+    failure does): no Python exception names the node."""
+    import tensorflow as tf
+
+    class Aborting(tf.Module):
+        @tf.function(input_signature=[_spec()])
+        def serve(self, x: Any) -> dict[str, Any]:
+            doubled = x * 2.0
+            with tf.control_dependencies([tf.raw_ops.Abort(error_msg="kernel gave up")]):
+                return {"y": tf.identity(doubled)}
+
+    return _save(Aborting(), path)
+
+
 def parses_strings(path: Path) -> Path:
     """A string input parsed as numbers: the synthetic string is not a number."""
     import tensorflow as tf

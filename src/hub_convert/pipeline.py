@@ -46,6 +46,7 @@ from .convert.worker import (
     select_source,
     validate_converted,
 )
+from .crash_site import read_crash_site
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, tree_size, write_atomic
 from .outputs import build_report, into_output_dir
@@ -278,6 +279,25 @@ class _Stages:
         except (WorkerFailure, TaskError) as exc:
             raise self._fatal(source, "reading the model's signatures", exc) from None
 
+    def _crash_site(self, spec: PrepareSpec) -> str:
+        """``; TensorFlow was running node 'x' (Op) when it died``, from running ``spec``
+        again in a fresh worker that logs each node it starts; empty when that run does not
+        die or names no node."""
+        self.log("  the worker died: running the model again to see which node it dies in")
+        trace = self.work_dir / "node-trace.log"
+        initargs = (trace, self.config.memory_limit(1), True)
+        user = isolation.worker_user()
+        try:
+            with WorkerPool(1, self.config.timeout, initialize_worker, initargs, user) as pool:
+                pool.result(pool.submit(prepare_source, dataclasses.replace(spec, log_path=trace)))
+        except WorkerFailure as again:
+            site = read_crash_site(trace) if again.crashed else None
+            if site is not None:
+                return f"; {site.describe()}"
+        except Exception:
+            pass
+        return ""
+
     def convert_early(self, source: SourceModel, selection: Selection) -> _Early | None:
         """Start the conversions that need no validation inputs (ONNX: tf2onnx converts the
         signature as it is), so that they run while another worker prepares the original."""
@@ -314,7 +334,11 @@ class _Stages:
             prepared = self._wait(
                 self.pool.submit(prepare_source, spec), "running the original model"
             )
-        except (WorkerFailure, TaskError) as exc:
+        except WorkerFailure as exc:
+            if exc.crashed:
+                exc = WorkerFailure(f"{exc}{self._crash_site(spec)}", crashed=True)
+            raise self._fatal(source, "loading the model in TensorFlow", exc) from None
+        except TaskError as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
         for mark in prepared.marks:
             self.clock.add(mark)

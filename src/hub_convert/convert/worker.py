@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import memory_limit
+from ..crash_site import TRACE_ENVIRONMENT
 from ..errors import HubConvertError
 from ..report import UnsafeOp
 from ..report_comparison import Behaviour
@@ -41,9 +42,14 @@ if TYPE_CHECKING:
 Converted = tuple["Candidate", StageMark]
 
 
-def initialize_worker(log_path: Path | None, max_memory: int | None = None) -> None:
-    """Limit the worker's memory, then import TensorFlow once, quietly, before any task."""
+def initialize_worker(
+    log_path: Path | None, max_memory: int | None = None, trace_nodes: bool = False
+) -> None:
+    """Limit the worker's memory, then import TensorFlow once, quietly, before any task.
+    ``trace_nodes``: TensorFlow logs every node it starts (crash_site.py reads where it died)."""
     memory_limit.apply(max_memory)
+    if trace_nodes:
+        os.environ.update(TRACE_ENVIRONMENT)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with output_to(log_path):
         import tensorflow  # noqa: F401
