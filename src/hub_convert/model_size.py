@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .memory_limit import human
+
 GIB = 1 << 30
 # protobuf messages (an ONNX ModelProto, a TensorFlow GraphDef) and TFLite flatbuffers address
 # their content with 32-bit signed offsets: neither can be 2 GiB or larger.
@@ -77,17 +79,10 @@ def flatbuffer_too_big(variant: str, float32_bytes: int) -> str | None:
     ]
     hint = f"use the {' or '.join(fitting)} variant" if fitting else "no TFLite variant fits"
     return (
-        f"the TFLite flatbuffer format cannot hold {_size(limit)} or more: this {variant} "
-        f"model's weights are {_size(needed)} ({_size(float32_bytes)} as float32); {hint}, "
+        f"the TFLite flatbuffer format cannot hold {human(limit)} or more: this {variant} "
+        f"model's weights are {human(needed)} ({human(float32_bytes)} as float32); {hint}, "
         "or convert to ONNX (written with external data)"
     )
-
-
-def _size(size: int) -> str:
-    for unit, scale in (("GiB", GIB), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} B"
 
 
 def conversion_memory(weight_bytes: int) -> int:
