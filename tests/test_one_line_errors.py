@@ -37,8 +37,7 @@ def test_a_node_that_kills_tensorflow_is_named(tmp_path: Path) -> None:
     line = assert_one_line_error(
         run,
         2,
-        "model: loading the model in TensorFlow the worker process died (killed by signal "
-        "SIGABRT",
+        "model: loading the model in TensorFlow the worker process died (killed by signal SIGABRT",
         "; TensorFlow was running node '",
         "/Abort' (Abort) when it died: ",
         "kernel gave up",

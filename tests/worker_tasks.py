@@ -70,3 +70,10 @@ def write_into_own_descriptors(payload: bytes) -> list[str]:
         except OSError as exc:
             done.append(f"{fd} {target}: {exc.strerror}")
     return done
+
+
+def onednn_enabled() -> bool:
+    """Whether this worker's TensorFlow runs its oneDNN kernels (read at run time)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
