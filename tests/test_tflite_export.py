@@ -4,6 +4,7 @@ the function captures a resource other than variables (a table)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +103,46 @@ def test_op_types_are_those_the_converter_sees(
 
     assert ops == _frozen_op_types(_fixed_shape_function(loaded, function, shapes))
     assert (ops == known) is (kind == "plain")
+
+
+def _empty_at_the_validation_length(path: Path) -> Path:
+    """spliceai's shape, cut down: a crop that leaves nothing at the validation length (16),
+    then a 1-wide convolution. TensorFlow runs it (an empty output); traced at that fixed
+    length, shape inference refuses the convolution ("Negative dimension size")."""
+    import tensorflow as tf
+
+    class Cropping(tf.Module):
+        def __init__(self) -> None:
+            self.kernel = tf.Variable(tf.ones([1, 4, 3]))
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, 4], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            cropped = x[:, 8:-8, :]
+            return {"y": tf.nn.conv1d(cropped, self.kernel, 1, "VALID")}
+
+    module = Cropping()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+@pytest.mark.tf
+def test_an_export_that_fails_costs_the_tflite_artifacts_not_the_run(tmp_path: Path) -> None:
+    """The fixed-shape export is made while the original is prepared; when it cannot be made,
+    the run still reports every artifact (the ONNX file converted and validated on its own),
+    the TFLite variants failed with the cause, as before the export existed (corpus:
+    spliceai-1, tfx-chicago-taxi), instead of stopping with exit 2."""
+    from conftest import run_cli
+
+    model = _empty_at_the_validation_length(tmp_path / "cropping")
+    out = tmp_path / "out"
+    run = run_cli("convert", model, "--output-dir", out, "--latency-runs", "0")
+
+    assert run.exit_code == 1, run.stderr
+    report = json.loads((out / "report.json").read_text())
+    statuses = {(a["target"], a["variant"]): a for a in report["artifacts"]}
+    assert set(statuses) == {("tflite", v) for v in ("float32", "dynamic", "float16")} | {
+        ("onnx", "float32")
+    }
+    tflite = statuses[("tflite", "float32")]
+    assert tflite["status"] == "failed"
+    assert "Negative dimension size" in tflite["reason"]

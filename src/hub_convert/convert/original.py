@@ -365,7 +365,12 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         began = time.time()
         shapes = {t.name: tuple(t.validation_shape or ()) for t in inputs}
         frozen = converted_op_types_of(facts.op_counts) if facts else None
-        source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir, frozen)
+        try:
+            source_ops = export_fixed_shape(loaded, function, shapes, spec.fixed_shape_dir, frozen)
+        except Exception:  # e.g. tracing fails at that shape: each TFLite
+            # variant then tries the signature itself and fails as an artifact with the
+            # cause, rather than the whole run stopping here for what only TFLite needs.
+            source_ops = None
         if source_ops is not None:
             fixed_shape = FixedShapeModel(spec.fixed_shape_dir, source_ops)
         marks.append(StageMark.since("export", began))
