@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .report import printable
+
 # Set in the worker before TensorFlow is imported (convert/worker.initialize_worker).
 TRACE_ENVIRONMENT = {
     "TF_CPP_VMODULE": "executor=1",
@@ -31,11 +33,6 @@ _NODE = re.compile(
 # F0000 00:00:1795337643.580392    9157 control_flow_ops.cc:737] Abort_op intentional failure
 _FATAL = re.compile(r"^F\d{4} \S+ +(?P<thread>\d+) \S+:\d+\] (?P<message>.*)$")
 _FUSED = re.compile(r"fused_ops=\[([^\]]*)\]")
-
-
-def _printable(text: str, limit: int) -> str:
-    """Log text (a model's node names and messages) on one line, bounded."""
-    return "".join(c if c.isprintable() else "?" for c in text)[:limit]
 
 
 @dataclass(frozen=True)
@@ -83,8 +80,8 @@ def crash_site(log: str) -> CrashSite | None:
     fused = _FUSED.search(last["attrs"] or "")
     names = tuple(n.strip().strip('"') for n in fused[1].split(",")) if fused else ()
     return CrashSite(
-        node=_printable(last["name"], 200),
-        op=_printable(last["op"], 80),
-        fused=tuple(_printable(n, 40) for n in names if n)[:8],
-        fatal=_printable(fatal["message"], 200) if fatal else None,
+        node=printable(last["name"], 200),
+        op=printable(last["op"], 80),
+        fused=tuple(printable(n, 40) for n in names if n)[:8],
+        fatal=printable(fatal["message"], 200) if fatal else None,
     )

@@ -47,7 +47,8 @@ SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = (2, 3)
 
 
-def _printable(text: str, limit: int) -> str:
+def printable(text: str, limit: int) -> str:
+    """Untrusted text on one line, bounded: what is not printable becomes ``?``."""
     return "".join(c if c.isprintable() else "?" for c in text)[:limit]
 
 
@@ -388,7 +389,7 @@ class Report(_Model):
             first = exc.errors()[0]
             # The location may hold a key from the file: shown printable, on one line, short.
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            where, why = _printable(where, 120), _printable(first["msg"], 200)
+            where, why = printable(where, 120), printable(first["msg"], 200)
             raise BadInputError(
                 f"{path}: not a hub-convert report ({where}: {why}); "
                 "pass the report.json written by `hub-convert convert`"
