@@ -20,6 +20,7 @@ from hub_convert.report import (
     OpCoverage,
     OrderInsensitive,
     OutputDrift,
+    Rederived,
     Report,
     Tolerance,
     UnsupportedOp,
@@ -106,7 +107,21 @@ def _rich_report(*, synthetic: bool) -> Report:
                     within_tolerance=True,
                 ),
                 nonfinite="2 NaN",
-            )
+            ),
+            OutputDrift(
+                output="boxes",
+                max_abs=500.0,
+                cosine=0.8,
+                within_tolerance=True,
+                failed_checks=["max abs 500 > bound 0.05"],
+                rederived=Rederived(
+                    from_outputs=["heat", "sizes"],
+                    decided_by="TopKV2 (node detections/TopKV2)",
+                    max_abs=0.0,
+                    cosine=1.0,
+                    within_tolerance=True,
+                ),
+            ),
         ],
         attempts=["builtins: refused"],
         latency_ms=0.5,
@@ -170,6 +185,8 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
     for artifact in report.artifacts:
         worst = artifact.worst_drift()
         values += [d.output for d in artifact.drift] if details else [worst.output] if worst else []
+        shown = artifact.drift if details else [worst] if worst else []
+        values += [name for d in shown if d.rederived for name in d.rederived.from_outputs]
         if artifact.file_name:
             values.append(artifact.file_name)
         if artifact.coverage and details:
@@ -198,7 +215,9 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
         values += [check for d in shown for check in d.failed_checks if not d.within_tolerance]
         if details:
             for d in artifact.drift:
-                if d.order_insensitive and d.within_tolerance and d.failed_checks:
+                if d.rederived:
+                    values.append(d.rederived.decided_by)
+                elif d.order_insensitive and d.within_tolerance and d.failed_checks:
                     values += [d.order_insensitive.method, d.order_insensitive.depends_on]
                 values += [d.nonfinite] if d.nonfinite else []
     return values

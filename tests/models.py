@@ -305,3 +305,33 @@ def versioned_classifier(
     module = Classifier()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def peak_detector(path: Path, *, with_heatmap: bool = True) -> Path:
+    """A CenterNet-like head on a flat heatmap (sigmoid of a small convolution: every value
+    within about 1e-3 of 0.5): local peaks (``x == MaxPool(x)``), the 200 best by TopKV2, as
+    rows of (score, index). On random inputs the peaks are near-tied, so last-bit differences
+    between runtimes move rows in and out. ``with_heatmap`` also outputs the heatmap."""
+    import numpy as np
+    import tensorflow as tf
+
+    kernel = tf.constant(
+        np.random.default_rng(7).normal(scale=1e-3, size=(3, 3, 3, 8)).astype(np.float32)
+    )
+
+    class PeakDetector(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 32, 32, 3], tf.float32, name="image")])
+        def serve(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
+            heatmap = tf.sigmoid(tf.nn.conv2d(image, kernel, strides=1, padding="SAME"))
+            pooled = tf.nn.max_pool2d(heatmap, ksize=3, strides=1, padding="SAME")
+            peaks = heatmap * tf.cast(tf.equal(heatmap, pooled), tf.float32)
+            top = tf.math.top_k(tf.reshape(peaks, [1, -1]), k=200)
+            rows = tf.stack([top.values, tf.cast(top.indices, tf.float32)], axis=-1)
+            outputs = {"detections": rows}
+            if with_heatmap:
+                outputs["heatmap"] = heatmap
+            return outputs
+
+    module = PeakDetector()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

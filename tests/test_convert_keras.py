@@ -97,7 +97,7 @@ def test_op_coverage_sees_inside_keras_functions(keras_run: CliRun) -> None:
 
 def test_report_json_carries_source_environment_and_command(keras_run: CliRun) -> None:
     report = keras_run.report
-    assert report["schema_version"] == 3
+    assert report["schema_version"] == 4
     source = report["source"]
     assert source["kind"] == "saved_model"
     assert source["signature"] == "serving_default"

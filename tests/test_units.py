@@ -117,16 +117,19 @@ def test_report_load_rejects_other_json(tmp_path: Path) -> None:
         Report.load(path)
 
 
-def test_report_load_reads_schema_2_and_refuses_later_versions(tmp_path: Path) -> None:
-    """Version 3 only added optional sections: a version 2 report.json (an older
+def test_report_load_reads_schema_2_and_3_and_refuses_later_versions(tmp_path: Path) -> None:
+    """Versions 3 and 4 only added optional fields: a version 2 or 3 report.json (an older
     `hub-convert convert`, the fork pattern's untrusted half) still publishes."""
     report = sample_report()
     assert report.timings is None and report.comparison is None
     path = tmp_path / "report.json"
-    path.write_text(report.to_json().replace('"schema_version": 3', '"schema_version": 2'))
-    assert Report.load(path).schema_version == 2
-    path.write_text(report.to_json().replace('"schema_version": 3', '"schema_version": 4'))
-    with pytest.raises(BadInputError, match="schema_version 4 is not supported"):
+    for older in (2, 3):
+        path.write_text(
+            report.to_json().replace('"schema_version": 4', f'"schema_version": {older}')
+        )
+        assert Report.load(path).schema_version == older
+    path.write_text(report.to_json().replace('"schema_version": 4', '"schema_version": 5'))
+    with pytest.raises(BadInputError, match="schema_version 5 is not supported"):
         Report.load(path)
 
 

@@ -26,6 +26,7 @@ from . import isolation, memory_limit, model_size, sources, unsafe_ops
 from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .convert.specs import (
     ConversionJob,
+    CutGraph,
     FixedShapeModel,
     LatencySpec,
     PreparedSource,
@@ -497,6 +498,7 @@ class _Stages:
             prepared.signature,
             prepared.validation_shapes(),
             order_depends_on=prepared.order_depends_on,
+            cut_graphs=prepared.cut_graphs,
             fixed_shape=prepared.fixed_shape if target == "tflite" else None,
         )
 
@@ -510,6 +512,7 @@ class _Stages:
         shapes: dict[str, tuple[int, ...]],
         *,
         order_depends_on: dict[str, str] | None = None,
+        cut_graphs: dict[str, CutGraph] | None = None,
         fixed_shape: FixedShapeModel | None = None,
     ) -> ConversionJob:
         config = self.config
@@ -532,6 +535,7 @@ class _Stages:
             int8_io=config.int8_io == "int8",
             onnx_float16_io=config.onnx_float16_io == "float16",
             order_depends_on=order_depends_on or {},
+            cut_graphs=cut_graphs or {},
             fixed_shape=fixed_shape,
         )
 

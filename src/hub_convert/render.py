@@ -83,19 +83,44 @@ def within(drift: OutputDrift) -> Safe:
         return Safe("not compared: " + text(drift.problem or "nothing to compare"))
     if drift.problem:
         return Safe("**no**: " + text(drift.problem))
-    order = drift.order_insensitive
+    order, rederived = drift.order_insensitive, drift.rederived
     if drift.within_tolerance:
         verdict = "yes"
-        if drift.failed_checks and order is not None:
+        if rederived is not None and rederived.within_tolerance:
+            verdict += " (" + rederivation(drift) + ")"
+        elif drift.failed_checks and order is not None:
             verdict += f" (order-insensitive, {text(order.method)}; order from "
             verdict += f"{text(order.depends_on)})"
     else:
         verdict = "**no**: " + text("; ".join(drift.failed_checks))
         if order is not None:
             verdict += f" (also after matching rows, {text(order.method)})"
+        if rederived is not None:
+            verdict += "; " + rederivation(drift)
     if drift.nonfinite:
         verdict += f"; {text(drift.nonfinite)} at the same positions"
     return Safe(verdict)
+
+
+def rederivation(drift: OutputDrift) -> Safe:
+    """What re-deriving an order-dependent output from the file's own outputs showed, for a
+    table cell: escaped report text, the template's own words."""
+    rederived = drift.rederived
+    if rederived is None:
+        return Safe("")
+    text = markdown_text
+    own = ", ".join(markdown_table_code(name) for name in rederived.from_outputs)
+    measured = f"max abs {metric(rederived.max_abs)}"
+    if rederived.within_tolerance:
+        return Safe(
+            f"re-derived: the original's post-processing on this file's own {own} gives its "
+            f"output, {measured}; as compared, it differs where near-ties decide "
+            f"{text(rederived.decided_by)} on the validation inputs"
+        )
+    return Safe(
+        f"re-derived by the original's post-processing from this file's own {own}: still "
+        f"differs, {measured}"
+    )
 
 
 def top1(artifact: Artifact) -> str:

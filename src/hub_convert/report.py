@@ -42,9 +42,10 @@ from .vocabulary import (
     Variant,
 )
 
-SCHEMA_VERSION = 3
-# 3 added the optional `timings` and `comparison`; a version 2 report is a valid version 3 one.
-READABLE_SCHEMA_VERSIONS = (2, 3)
+SCHEMA_VERSION = 4
+# 3 added the optional `timings` and `comparison`, 4 an output's optional `rederived`; an older
+# report is a valid newer one.
+READABLE_SCHEMA_VERSIONS = (2, 3, 4)
 
 
 def printable(text: str, limit: int) -> str:
@@ -154,12 +155,29 @@ class OrderInsensitive(_Model):
     within_tolerance: bool
 
 
+class Rederived(_Model):
+    """An order-dependent output re-derived from the converted file's own continuous outputs:
+    the original's post-processing (its graph cut at ``from_outputs``) run on the file's values
+    of them, compared with the file's own output."""
+
+    from_outputs: list[Name] = Field(
+        max_length=MAX_ITEMS, description="The outputs the original's graph was cut at."
+    )
+    decided_by: Text = Field(description="The decision op in the cut graph, and its node.")
+    max_abs: float | None = None
+    cosine: float | None = None
+    within_tolerance: bool
+
+
 class OutputDrift(_Model):
     """Difference between the original and an artifact for one output, over all samples.
 
     ``max_abs``, ``cosine`` etc. are measured as the outputs are (element by element). For an
     output whose row order comes from TopK / NMS, ``order_insensitive`` holds the comparison
-    after matching rows; the output passes if either comparison does, and says which.
+    after matching rows; the output passes if either comparison does, and says which. When
+    neither does and the model's other outputs are what the ordering decisions are made on,
+    ``rederived`` holds the original's post-processing run on the file's own values of them:
+    the output passes if that reproduces the file's output and those outputs pass.
     """
 
     output: Name
@@ -191,6 +209,7 @@ class OutputDrift(_Model):
         description="Each check that failed, with value and bound.",
     )
     order_insensitive: OrderInsensitive | None = None
+    rederived: Rederived | None = None
     nonfinite: Text | None = Field(
         default=None, description="NaN / inf found, at the same positions in both."
     )

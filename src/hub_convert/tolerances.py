@@ -41,6 +41,11 @@ DEFAULT_TOLERANCES: dict[tuple[Target, Variant], Tolerance] = {
     ("onnx", "float16"): _FLOAT16,
     ("onnx", "dynamic"): _INT8,
 }
+# Re-deriving an order-dependent output (convert/rederive.py) runs the original's own
+# post-processing on a converted file's own continuous outputs: the same arithmetic on the same
+# values, measured identical (max abs 0) on CenterNet's TFLite and ONNX files. So the file's
+# output must match it to float32 rounding of its peak, whatever the artifact's tolerance.
+REDERIVED_TOLERANCE = Tolerance(max_rel=1e-6)
 
 
 def check_key(key: str, where: str) -> None:

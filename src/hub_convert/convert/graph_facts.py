@@ -4,7 +4,8 @@ Read from the signature function frozen and inlined, i.e. the graph the converte
 - the op types reachable from the signature (the SavedModel's own save/restore functions are
   not: they are never converted);
 - which outputs take their row order from TopK / NonMaxSuppression / Unique, so they can be
-  compared order-insensitively as well;
+  compared order-insensitively as well, and for those the graph cut at the model's other
+  outputs (rederive.py), so a converted file's decisions can be re-derived from its own values;
 - which inputs are indices into an embedding or a gather (and how many rows it has), so the
   validation inputs can cover the vocabulary instead of repeating index 0.
 """
@@ -15,6 +16,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .rederive import cut
+from .specs import CutGraph
 
 # Ops whose output order is decided by comparing values: near-ties swap on tiny differences.
 ORDER_OPS = frozenset(
@@ -58,6 +62,7 @@ class GraphFacts:
     order_depends_on: dict[str, str] = field(default_factory=dict)
     index_limits: dict[str, int] = field(default_factory=dict)  # input -> number of rows
     index_notes: dict[str, str] = field(default_factory=dict)  # input -> why
+    cut_graphs: dict[str, CutGraph] = field(default_factory=dict)  # order-dependent outputs
 
 
 # Freezing copies every weight several times over (TensorFlow 2.21: 9 GiB at the peak for
@@ -105,6 +110,11 @@ def read_graph_facts(function: Any, input_names: list[str]) -> GraphFacts | None
         found = _order_op_upstream(tensor.op, order_ops)
         if found:
             facts.order_depends_on[name] = found
+    if facts.order_depends_on and frozen is not function:
+        try:
+            facts.cut_graphs = cut(frozen, names, input_names, facts.order_depends_on, ORDER_OPS)
+        except Exception:  # a graph the cut cannot handle: compared without re-derivation
+            facts.cut_graphs = {}
     placeholders = [t for t in frozen.inputs if t.op.type == "Placeholder"]
     for name, tensor in zip(input_names, placeholders, strict=False):
         limit = _gather_rows_downstream(tensor)

@@ -18,6 +18,7 @@ from .. import memory_limit
 from .. import representative_data as representative
 from ..errors import BadInputError
 from ..report import TensorInfo
+from . import rederive
 from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples
@@ -357,6 +358,7 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         inputs=sample_inputs,
         outputs=reference,
     ).save(spec.samples_path)
+    cut_graphs = rederive.reproducing(facts.cut_graphs, sample_inputs, reference) if facts else {}
     marks.append(StageMark.since("reference", began))
     fixed_shape = None
     if spec.fixed_shape_dir is not None:  # saved while the model is loaded, once for all variants
@@ -391,6 +393,7 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         calibration_note=calibration_note,
         warnings=warnings,
         order_depends_on=facts.order_depends_on if facts else {},
+        cut_graphs=cut_graphs,
         fixed_shape=fixed_shape,
         marks=marks,
     )

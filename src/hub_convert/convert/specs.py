@@ -44,6 +44,22 @@ class FixedShapeModel:
 
 
 @dataclass(frozen=True)
+class CutGraph:
+    """The original's graph cut at its continuous outputs, up to one order-dependent output:
+    a serialized GraphDef (convert/rederive.py)."""
+
+    graph_def: bytes
+    fetch: str  # tensor name
+    output_feeds: tuple[tuple[str, str], ...]  # (placeholder tensor, model output name)
+    input_feeds: tuple[tuple[str, str], ...]  # (placeholder tensor, model input name)
+    decided_by: str  # the decision op in the cut graph: "TopKV2 (node …)"
+
+    @property
+    def from_outputs(self) -> list[str]:
+        return [name for _, name in self.output_feeds]
+
+
+@dataclass(frozen=True)
 class PrepareSpec:
     """Inspect the original model, choose validation (and calibration) inputs, run it."""
 
@@ -81,6 +97,8 @@ class PreparedSource:
     warnings: list[str] = field(default_factory=list)
     order_depends_on: dict[str, str] = field(default_factory=dict)
     """Outputs whose row order comes from TopK / NMS / sorting: output -> "Op (node)"."""
+    cut_graphs: dict[str, CutGraph] = field(default_factory=dict)
+    """Of those, the ones the model's other outputs separate from the inputs (rederive.py)."""
     fixed_shape: FixedShapeModel | None = None
     marks: list[StageMark] = field(default_factory=list)  # load, reference, export
 
@@ -109,6 +127,7 @@ class ConversionJob:
     int8_io: bool = False
     onnx_float16_io: bool = False
     order_depends_on: dict[str, str] = field(default_factory=dict)
+    cut_graphs: dict[str, CutGraph] = field(default_factory=dict)
     tflite_strategy: Literal["concrete_function", "saved_model"] = "concrete_function"
     earlier_attempts: tuple[str, ...] = ()  # attempts made in a worker that died
     fixed_shape: FixedShapeModel | None = None  # TFLite: the signature saved at these shapes
