@@ -102,6 +102,30 @@ def keras2_h5_file(path: Path, *, with_lambda: bool) -> Path:
     return path
 
 
+def keras2_h5_function_activation(path: Path, *, written_by: str = "tf_keras") -> Path:
+    """A Keras 2 ``.h5`` file whose Conv1D activation is a plain Python function: tf_keras
+    writes {"class_name": "function", "module": "builtins", "config": "scaled_relu"}, its
+    name and no code. ``written_by="keras 2.10"`` rewrites that entry as the bare string
+    Keras 2.10 wrote (DeepLC's published models have "<lambda>" there)."""
+    import h5py  # type: ignore[import-untyped]
+    import tensorflow as tf
+    import tf_keras
+
+    def scaled_relu(t: Any) -> Any:
+        return tf.nn.relu(t) * 0.5
+
+    inputs = tf_keras.Input((8, 2), name="sequence")
+    hidden = tf_keras.layers.Conv1D(4, 2, name="conv", activation=scaled_relu)(inputs)
+    outputs = tf_keras.layers.Dense(1, name="out")(tf_keras.layers.Flatten()(hidden))
+    tf_keras.Model(inputs, outputs).save(path)
+    if written_by == "keras 2.10":
+        with h5py.File(path, "r+") as h5:
+            config = json.loads(h5.attrs["model_config"])
+            config["config"]["layers"][1]["config"]["activation"] = "scaled_relu"
+            h5.attrs["model_config"] = json.dumps(config)
+    return path
+
+
 # -- fake model files (no TensorFlow) ----------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from hub_convert.sources import resolve
 from source_fixtures import (
     error_line,
     keras2_h5_file,
+    keras2_h5_function_activation,
     keras3_file,
     keras_config_file,
     keras_layer,
@@ -119,3 +120,43 @@ def test_cli_converts_lambda_with_allow_unsafe(
     assert source["provenance"]["keras_version"].startswith("3." if kind == "keras" else "2.")
     assert (out / "lambda_float32.tflite").is_file()
     assert (out / "lambda_float32.onnx").is_file()
+
+
+@pytest.mark.parametrize("allow_unsafe", [False, True], ids=["default", "allow-unsafe"])
+@pytest.mark.parametrize("written_by", ["tf_keras", "keras 2.10"])
+def test_a_function_the_file_names_but_cannot_hold_is_one_line_with_advice_that_fits(
+    tmp_path: Path, allow_unsafe: bool, written_by: str
+) -> None:
+    """A plain Python activation is written by name only: no option can load it, so the
+    error names the layer and the function, and does not suggest --allow-unsafe. tf_keras's
+    form is found in the config before loading; Keras 2.10's bare name when Keras fails."""
+    model = keras2_h5_function_activation(tmp_path / "activation.h5", written_by=written_by)
+    out = tmp_path / "out"
+    extra = ["--allow-unsafe"] if allow_unsafe else []
+
+    run = run_cli("convert", model, "--output-dir", out, *extra)
+
+    assert run.exit_code == 2
+    assert error_line(run.stderr) == (
+        f"hub-convert: error: {model}: layer 'conv' uses the function 'scaled_relu' as its "
+        "activation, which the file names but does not contain (it was code in the program "
+        "that saved it); load the model there, with that function as a custom object, and "
+        "export a SavedModel with model.export(DIR)"
+    )
+    assert not out.exists()
+
+
+def test_keras_2_lambda_names_are_found_before_loading() -> None:
+    """DeepLC's published .h5 files (Keras 2.10): `"activation": "<lambda>"`."""
+    from hub_convert.sources.keras_file import MissingFunction, missing_functions
+
+    layer = {"class_name": "Conv1D", "config": {"name": "conv1d_462", "trainable": True}}
+    layer["config"]["activation"] = "<lambda>"
+    model = {"class_name": "Functional", "config": {"name": "m", "layers": [layer]}}
+
+    found = list(missing_functions(model))
+
+    assert found == [MissingFunction("conv1d_462", "<lambda>", "activation")]
+    assert found[0].message().startswith("layer 'conv1d_462' uses a Python lambda as its ")
+    layer["config"]["activation"] = "relu"
+    assert list(missing_functions(model)) == []

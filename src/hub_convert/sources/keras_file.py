@@ -14,9 +14,10 @@ writes the SavedModel with ``model.export()`` (a ``serve`` endpoint and a
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,12 +48,33 @@ class UnsafeObject:
 
 
 @dataclass(frozen=True)
+class MissingFunction:
+    """A Python function the config names but the file cannot hold: a lambda that Keras 2
+    wrote as "<lambda>", or an unregistered function written by name only."""
+
+    layer: str
+    name: str
+    role: str  # the config key: "activation", "recurrent_activation", ...
+
+    def message(self) -> str:
+        where = f"layer {self.layer!r} uses" if self.layer else "the model uses"
+        what = "a Python lambda" if self.name == "<lambda>" else f"the function {self.name!r}"
+        role = f" as its {self.role.replace('_', ' ')}" if self.role else ""
+        return (
+            f"{where} {what}{role}, which the file names but does not contain (it was code in "
+            "the program that saved it); load the model there, with that function as a custom "
+            "object, and export a SavedModel with model.export(DIR)"
+        )
+
+
+@dataclass(frozen=True)
 class KerasFileInfo:
     """What the file says about itself, read without TensorFlow."""
 
     keras_version: str  # "" when the file does not say
     unsafe: list[UnsafeObject]
     unsafe_ops: list[UnsafeOp]  # built-in layers that reach files (keras_config.py)
+    missing: list[MissingFunction] = field(default_factory=list)
 
     @property
     def keras_major(self) -> int:
@@ -100,6 +122,7 @@ def inspect_keras_file(path: Path, display_path: str) -> KerasFileInfo:
         keras_version=str(version),
         unsafe=list(unsafe_objects(config)),
         unsafe_ops=unsafe_layers(config),
+        missing=list(missing_functions(config)),
     )
 
 
@@ -137,6 +160,7 @@ def inspect_h5_file(path: Path, display_path: str) -> KerasFileInfo:
         keras_version=_text(raw_version),
         unsafe=list(unsafe_objects(config)),
         unsafe_ops=unsafe_layers(config),
+        missing=list(missing_functions(config)),
     )
 
 
@@ -182,6 +206,35 @@ def unsafe_objects(config: Any, layer: str = "") -> Iterator[UnsafeObject]:
         yield from unsafe_objects(value, layer)
 
 
+def missing_functions(config: Any, layer: str = "", key: str = "") -> Iterator[MissingFunction]:
+    """Functions a (nested) model config names without their code: Keras 2's "<lambda>"
+    strings, and Keras' ``{"class_name": "function", "module": "builtins"}`` for a function
+    registered nowhere. No loading option can bring them back."""
+    if isinstance(config, list):
+        for item in config:
+            yield from missing_functions(item, layer, key)
+        return
+    if isinstance(config, str):
+        if config == "<lambda>":
+            yield MissingFunction(layer, config, key)
+        return
+    if not isinstance(config, dict):
+        return
+    inner = config.get("config")
+    if isinstance(inner, dict) and "trainable" in inner and isinstance(inner.get("name"), str):
+        layer = inner["name"]
+    if (
+        config.get("class_name") == "function"
+        and config.get("module") == "builtins"
+        and config.get("registered_name") in (None, "function")
+        and isinstance(inner, str)
+    ):
+        yield MissingFunction(layer, inner, key)
+        return
+    for name, value in config.items():
+        yield from missing_functions(value, layer, key if name == "config" else name)
+
+
 def keras_source(
     path: Path,
     display_path: str,
@@ -195,6 +248,8 @@ def keras_source(
         info = inspect_keras_file(path, display_path)
     else:
         info = inspect_h5_file(path, display_path)
+    if info.missing:  # whatever --allow-unsafe says: the code is not in the file
+        raise BadInputError(f"{display_path}: {info.missing[0].message()}")
     if info.unsafe and not allow_unsafe:
         first = info.unsafe[0]
         more = f" (and {len(info.unsafe) - 1} more)" if len(info.unsafe) > 1 else ""
@@ -279,6 +334,9 @@ class KerasMaterializer:
             model = tf_keras.models.load_model(str(self.path), **options)
             return model, f"tf_keras {tf_keras.__version__}"
         except Exception as exc:  # Keras raises ValueError, TypeError, ... for bad files
+            missing = _missing_function(exc)
+            if missing is not None:
+                raise BadInputError(f"{self.display_path}: {missing}") from None
             raise BadInputError(
                 f"{self.display_path}: Keras could not load the model: {_first_line(exc)}"
                 + self._advice(exc)
@@ -330,6 +388,27 @@ def _keras2_defaults(path: Path) -> tuple[str, str] | None:
     if not restored:
         return None
     return json.dumps(config), "Keras 2.0 defaults restored: " + ", ".join(sorted(restored))
+
+
+# Keras: "Unknown activation function: 'swish2'" (a function the file names by name only).
+_UNKNOWN_FUNCTION = re.compile(r"Unknown ([a-z_ ]*?) ?function: '([^']{1,200})'")
+_LAYER_NAME = re.compile(r"using config=\{'name': '([^']{1,200})'")
+
+
+def _missing_function(exc: BaseException) -> str | None:
+    """The message for a function Keras could not find when loading (one the config check
+    before loading does not know of): no loading option brings it back."""
+    text = ""
+    seen: BaseException | None = exc
+    while seen is not None and len(text) < 100_000:
+        text += str(seen) + "\n"
+        seen = seen.__cause__ or seen.__context__
+    found = _UNKNOWN_FUNCTION.search(text)
+    if found is None:
+        return None
+    layer = _LAYER_NAME.search(text)
+    role = (found.group(1) or "").strip()
+    return MissingFunction(layer.group(1) if layer else "", found.group(2), role).message()
 
 
 def _first_line(exc: BaseException) -> str:
