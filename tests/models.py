@@ -335,3 +335,25 @@ def peak_detector(path: Path, *, with_heatmap: bool = True) -> Path:
     module = PeakDetector()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def ratio_resize(path: Path) -> Path:
+    """An image resized by a scalar ``downsample_ratio`` input, as Robust Video Matting does:
+    a negative ratio makes TensorFlow fail ("output dimensions must be positive")."""
+    import tensorflow as tf
+
+    class RatioResize(tf.Module):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([1, 64, 64, 3], tf.float32, name="src"),
+                tf.TensorSpec([], tf.float32, name="downsample_ratio"),
+            ]
+        )
+        def serve(self, src: tf.Tensor, downsample_ratio: tf.Tensor) -> dict[str, tf.Tensor]:
+            size = tf.cast(tf.round(64.0 * downsample_ratio), tf.int32)
+            small = tf.image.resize(src, tf.stack([size, size]))
+            return {"mean": tf.reduce_mean(small, axis=[1, 2])}
+
+    module = RatioResize()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -145,3 +145,15 @@ def test_string_inputs_and_outputs_are_fed_and_compared(tmp_path: Path) -> None:
         if artifact["status"] == "passed":
             upper = next(d for d in artifact["drift"] if d["output"] == "upper")
             assert upper["within_tolerance"] and upper["max_abs"] == 0.0
+
+
+def test_a_scalar_float_input_is_a_positive_setting(tmp_path: Path) -> None:
+    """Robust Video Matting's downsample_ratio sizes a resize: the [-1, 1) every other float
+    input gets made the original fail with exit 2 before any conversion."""
+    model = models.ratio_resize(tmp_path / "ratio")
+
+    run = _convert(model, tmp_path / "out")
+
+    assert run.exit_code == 0, run.stderr
+    assert "scalar floats in [0.25, 1)" in run.report["validation"]["input_note"]
+    assert {a["status"] for a in run.report["artifacts"]} == {"passed"}

@@ -18,13 +18,17 @@ from ..errors import BadInputError
 from ..report import TensorInfo, shape_text
 
 FLOAT_RANGE = (-1.0, 1.0)
+# A rank-0 float input is a setting rather than data: a ratio, a scale, a threshold (Robust
+# Video Matting's downsample_ratio sizes a resize, and fails below 0). Positive, at most 1.
+SCALAR_FLOAT_RANGE = (0.25, 1.0)
 INT_RANGE = (0, 10)  # small and non-negative: valid as indices, ids and counts
 # Sizes tried, in order, for dynamic dimensions: image height/width, and any other.
 IMAGE_SIZES = (224, 256, 128, 320, 96, 64, 32)
 OTHER_SIZES = (16, 64, 256, 8, 4, 2, 1)
 
 INPUT_NOTE = (
-    f"floats uniform in [{FLOAT_RANGE[0]:g}, {FLOAT_RANGE[1]:g}), "
+    f"floats uniform in [{FLOAT_RANGE[0]:g}, {FLOAT_RANGE[1]:g}) "
+    f"(scalar floats in [{SCALAR_FLOAT_RANGE[0]:g}, {SCALAR_FLOAT_RANGE[1]:g})), "
     f"integers uniform in [{INT_RANGE[0]}, {INT_RANGE[1]}), uint8 in [0, 255], bools fair; "
     "inputs that index an embedding or a gather: indices uniform over all its rows"
 )
@@ -142,7 +146,8 @@ def synthetic_sample(specs: list[InputSpec], rng: np.random.Generator) -> dict[s
         elif np.issubdtype(dtype, np.integer):
             sample[spec.name] = rng.integers(*INT_RANGE, size=shape).astype(dtype)
         elif np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.complexfloating):
-            sample[spec.name] = rng.uniform(*FLOAT_RANGE, size=shape).astype(dtype)
+            bounds = SCALAR_FLOAT_RANGE if shape == () else FLOAT_RANGE
+            sample[spec.name] = rng.uniform(*bounds, size=shape).astype(dtype)
         elif dtype.kind in ("S", "U", "O"):
             sample[spec.name] = np.full(shape, b"hub-convert", dtype=object)
         else:
