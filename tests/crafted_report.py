@@ -109,6 +109,14 @@ def _rich_report(*, synthetic: bool) -> Report:
                 nonfinite="2 NaN",
             ),
             OutputDrift(
+                output="state",
+                max_abs=3e-4,
+                cosine=1.0,
+                within_tolerance=True,
+                failed_checks=["max abs 3e-4 > 2e-4"],
+                within_as_a_whole="as a whole: cosine 1 - 1e-10, PSNR 99 dB",
+            ),
+            OutputDrift(
                 output="boxes",
                 max_abs=500.0,
                 cosine=0.8,
@@ -215,7 +223,9 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
         values += [check for d in shown for check in d.failed_checks if not d.within_tolerance]
         if details:
             for d in artifact.drift:
-                if d.rederived:
+                if d.within_as_a_whole:
+                    values += [*d.failed_checks, d.within_as_a_whole]
+                elif d.rederived:
                     values.append(d.rederived.decided_by)
                 elif d.order_insensitive and d.within_tolerance and d.failed_checks:
                     values += [d.order_insensitive.method, d.order_insensitive.depends_on]

@@ -59,6 +59,56 @@ def test_a_real_float32_defect_still_fails_and_says_by_how_much() -> None:
     )
 
 
+def test_float32_rounding_spread_through_a_deep_model_passes_as_a_whole() -> None:
+    # Robust Video Matting's recurrent state in ONNX: a few values 3.1e-4 off at peak 1, the
+    # rest within 1e-5 (cosine 1 − 1.2e-10, PSNR 98.9 dB). Over the max abs bound, and
+    # rounding all the same; the report keeps the max abs check and says why it passed.
+    rng = _rng()
+    reference = [rng.uniform(0, 1, size=(1, 4096)) for _ in range(8)]
+    candidate = [r + rng.normal(0, 1e-5, size=r.shape) for r in reference]
+    candidate[3][0, 17] += 3.1e-4
+
+    drift = compare_output("r1o", reference, candidate, FLOAT32)
+
+    assert drift.within_tolerance
+    [check] = drift.failed_checks
+    assert check.startswith("max abs 0.00031 > 0.0002 (max abs ≤ 0.0001 + 0.0001·peak, peak 1)")
+    assert drift.within_as_a_whole is not None
+    assert re.fullmatch(
+        r"as a whole: cosine 1 − [\d.]+e-1\d ≥ 1 − 1e-06, PSNR 9\d\.\d dB ≥ 80 dB",
+        drift.within_as_a_whole,
+    )
+    assert "but as a whole" in within(drift)
+    assert "or, as a whole, cosine ≥ 1 − 1e-06 and PSNR ≥ 80 dB" in FLOAT32.describe()
+
+
+def test_a_local_float32_defect_is_not_hidden_as_a_whole() -> None:
+    # The same output with a block of 64 values 0.01 off (a resize rule at one edge): PSNR
+    # 66 dB, under the 80 dB that passes an output over its bound as a whole.
+    rng = _rng()
+    reference = [rng.uniform(0, 1, size=(1, 4096)) for _ in range(8)]
+    candidate = [r + rng.normal(0, 1e-5, size=r.shape) for r in reference]
+    candidate[3][0, :64] += 0.01
+
+    drift = compare_output("r1o", reference, candidate, FLOAT32)
+
+    assert not drift.within_tolerance
+    assert drift.within_as_a_whole is None
+
+
+def test_an_explicit_max_drift_is_not_waived_as_a_whole() -> None:
+    from hub_convert.tolerances import effective_tolerance
+
+    strict = effective_tolerance("onnx", "float32", policy={}, max_drift={"*": 2e-4})
+    rng = _rng()
+    reference = [rng.uniform(0, 1, size=(1, 4096))]
+    candidate = [reference[0] + rng.normal(0, 1e-5, size=(1, 4096))]
+    candidate[0][0, 17] += 3.1e-4
+
+    assert strict.whole_min_cosine is None and strict.whole_min_psnr_db is None
+    assert not compare_output("r1o", reference, candidate, strict).within_tolerance
+
+
 def test_float16_is_judged_by_direction_and_signal_to_noise() -> None:
     # Float16 files with cosine 0.9999 and PSNR 45-53 dB failed an absolute 1e-2 bound.
     rng = _rng()

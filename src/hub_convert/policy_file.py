@@ -73,6 +73,7 @@ def load(path: Path, label: str = "--policy") -> PolicyFile:
             field = ".".join(str(p) for p in error["loc"])
             raise BadInputError(
                 f"{where}: tolerances.{key}{'.' + field if field else ''}: {error['msg']} "
-                "(known bounds: max_abs, max_rel, min_cosine, min_psnr_db)"
+                "(known bounds: max_abs, max_rel, min_cosine, min_psnr_db, whole_min_cosine, "
+                "whole_min_psnr_db)"
             ) from None
     return PolicyFile(fail_on=fail_on, tolerances=tolerances)

@@ -86,7 +86,11 @@ def within(drift: OutputDrift) -> Safe:
     order, rederived = drift.order_insensitive, drift.rederived
     if drift.within_tolerance:
         verdict = "yes"
-        if rederived is not None and rederived.within_tolerance:
+        if drift.within_as_a_whole:
+            verdict += (
+                f" ({text('; '.join(drift.failed_checks))}, but {text(drift.within_as_a_whole)})"
+            )
+        elif rederived is not None and rederived.within_tolerance:
             verdict += " (" + rederivation(drift) + ")"
         elif drift.failed_checks and order is not None:
             verdict += f" (order-insensitive, {text(order.method)}; order from "

@@ -120,7 +120,9 @@ class Tolerance(_Model):
 
     An output passes when its max abs error ≤ ``max_abs`` + ``max_rel`` × its peak (the
     largest |value| of the original's output: float rounding grows with the values' scale),
-    its cosine ≥ ``min_cosine`` and its PSNR ≥ ``min_psnr_db``.
+    its cosine ≥ ``min_cosine`` and its PSNR ≥ ``min_psnr_db``. With ``whole_min_cosine`` and
+    ``whole_min_psnr_db`` set, an output over the max abs bound still passes when, as a whole,
+    its cosine and PSNR reach them (rounding spread through a deep float32 model).
     """
 
     max_abs: float | None = Field(default=None, ge=0)
@@ -129,15 +131,35 @@ class Tolerance(_Model):
     )
     min_cosine: float | None = Field(default=None, ge=-1, le=1)
     min_psnr_db: float | None = None
+    whole_min_cosine: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="With whole_min_psnr_db: the max abs bound is met by an output this close "
+        "as a whole.",
+    )
+    whole_min_psnr_db: float | None = None
+
+    def max_abs_rule(self) -> str | None:
+        """The max abs bound in words, or None when unset."""
+        if self.max_abs is not None and self.max_rel:
+            return f"max abs ≤ {self.max_abs:g} + {self.max_rel:g}·peak"
+        if self.max_rel:
+            return f"max abs ≤ {self.max_rel:g}·peak"
+        if self.max_abs is not None:
+            return f"max abs ≤ {self.max_abs:g}"
+        return None
 
     def describe(self) -> str:
         parts = []
-        if self.max_abs is not None and self.max_rel:
-            parts.append(f"max abs ≤ {self.max_abs:g} + {self.max_rel:g}·peak")
-        elif self.max_rel:
-            parts.append(f"max abs ≤ {self.max_rel:g}·peak")
-        elif self.max_abs is not None:
-            parts.append(f"max abs ≤ {self.max_abs:g}")
+        rule = self.max_abs_rule()
+        if rule is not None:
+            if self.whole_min_cosine is not None and self.whole_min_psnr_db is not None:
+                rule += (
+                    f" (or, as a whole, cosine ≥ 1 − {1 - self.whole_min_cosine:.0e} and "
+                    f"PSNR ≥ {self.whole_min_psnr_db:g} dB)"
+                )
+            parts.append(rule)
         if self.min_cosine is not None:
             parts.append(f"cosine ≥ {self.min_cosine:g}")
         if self.min_psnr_db is not None:
@@ -207,6 +229,11 @@ class OutputDrift(_Model):
         default_factory=list,
         max_length=MAX_NOTES,
         description="Each check that failed, with value and bound.",
+    )
+    within_as_a_whole: Text | None = Field(
+        default=None,
+        description="Over the max abs bound but within as a whole: the cosine and PSNR, with "
+        "the tolerance's whole_* bounds they reach.",
     )
     order_insensitive: OrderInsensitive | None = None
     rederived: Rederived | None = None

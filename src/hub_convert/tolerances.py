@@ -28,7 +28,12 @@ from .vocabulary import TARGETS, VARIANTS_BY_TARGET, Target, Variant
 #   and PSNR 45–94 dB, while the old absolute 1e-2 failed them.
 ALL_VARIANTS: tuple[str, ...] = get_args(Variant)
 
-_FLOAT32 = Tolerance(max_abs=1e-4, max_rel=1e-4)
+# - float32, whole: a deep recurrent model (Robust Video Matting) differs by up to 3.1e-4 at
+#   peak 1 in ONNX, with cosine 1 − 1.2e-10 and PSNR 98.9 dB: rounding spread through many
+#   layers, not a defect. An output over the max abs bound passes when, as a whole, cosine
+#   ≥ 1 − 1e-6 and PSNR ≥ 80 dB (RMS error ≤ 1e-4 of the peak), the corpus's line between
+#   rounding and defects; the report still shows the max abs and its bound.
+_FLOAT32 = Tolerance(max_abs=1e-4, max_rel=1e-4, whole_min_cosine=1 - 1e-6, whole_min_psnr_db=80.0)
 _FLOAT16 = Tolerance(min_cosine=0.999, min_psnr_db=40.0)
 _INT8 = Tolerance(min_cosine=0.99, min_psnr_db=30.0)
 DEFAULT_TOLERANCES: dict[tuple[Target, Variant], Tolerance] = {
@@ -106,7 +111,10 @@ def effective_tolerance(
     for key in reversed(_keys(target, variant)):
         if key in max_drift:
             # An absolute bound, as the option says: it replaces the scale-relative part too.
-            return tolerance.model_copy(update={"max_abs": max_drift[key], "max_rel": None})
+            absolute = {"max_abs": max_drift[key], "max_rel": None}
+            return tolerance.model_copy(
+                update={**absolute, "whole_min_cosine": None, "whole_min_psnr_db": None}
+            )
     return tolerance
 
 
@@ -117,6 +125,7 @@ class Judgement:
     within: bool
     max_abs_bound: float | None  # the effective bound for this output's scale
     failed_checks: list[str]
+    whole: str | None = None  # over the max abs bound, but close as a whole: how close
 
 
 def judge(
@@ -135,10 +144,11 @@ def judge(
     if tolerance.max_abs is not None or tolerance.max_rel:
         bound = (tolerance.max_abs or 0.0) + (tolerance.max_rel or 0.0) * peak_abs
         if not max_abs <= bound:
-            scale = f" ({tolerance.describe().split(',')[0]}, peak {peak_abs:.3g})"
+            scale = f" ({tolerance.max_abs_rule()}, peak {peak_abs:.3g})"
             failed.append(
                 f"max abs {max_abs:.3g} > {bound:.3g}{scale if tolerance.max_rel else ''}"
             )
+    over_bound = bool(failed)  # only the max abs check has run so far
     if tolerance.min_cosine is not None and not cosine >= tolerance.min_cosine:
         failed.append(f"cosine {cosine:.6g} < {tolerance.min_cosine:g}")
     if tolerance.min_psnr_db is not None:
@@ -149,4 +159,21 @@ def judge(
                 failed.append("PSNR undefined (the original output is constant) and outputs differ")
         elif psnr_db < tolerance.min_psnr_db:
             failed.append(f"PSNR {psnr_db:.1f} dB < {tolerance.min_psnr_db:g} dB")
+    whole = _close_as_a_whole(tolerance, cosine, psnr_db)
+    if over_bound and len(failed) == 1 and whole:
+        return Judgement(True, bound, failed, whole=whole)
     return Judgement(within=not failed, max_abs_bound=bound, failed_checks=failed)
+
+
+def _close_as_a_whole(tolerance: Tolerance, cosine: float, psnr_db: float | None) -> str | None:
+    """Why an output over the max abs bound still passes, or None: cosine and PSNR reach the
+    tolerance's ``whole_*`` bounds."""
+    min_cosine, min_psnr = tolerance.whole_min_cosine, tolerance.whole_min_psnr_db
+    if min_cosine is None or min_psnr is None or psnr_db is None:
+        return None
+    if cosine >= min_cosine and psnr_db >= min_psnr:
+        return (
+            f"as a whole: cosine 1 − {max(1 - cosine, 0):.1e} ≥ 1 − {1 - min_cosine:.0e}, "
+            f"PSNR {psnr_db:.1f} dB ≥ {min_psnr:g} dB"
+        )
+    return None

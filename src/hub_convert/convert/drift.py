@@ -73,6 +73,7 @@ def compare_output(
         peak_abs=peak,
         max_abs_bound=verdict.max_abs_bound,
         failed_checks=verdict.failed_checks,
+        within_as_a_whole=verdict.whole,
         order_insensitive=order,
         nonfinite=nonfinite,
         within_tolerance=verdict.within or bool(order and order.within_tolerance),
