@@ -357,3 +357,22 @@ def ratio_resize(path: Path) -> Path:
     module = RatioResize()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def context_cropper(path: Path) -> Path:
+    """A sequence model that crops 100 steps of context on each side, as SpliceAI crops 5000:
+    on an input shorter than 201 steps it runs and returns an empty output."""
+    import numpy as np
+    import tensorflow as tf
+
+    kernel = tf.constant(np.random.default_rng(5).normal(size=(3, 4, 2)).astype(np.float32))
+
+    class Cropper(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, None, 4], tf.float32, name="sequence")])
+        def serve(self, sequence: tf.Tensor) -> dict[str, tf.Tensor]:
+            features = tf.nn.conv1d(sequence, kernel, stride=1, padding="SAME")
+            return {"scores": tf.nn.softmax(features[:, 100:-100, :])}
+
+    module = Cropper()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -157,3 +157,18 @@ def test_a_scalar_float_input_is_a_positive_setting(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.stderr
     assert "scalar floats in [0.25, 1)" in run.report["validation"]["input_note"]
     assert {a["status"] for a in run.report["artifacts"]} == {"passed"}
+
+
+def test_a_size_that_leaves_an_output_empty_is_not_the_validation_size(tmp_path: Path) -> None:
+    """SpliceAI crops 5000 steps of context on each side: at the default length of 16 the
+    original returned nothing, so nothing was compared and the TFLite export failed."""
+    model = models.context_cropper(tmp_path / "cropper")
+
+    run = _convert(model, tmp_path / "out")
+
+    assert run.exit_code == 0, run.stderr
+    [sequence] = run.report["source"]["inputs"]
+    assert sequence["validation_shape"] == [1, 256, 4]
+    fixed = run.report["source"]["fixed_dimensions"]
+    assert any("output 'scores' is empty at that size" in note for note in fixed)
+    assert {a["status"] for a in run.report["artifacts"]} == {"passed"}

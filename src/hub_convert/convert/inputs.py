@@ -24,7 +24,9 @@ SCALAR_FLOAT_RANGE = (0.25, 1.0)
 INT_RANGE = (0, 10)  # small and non-negative: valid as indices, ids and counts
 # Sizes tried, in order, for dynamic dimensions: image height/width, and any other.
 IMAGE_SIZES = (224, 256, 128, 320, 96, 64, 32)
-OTHER_SIZES = (16, 64, 256, 8, 4, 2, 1)
+# Long ones before short ones: a sequence model that crops its context (SpliceAI crops 5000 on
+# each side) runs on a short input and returns nothing, which checks nothing.
+OTHER_SIZES = (16, 64, 256, 1024, 4096, 16384, 8, 4, 2, 1)
 
 INPUT_NOTE = (
     f"floats uniform in [{FLOAT_RANGE[0]:g}, {FLOAT_RANGE[1]:g}) "

@@ -223,6 +223,7 @@ def _run_synthetic(
     the original model accepts; BadInputError naming the error when it accepts none."""
     first_error: str | None = None
     tried: list[str] = []
+    empty: tuple[Any, ...] | None = None  # the first size the model accepted with an empty output
     for shapes, notes in shape_candidates(inputs, spec.input_shapes, spec.display_path):
         specs = _synthetic_specs(inputs, shapes, facts)
         check_sample_size(specs, spec.samples + spec.calibration_samples, spec.display_path)
@@ -241,14 +242,39 @@ def _run_synthetic(
             first_error = first_error or _first_line(exc)
             tried.append(", ".join(f"{n} {list(d)}" for n, d in shapes.items()))
             continue
+        hollow = _empty_output(reference)
+        if hollow is not None:  # e.g. a crop larger than the input: it runs, and checks nothing
+            empty = empty or (samples, reference, specs, notes)
+            first_error = first_error or f"output {hollow!r} is empty at that size"
+            tried.append(", ".join(f"{n} {list(d)}" for n, d in shapes.items()))
+            continue
         if tried:
-            notes.append(f"smaller or larger sizes were refused by the model ({first_error})")
+            notes.append(
+                f"smaller or larger sizes were refused by the model or left an output empty "
+                f"({first_error})"
+            )
         return samples, reference, specs, notes
+    if empty is not None:  # no size fills every output: compare what there is, and say so
+        return (
+            empty[0],
+            empty[1],
+            empty[2],
+            [*empty[3], f"no size tried fills every output ({first_error})"],
+        )
     raise BadInputError(
         f"{spec.display_path}: the original model fails on the validation inputs "
         f"({'; '.join(tried[:3])}): {first_error}; give working shapes with --input-shape, "
         "or real inputs with --representative-data"
     )
+
+
+def _empty_output(reference: list[dict[str, Any]]) -> str | None:
+    """The name of an output with no elements in some sample, or None."""
+    for sample in reference:
+        for name, value in sample.items():
+            if np.asarray(value).size == 0:
+                return str(name)
+    return None
 
 
 def _select(
