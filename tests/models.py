@@ -376,3 +376,27 @@ def context_cropper(path: Path) -> Path:
     module = Cropper()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
+
+
+def table_lookup(path: Path) -> Path:
+    """A vocabulary table in front of a dense layer: a resource that freezing the signature
+    cannot turn into constants, so op counts come from the MetaGraph."""
+    import tensorflow as tf
+
+    class Lookup(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            keys = tf.constant(["a", "b", "c"])
+            self.table = tf.lookup.StaticHashTable(
+                tf.lookup.KeyValueTensorInitializer(keys, tf.constant([0, 1, 2], tf.int64)), -1
+            )
+            self.weights = tf.Variable(tf.ones([1, 2]))
+
+        @tf.function(input_signature=[tf.TensorSpec([1], tf.string, name="word")])
+        def serve(self, word: tf.Tensor) -> dict[str, tf.Tensor]:
+            index = tf.cast(self.table.lookup(word), tf.float32)
+            return {"score": tf.matmul(tf.reshape(index, [1, 1]), self.weights)}
+
+    module = Lookup()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path

@@ -172,3 +172,20 @@ def test_a_size_that_leaves_an_output_empty_is_not_the_validation_size(tmp_path:
     fixed = run.report["source"]["fixed_dimensions"]
     assert any("output 'scores' is empty at that size" in note for note in fixed)
     assert {a["status"] for a in run.report["artifacts"]} == {"passed"}
+
+
+def test_op_counts_without_freezing_are_what_the_signature_reaches(tmp_path: Path) -> None:
+    """When the signature cannot be frozen (tfx-chicago-taxi's Estimator tables), its op
+    counts come from the MetaGraph: only what the signature reaches, not the saver's ops."""
+    from hub_convert.convert.original import count_ops, graph_op_counts, read_meta_graphs
+
+    model = models.table_lookup(tmp_path / "table")
+    [meta_graph] = read_meta_graphs(model).meta_graphs
+    saver = {"SaveV2", "RestoreV2", "MergeV2Checkpoints"}
+
+    reached = count_ops(meta_graph, "serving_default")
+
+    assert saver <= set(graph_op_counts(meta_graph.graph_def))  # they are in the file
+    assert not saver & set(reached)
+    assert {"LookupTableFindV2", "MatMul", "HashTableV2"} <= set(reached)
+    assert "LookupTableImportV2" not in reached  # the table's initializer, not the signature

@@ -108,9 +108,49 @@ def converted_op_types_of(op_counts: Mapping[str, int]) -> list[str]:
     return sorted(set(op_counts) - INFRASTRUCTURE_OPS)
 
 
-def count_ops(meta_graph: Any) -> dict[str, int]:
-    """Op types of a MetaGraph, library functions included (Keras 3 hides its ops there)."""
-    return dict(sorted(graph_op_counts(meta_graph.graph_def).items()))
+def count_ops(meta_graph: Any, signature: str) -> dict[str, int]:
+    """Op types the ``signature`` of a MetaGraph reaches, through the functions it calls
+    (Keras 3 hides its ops there): what a converter sees when the signature cannot be frozen.
+    The saver's SaveV2 / RestoreV2 and other functions nothing calls are not counted."""
+    graph_def = meta_graph.graph_def
+    nodes = {node.name: node for node in graph_def.node}
+    functions = {function.signature.name: function for function in graph_def.library.function}
+    outputs = meta_graph.signature_def[signature].outputs.values()
+    stack = [info.name.lstrip("^").split(":")[0] for info in outputs if info.name]
+    seen_nodes: set[str] = set()
+    seen_functions: set[str] = set()
+    counts: Counter[str] = Counter()
+
+    def called(node: Any) -> list[str]:
+        names = []
+        for value in node.attr.values():
+            if value.HasField("func"):
+                names.append(value.func.name)
+            names += [f.name for f in value.list.func]
+        return names
+
+    def visit_function(name: str) -> None:
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen_functions or current not in functions:
+                continue
+            seen_functions.add(current)
+            for node in functions[current].node_def:
+                counts[node.op] += 1
+                pending += called(node)
+
+    while stack:
+        name = stack.pop()
+        if name in seen_nodes or name not in nodes:
+            continue
+        seen_nodes.add(name)
+        node = nodes[name]
+        counts[node.op] += 1
+        for function in called(node):
+            visit_function(function)
+        stack += [reference.lstrip("^").split(":")[0] for reference in node.input]
+    return dict(sorted(counts.items()))
 
 
 def choose_signature(available: list[str], requested: str | None, where: str) -> str:
@@ -410,7 +450,7 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         tags=chosen_tags,
         inputs=inputs,
         outputs=outputs,
-        op_counts=facts.op_counts if facts else count_ops(meta_graph),
+        op_counts=facts.op_counts if facts else count_ops(meta_graph, chosen),
         input_note=INPUT_NOTE,
         fixed_dimensions=notes,
         input_choices=[f"{name}: {note}" for name, note in sorted(index_notes.items())],
