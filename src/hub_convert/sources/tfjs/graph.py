@@ -20,6 +20,7 @@ import numpy as np
 
 from ...errors import BadInputError
 from .functionalize import lift_tensor_list_loops
+from .lowered_if import detach_merge_controls
 from .model_json import ModelJson
 from .tf_bugs import rewrite_graph
 from .unfuse import unfuse_graph
@@ -141,6 +142,7 @@ def build_graph_def(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
         _fill_constants(function.node_def, weights, where)
     unfuse_graph(graph_def, where)
     rewrite_graph(graph_def)
+    detach_merge_controls(graph_def.node)
     lift_tensor_list_loops(graph_def)
     _rename_functions(graph_def)
     for node in [*graph_def.node, *(n for f in graph_def.library.function for n in f.node_def)]:
