@@ -131,7 +131,12 @@ def _frozen_op_types(concrete: Any) -> list[str]:
 
     if variable_bytes(concrete) > FREEZE_LIMIT:
         return converted_op_types(concrete.graph.as_graph_def())
-    return converted_op_types(convert_variables_to_constants_v2(concrete).graph.as_graph_def())
+    try:
+        frozen = convert_variables_to_constants_v2(concrete)
+    except Exception:  # e.g. Grappler cannot import an Estimator's graph: the converter
+        # may still convert it, and its error, if any, is the one worth reporting
+        return converted_op_types(concrete.graph.as_graph_def())
+    return converted_op_types(frozen.graph.as_graph_def())
 
 
 # What TensorFlow raises when a GraphDef or flatbuffer reaches 2 GiB (recorded from real runs
