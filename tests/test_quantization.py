@@ -261,6 +261,8 @@ def test_policy_file_tightens_a_tolerance_and_fail_on_decides(
         "max_rel": None,
         "min_cosine": 0.99,
         "min_psnr_db": 200.0,
+        "whole_min_cosine": None,
+        "whole_min_psnr_db": None,
     }
     assert lenient.report["fail_on"] == ["error"]
     strict = run_cli(*common, "--output-dir", tmp_path / "b", "--fail-on", "error,drift")

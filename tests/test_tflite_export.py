@@ -106,9 +106,10 @@ def test_op_types_are_those_the_converter_sees(
 
 
 def _empty_at_the_validation_length(path: Path) -> Path:
-    """spliceai's shape, cut down: a crop that leaves nothing at the validation length (16),
-    then a 1-wide convolution. TensorFlow runs it (an empty output); traced at that fixed
-    length, shape inference refuses the convolution ("Negative dimension size")."""
+    """spliceai's shape, cut down: a crop that leaves nothing at length 16 (which the caller
+    asks for with --input-shape: by itself hub-convert now skips a length that leaves an
+    output empty), then a 1-wide convolution. TensorFlow runs it (an empty output); traced at
+    that fixed length, shape inference refuses the convolution ("Negative dimension size")."""
     import tensorflow as tf
 
     class Cropping(tf.Module):
@@ -135,7 +136,9 @@ def test_an_export_that_fails_costs_the_tflite_artifacts_not_the_run(tmp_path: P
 
     model = _empty_at_the_validation_length(tmp_path / "cropping")
     out = tmp_path / "out"
-    run = run_cli("convert", model, "--output-dir", out, "--latency-runs", "0")
+    run = run_cli(
+        "convert", model, "--output-dir", out, "--latency-runs", "0", "--input-shape", "x=1x16x4"
+    )
 
     assert run.exit_code == 1, run.stderr
     report = json.loads((out / "report.json").read_text())
