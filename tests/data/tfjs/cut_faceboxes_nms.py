@@ -22,7 +22,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
+from cut_common import kept_weights, write_graph_model
 
 FED = {  # outside tensor -> (placeholder, shape)
     "postprocessing/clip_by_value_1": ("boxes_in", ("1", "200", "4")),
@@ -50,34 +50,9 @@ def main(source: Path) -> None:
         }
         for name, shape in FED.values()
     ]
-    manifest = model["weightsManifest"][0]
-    data = b"".join((source.parent / p).read_bytes() for p in manifest["paths"])
-    out_weights, chunks, offset = [], [], 0
-    for entry in manifest["weights"]:
-        itemsize = {"float32": 4, "int32": 4, "float16": 2, "uint8": 1, "bool": 1}
-        size = int(np.prod(entry["shape"], dtype=np.int64)) * itemsize[entry["dtype"]]
-        if "quantization" in entry:
-            quantized = entry["quantization"]["dtype"]
-            size = int(np.prod(entry["shape"], dtype=np.int64)) * itemsize[quantized]
-        if entry["name"] in keep:
-            out_weights.append(entry)
-            chunks.append(data[offset : offset + size])
-        offset += size
-    assert offset == len(data), (offset, len(data))
-    document = {
-        "format": "graph-model",
-        "generatedBy": model["generatedBy"],
-        "convertedBy": model["convertedBy"],
-        "modelTopology": {
-            "node": [*placeholders, *kept],
-            "library": {},
-            "versions": model["modelTopology"].get("versions", {}),
-        },
-        "weightsManifest": [{"paths": ["faceboxes_nms.bin"], "weights": out_weights}],
-    }
     target = Path(__file__).resolve().parent / "graph_faceboxes_nms"
-    (target / "faceboxes_nms.json").write_text(json.dumps(document, indent=1) + "\n")
-    (target / "faceboxes_nms.bin").write_bytes(b"".join(chunks))
+    weights = kept_weights(source, model, keep)
+    write_graph_model(target, "faceboxes_nms", model, [*placeholders, *kept], weights)
 
 
 if __name__ == "__main__":

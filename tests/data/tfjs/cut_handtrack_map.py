@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
+from cut_common import kept_weights, write_graph_model
 
 PREFIXES = (
     "StatefulPartitionedCall/map/",
@@ -31,7 +31,6 @@ OUTPUTS = (
     "StatefulPartitionedCall/map/TensorArrayV2Stack/TensorListStack",
     "StatefulPartitionedCall/map/TensorArrayV2Stack_1/TensorListStack",
 )
-ITEMSIZE = {"float32": 4, "int32": 4, "float16": 2, "uint8": 1, "uint16": 2, "bool": 1}
 
 
 def main(source: Path) -> None:
@@ -41,37 +40,17 @@ def main(source: Path) -> None:
     kept = [n for n in nodes if n["name"] in keep]
     missing = {i.lstrip("^").split(":")[0] for n in kept for i in n.get("input", [])} - keep
     assert not missing, missing
-    manifest = model["weightsManifest"][0]
-    data = b"".join((source.parent / p).read_bytes() for p in manifest["paths"])
-    out_weights, chunks, offset = [], [], 0
-    for entry in manifest["weights"]:
-        stored = entry.get("quantization", {}).get("dtype", entry["dtype"])
-        size = int(np.prod(entry["shape"], dtype=np.int64)) * ITEMSIZE[stored]
-        if entry["name"] in keep:
-            out_weights.append(entry)
-            chunks.append(data[offset : offset + size])
-        offset += size
-    assert offset == len(data), (offset, len(data))
-    document = {
-        "format": "graph-model",
-        "generatedBy": model["generatedBy"],
-        "convertedBy": model["convertedBy"],
+    signature = {
         "userDefinedMetadata": {
             "signature": {
                 "inputs": {"input_tensor:0": {"name": "input_tensor:0", "dtype": "DT_UINT8"}},
                 "outputs": {f"{o}:0": {"name": f"{o}:0"} for o in OUTPUTS},
             }
-        },
-        "modelTopology": {
-            "node": kept,
-            "library": {},
-            "versions": model["modelTopology"].get("versions", {}),
-        },
-        "weightsManifest": [{"paths": ["handtrack_map.bin"], "weights": out_weights}],
+        }
     }
     target = Path(__file__).resolve().parent / "graph_handtrack_map"
-    (target / "handtrack_map.json").write_text(json.dumps(document, indent=1) + "\n")
-    (target / "handtrack_map.bin").write_bytes(b"".join(chunks))
+    weights = kept_weights(source, model, keep)
+    write_graph_model(target, "handtrack_map", model, kept, weights, signature)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from cut_common import kept_weights, write_graph_model
 
 NET = "StatefulPartitionedCall/matting_network_wrapper/StatefulPartitionedCall/"
 COND = NET + "cond_1/"
@@ -68,7 +68,6 @@ CONTROL_ONLY = {
     "Func/" + NET + "input_control_node/_326",
     "Func/" + NET + "output_control_node/_652",
 }
-ITEMSIZE = {"float32": 4, "int32": 4, "float16": 2, "uint8": 1, "uint16": 2, "bool": 1}
 
 
 def _placeholder(name: str, channels: int) -> dict[str, Any]:
@@ -101,17 +100,6 @@ def main(source: Path) -> None:
     names = {n["name"] for n in kept}
     missing = {i.lstrip("^").split(":")[0] for n in kept for i in n.get("input", [])} - names
     assert not missing, missing
-    manifest = model["weightsManifest"][0]
-    data = b"".join((source.parent / p).read_bytes() for p in manifest["paths"])
-    out_weights, chunks, offset = [], [], 0
-    for entry in manifest["weights"]:
-        stored = entry.get("quantization", {}).get("dtype", entry["dtype"])
-        size = int(np.prod(entry["shape"], dtype=np.int64)) * ITEMSIZE[stored]
-        if entry["name"] in keep:
-            out_weights.append(entry)
-            chunks.append(data[offset : offset + size])
-        offset += size
-    assert offset == len(data), (offset, len(data))
     signature = model["signature"]["inputs"]
     inputs = {key: signature[key] for key in ("src", "downsample_ratio:0")}
     for name, channels in REPLACED.values():
@@ -121,24 +109,17 @@ def main(source: Path) -> None:
             "dtype": "DT_FLOAT",
             "tensorShape": {"dim": dims},
         }
-    document = {
-        "format": "graph-model",
-        "generatedBy": model["generatedBy"],
-        "convertedBy": model["convertedBy"],
-        "signature": {
-            "inputs": inputs,
-            "outputs": {key: {"name": name} for key, name in OUTPUTS.items()},
-        },
-        "modelTopology": {
-            "node": kept,
-            "library": {},
-            "versions": model["modelTopology"].get("versions", {}),
-        },
-        "weightsManifest": [{"paths": ["rvm_cond.bin"], "weights": out_weights}],
-    }
+    outputs = {key: {"name": name} for key, name in OUTPUTS.items()}
     target = Path(__file__).resolve().parent / "graph_rvm_cond"
-    (target / "rvm_cond.json").write_text(json.dumps(document, indent=1) + "\n")
-    (target / "rvm_cond.bin").write_bytes(b"".join(chunks))
+    weights = kept_weights(source, model, keep)
+    write_graph_model(
+        target,
+        "rvm_cond",
+        model,
+        kept,
+        weights,
+        {"signature": {"inputs": inputs, "outputs": outputs}},
+    )
 
 
 if __name__ == "__main__":
