@@ -112,7 +112,9 @@ def read_graph_facts(function: Any, input_names: list[str]) -> GraphFacts | None
             facts.order_depends_on[name] = found
     if facts.order_depends_on and frozen is not function:
         try:
-            facts.cut_graphs = cut(frozen, names, input_names, facts.order_depends_on, ORDER_OPS)
+            facts.cut_graphs = cut(
+                frozen, graph_def, names, input_names, facts.order_depends_on, ORDER_OPS
+            )
         except Exception:  # a graph the cut cannot handle: compared without re-derivation
             facts.cut_graphs = {}
     placeholders = [t for t in frozen.inputs if t.op.type == "Placeholder"]

@@ -42,6 +42,7 @@ def _source(tensor: Any) -> Any:
 
 def cut(
     frozen: Any,
+    graph_def: Any,
     output_names: Sequence[str],
     input_names: Sequence[str],
     order_outputs: Mapping[str, str],
@@ -50,10 +51,10 @@ def cut(
     """For each order-dependent output: the original's graph from the other outputs (and the
     model's inputs) to it, when those outputs separate it from the decisions it depends on.
 
-    ``frozen`` is the signature's function with variables frozen and calls inlined;
-    ``output_names`` its outputs in ``frozen.outputs`` order, ``input_names`` its placeholders'.
+    ``frozen`` is the signature's function with variables frozen and calls inlined,
+    ``graph_def`` its graph's GraphDef; ``output_names`` its outputs in ``frozen.outputs``
+    order, ``input_names`` its placeholders'.
     """
-    graph_def = frozen.graph.as_graph_def()
     nodes = {node.name: node for node in graph_def.node}
     outputs = dict(zip(output_names, frozen.outputs, strict=False))
     placeholders = [t for t in frozen.inputs if t.op.type == "Placeholder"]
