@@ -128,3 +128,66 @@ def test_tflite_from_a_concrete_function_is_the_file_from_its_saved_model(
         differing = [i for i, (a, b) in enumerate(zip(expected, exported, strict=True)) if a != b]
         assert len(differing) == 1, variant  # the model type in CONVERSION_METADATA
         assert {expected[differing[0]], exported[differing[0]]} == {3, 1}, variant
+
+
+def _fixed_shape_export(saved_model: Path, directory: Path) -> dict[str, tuple[int, ...]]:
+    """The signature at batch 1, saved as prepare saves it; its input shapes."""
+    from hub_convert.convert.original import load_signature
+    from hub_convert.convert.targets.tflite import export_fixed_shape
+
+    loaded, function = load_signature(saved_model, ["serve"], "serving_default")
+    shapes = {
+        name: tuple(1 if d is None else d for d in spec.shape.as_list())
+        for name, spec in function.structured_input_signature[1].items()
+    }
+    assert export_fixed_shape(loaded, function, shapes, directory)
+    return shapes
+
+
+@pytest.mark.parametrize(
+    ("model", "variant", "select_tf_ops"),
+    [
+        ("keras_model", "float32", False),
+        ("keras_model", "dynamic", False),
+        ("keras_model", "float16", False),
+        ("keras_model", "int8", False),
+        ("determinant_model", "float32", True),
+        ("determinant_model", "dynamic", True),
+    ],
+)
+def test_tflite_converter_without_python_loads_writes_from_saved_models_bytes(
+    model: str, variant: str, select_tf_ops: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """targets/tflite_saved_model.converter_for skips from_saved_model's two
+    tf.saved_model.load calls (2-3 s of a MobileNetV2 conversion) and reads the GraphDef and
+    debug info from the protobufs instead. The file must be the one from_saved_model writes,
+    byte for byte: float, quantized, calibrated and Flex conversions alike."""
+    import tensorflow as tf
+
+    from hub_convert.convert.targets.tflite import _configure
+    from hub_convert.convert.targets.tflite_saved_model import converter_for
+
+    shapes = _fixed_shape_export(request.getfixturevalue(model), tmp_path / "fixed")
+    rng = np.random.default_rng(0)
+
+    def configured(converter: Any) -> Any:
+        _configure(
+            converter, variant if variant != "int8" else "float32", select_tf_ops, None, False
+        )
+        if variant == "int8":  # calibrated, as _configure does from a samples file
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.representative_dataset = lambda: (
+                {name: rng.random(shape, dtype=np.float32) for name, shape in shapes.items()}
+                for _ in range(4)
+            )
+        return converter
+
+    expected = configured(
+        tf.lite.TFLiteConverter.from_saved_model(
+            str(tmp_path / "fixed"), signature_keys=["serving_default"], tags={"serve"}
+        )
+    ).convert()
+    rng = np.random.default_rng(0)  # the same calibration samples
+    written = configured(converter_for(tmp_path / "fixed", "serving_default", {"serve"})).convert()
+    assert written[4:8] == b"TFL3"  # a flatbuffer, not an error
+    assert written == expected

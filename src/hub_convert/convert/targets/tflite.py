@@ -26,6 +26,7 @@ from ..original import converted_op_types, load_signature
 from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate, SampleRunner
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
+from .tflite_saved_model import converter_for
 
 RUNTIME = "LiteRT"
 Strategy = Literal["concrete_function", "saved_model"]
@@ -243,12 +244,10 @@ def convert(
             return TFLiteConversion(model=None, error=too_big)
         source_ops = fixed_shape.source_ops
         origin = "the signature at the validation shape"
-        exported = str(fixed_shape.directory)
+        exported = fixed_shape.directory
 
-        def make() -> Any:
-            return tf.lite.TFLiteConverter.from_saved_model(
-                exported, signature_keys=[_EXPORTED_SIGNATURE], tags={"serve"}
-            )
+        def make() -> Any:  # from_saved_model's converter, without its Python loads
+            return converter_for(exported, _EXPORTED_SIGNATURE, {"serve"})
 
         return _convert_with(
             make, origin, source_ops, variant, weights, allow_flex, calibration_path, int8_io
