@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,6 +33,8 @@ def int8_run(
         "32",
         "--samples",
         "16",
+        "--jobs",  # a model this small gets one worker by default; two load TF's latency early
+        "2",
     )
 
 
@@ -124,6 +127,25 @@ def test_latency_is_measured_for_every_runtime(int8_run: CliRun) -> None:
         assert artifact["latency_ms"] > 0, artifact["variant"]
         assert artifact["speedup_vs_tensorflow"] == pytest.approx(tf_ms / artifact["latency_ms"])
     assert "measured on this machine's CPU" in (int8_run.output_dir / "report.md").read_text()
+
+
+def test_with_two_workers_every_latency_ends_after_every_conversion(int8_run: CliRun) -> None:
+    """TensorFlow's latency task may load its model while the last conversions run (two
+    workers; tests/test_latency_stage.py shows the overlap), but no runtime is timed
+    while one runs."""
+    stages = int8_run.report["timings"]["stages"]
+    assert int8_run.report["timings"]["workers"] == 2
+
+    def end(stage: dict[str, Any]) -> float:
+        return float(stage["start_seconds"] + stage["seconds"])
+
+    work = [s for s in stages if s["stage"] in ("convert", "validate")]
+    latency = [s for s in stages if s["stage"] == "latency"]
+    tensorflow = next(s for s in latency if s["target"] is None)
+    assert len(work) == 12 and len(latency) == 7
+    assert end(tensorflow) >= max(end(s) for s in work)
+    others = [s for s in latency if s["target"] is not None]
+    assert min(s["start_seconds"] for s in others) >= max(end(s) for s in work)
 
 
 def test_same_run_with_a_directory_of_npy_files(

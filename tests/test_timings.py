@@ -96,3 +96,25 @@ def test_untrusted_timings_are_checked(tmp_path: Path, field: str, value: object
 
     with pytest.raises(BadInputError, match="not a hub-convert report"):
         Report.load(path)
+
+
+def test_a_preloaded_runtime_waits_for_the_signal_and_gives_up_after_its_limit(
+    tmp_path: Path,
+) -> None:
+    """convert/latency.py: a runtime loaded while conversions run is timed only once the main
+    process says none runs; if that never comes, it is not timed at all."""
+    import threading
+
+    from hub_convert.convert.latency import StillBusy, _wait_for
+
+    signal = tmp_path / "conversions-done"
+    waited = threading.Event()
+    waiter = threading.Thread(target=lambda: (_wait_for(signal, 30.0), waited.set()))
+    waiter.start()
+    assert not waited.wait(0.3)  # no signal: still waiting
+    signal.touch()
+    assert waited.wait(5.0)
+    waiter.join()
+
+    with pytest.raises(StillBusy, match="not timed while they compete"):
+        _wait_for(tmp_path / "never", 0.2)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pebble import ProcessFuture
 
@@ -28,7 +28,6 @@ from .convert.specs import (
     ConversionJob,
     CutGraph,
     FixedShapeModel,
-    LatencySpec,
     PreparedSource,
     PrepareSpec,
     Selection,
@@ -41,7 +40,6 @@ from .convert.worker import (
     convert_only,
     initialize_worker,
     materialize_source,
-    measure_latency,
     prepare_source,
     scan_source,
     select_source,
@@ -50,6 +48,7 @@ from .convert.worker import (
 from .crash_site import read_crash_site
 from .errors import BadInputError, HubConvertError
 from .fsutil import check_writable_dir, tree_size, write_atomic
+from .latency_stage import LatencyStage
 from .outputs import build_report, into_output_dir
 from .progress import wait_logging_progress
 from .render import render_report
@@ -140,7 +139,8 @@ def run(
                 max_tasks=1 if weights >= model_size.FRESH_WORKER_ABOVE else 0,
             ) as pool,
         ):
-            stages = _Stages(config, pool, work_dir, log_path, log, debug, clock)
+            preload_latency = weights < model_size.FRESH_WORKER_ABOVE
+            stages = _Stages(config, pool, work_dir, log_path, log, debug, clock, preload_latency)
             source = stages.scan(stages.materialize(source))
             selection = stages.select(source)
             early = stages.convert_early(source, selection)  # while the original is prepared
@@ -148,7 +148,7 @@ def run(
             if keep_samples is not None:
                 shutil.copyfile(stages.samples_path, keep_samples)
             staged = stages.convert(source, prepared, early)
-            latencies = stages.latency(source, prepared, staged)
+            latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):
             artifacts = [
@@ -196,6 +196,7 @@ class _Stages:
         log: Log,
         debug: bool,
         clock: Clock,
+        preload_latency: bool = False,
     ) -> None:
         self.clock = clock
         self.config = config
@@ -208,6 +209,16 @@ class _Stages:
         self.pool_started_at = time.time()
         self.first_task = True
         self.calibration_path = work_dir / "calibration.npz"
+        self.latency = LatencyStage(
+            pool,
+            clock,
+            log,
+            config.latency_runs,
+            self.samples_path,
+            log_path,
+            work_dir,
+            preload=preload_latency,
+        )
 
     def _wait(self, future: ProcessFuture[T], doing: str, since: float | None = None) -> T:
         """The task's result (see WorkerPool.result), with progress lines while it runs."""
@@ -361,6 +372,7 @@ class _Stages:
         if early is not None and early.future.done():  # ready to validate: before TFLite
             collected.append(self._validate_early(early, jobs))
         futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
+        self.latency.preload_tensorflow(source.saved_model_dir, prepared)
         collected += [
             functools.partial(self._collect, batch, future)
             for batch, future in zip(batches, futures, strict=True)
@@ -445,47 +457,6 @@ class _Stages:
             return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
         except Exception as exc:
             return self._failures(batch, exc, doing)
-
-    def latency(
-        self, source: SourceModel, prepared: PreparedSource, staged: list[StagedArtifact]
-    ) -> dict[str, float | None]:
-        """Median latency of TensorFlow (key "tensorflow") and of every staged file that ran
-        (key: its file name), one at a time so that no conversion competes for the CPU."""
-        runs = self.config.latency_runs
-        if runs <= 0:
-            return {}
-        self.log(f"measuring latency: median of {runs} runs, one runtime at a time")
-
-        def timed(
-            runtime: Literal["tensorflow", "tflite", "onnx"],
-            path: Path,
-            variant: Variant | None = None,
-        ) -> float | None:
-            target = None if runtime == "tensorflow" else runtime
-            spec = LatencySpec(
-                runtime=runtime,
-                path=path,
-                samples_path=self.samples_path,
-                runs=runs,
-                log_path=self.log_path,
-                tags=tuple(prepared.tags),
-                signature=prepared.signature,
-            )
-            try:
-                with self.clock.stage("latency", target, variant):
-                    future = self.pool.submit(measure_latency, spec)
-                    return self._wait(future, f"measuring the latency of {path.name}")
-            except Exception as exc:  # a latency failure must not fail the conversion
-                self.log(f"  latency of {runtime} {path.name} not measured: {exc}")
-                return None
-
-        latencies = {"tensorflow": timed("tensorflow", source.saved_model_dir)}
-        for item in staged:
-            if item.artifact.status in ("passed", "drift") and item.staged:
-                artifact = item.artifact
-                latencies[item.file_name] = timed(artifact.target, item.staged, artifact.variant)
-        self.log(f"  latency measured in {self.clock.seconds('latency'):.1f} s")
-        return latencies
 
     def _prepared_job(
         self, source: SourceModel, prepared: PreparedSource, target: Target, variant: Variant

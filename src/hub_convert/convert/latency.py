@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -25,10 +26,27 @@ def _tensorflow_runner(spec: LatencySpec, sample: dict[str, np.ndarray]) -> Call
     return call
 
 
+class StillBusy(Exception):
+    """Conversions still ran when the wait for a quiet machine ran out: not measured."""
+
+
+def _wait_for(signal: Path, limit: float) -> None:
+    """Return once ``signal`` exists; StillBusy after ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while not signal.exists():
+        if time.monotonic() > deadline:
+            raise StillBusy(
+                f"conversions still ran after {limit:.0f} s; not timed while they compete"
+            )
+        time.sleep(0.01)
+
+
 def measure(spec: LatencySpec) -> float:
     """Median wall-clock milliseconds of one inference, each runtime with default threading.
 
-    Every runtime is timed the same way: numpy arrays in, numpy arrays out.
+    Every runtime is timed the same way: numpy arrays in, numpy arrays out. With
+    ``spec.measure_after`` the runtime is loaded while conversions may still run, and timed
+    only once the main process says none does.
     """
     sample = Samples.load(spec.samples_path).inputs[0]
     call: Callable[[], object]
@@ -42,6 +60,8 @@ def measure(spec: LatencySpec) -> float:
         def call() -> object:
             return run(sample)
 
+    if spec.measure_after is not None:
+        _wait_for(spec.measure_after, spec.wait_limit)
     for _ in range(spec.warmup):
         call()
     timings = []

@@ -163,6 +163,10 @@ class LatencySpec:
     tags: tuple[str, ...] = ()
     signature: str = ""
     warmup: int = 3
+    measure_after: Path | None = None
+    """Load the runtime at once, but time it only once this file exists: the main process
+    makes it when no conversion runs any more. None: time it at once."""
+    wait_limit: float = 0.0  # seconds to wait for ``measure_after`` before giving up
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ model is written the same way.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,7 @@ def convert(
                 output_names=outputs,
                 tensors_to_rename=renames,
                 initialized_tables=tables,
+                optimizers=collecting_optimizers(),
             )
         except Exception as exc:
             return OnnxConversion(
@@ -167,6 +169,29 @@ def convert(
         unsupported=_unsupported(collector),
         external=external.name_to_tensor_data if external is not None else None,
     )
+
+
+def collecting_optimizers() -> dict[str, Callable[[], Any]]:
+    """tf2onnx's own optimizers, in its order, each started after a garbage collection.
+
+    ``optimize_graph`` deep-copies the whole graph, weights included, before each of its
+    optimizers, on every pass, and drops the old copy. A copy's nodes and graph refer to each
+    other, so only a full collection frees it, and with TensorFlow's objects in the heap
+    Python seldom runs one: on MobileNetV2 (14 MB of weights) the copies took 780 MB, and
+    the conversion peaked at 1.4 GB against 0.97 GB with a collection before each optimizer
+    (the worker freezes TensorFlow's objects out of the collector, so a collection is cheap).
+    The optimizers and their order are tf2onnx's (tests/test_onnx_optimizers.py).
+    """
+    from tf2onnx import optimizer
+
+    def collected_first(factory: Callable[[], Any]) -> Callable[[], Any]:
+        def make() -> Any:
+            gc.collect()
+            return factory()
+
+        return make
+
+    return {name: collected_first(factory) for name, factory in optimizer._get_optimizers().items()}
 
 
 def data_file(path: Path) -> Path:
