@@ -297,9 +297,11 @@ def _convert_with(
             _configure(converter, variant, select_tf_ops, calibration_path, int8_io)
             model = bytes(converter.convert())
         except Exception as exc:  # ConverterError, and anything the MLIR passes raise
-            errors.append(str(exc))
+            # A MemoryError from the converter under --max-memory says nothing: its class does.
+            message = str(exc).strip() or type(exc).__name__
+            errors.append(message)
             ops = "builtins + Flex" if select_tf_ops else "builtins"
-            attempts.append(f"{ops}, from {origin}: {_first_lines(str(exc), 1)}")
+            attempts.append(f"{ops}, from {origin}: {_first_lines(message, 1)}")
             continue
         return TFLiteConversion(model=model, source_ops=source_ops, attempts=attempts)
     for error in errors:
