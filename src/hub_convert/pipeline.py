@@ -222,6 +222,8 @@ class _Stages:
 
     def _wait(self, future: ProcessFuture[T], doing: str, since: float | None = None) -> T:
         """The task's result (see WorkerPool.result), with progress lines while it runs."""
+        if self.first_task:  # no worker has finished a task: they may still be starting
+            doing = f"starting the workers (importing TensorFlow), then {doing}"
         wait_logging_progress(future, doing, self.log, since)
         return self.pool.result(future)
 
