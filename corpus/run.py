@@ -861,7 +861,11 @@ def totals(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "models": len(records),
         "every_float32_passed": sum(float32_all_passed(r) for r in records),
-        "every_artifact_passed": sum(r.get("outcome") == "passed" for r in records),
+        "every_artifact_passed": sum(
+            bool(r.get("artifacts")) and all(a["status"] == "passed" for a in r["artifacts"])
+            for r in records
+        ),
+        "exit_0": sum(r.get("outcome") == "passed" for r in records),
         "with_drift": sum(any_status(r, "drift") for r in records),
         "with_failed": sum(any_status(r, "failed") for r in records),
         "exit_2": sum(r.get("outcome") == "exit 2" for r in records),
@@ -895,7 +899,9 @@ def render(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         f"- models: **{t['models']}**",
         f"- every float32 artifact (TFLite and ONNX) passed: **{t['every_float32_passed']}**",
-        f"- every artifact passed: **{t['every_artifact_passed']}**",
+        f"- every artifact passed (ran and matched): **{t['every_artifact_passed']}**",
+        f"- exit 0 (no `drift` or `failed`; `not-validated` does not fail the run): "
+        f"**{t['exit_0']}**",
         f"- with at least one `drift` artifact: **{t['with_drift']}**",
         f"- with at least one `failed` artifact: **{t['with_failed']}**",
         f"- ended without a report: exit 2 **{t['exit_2']}**, exit 1 (a fatal error, e.g. a "
