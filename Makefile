@@ -38,10 +38,14 @@ unit: $(STAMP)
 # The Action's image from the unmodified Dockerfile, built with the podman/buildah recipe in
 # ../shared/container (no Docker engine needed). Its base is a LOCAL STAND-IN for
 # python:3.11-slim: fine for testing, never to be published (release.yml builds the real one).
-CONTAINER_TOOLS ?= ../shared/container
+# ../shared/container beside the checkout, else this machine's /work/shared/container (a clone
+# elsewhere, e.g. in /tmp, still finds it); CONTAINER_TOOLS=DIR overrides both.
+CONTAINER_TOOLS ?= $(firstword $(wildcard ../shared/container /work/shared/container))
 IMAGE           ?= localhost/hub-convert:dev
 
 image:
+	@test -f "$(CONTAINER_TOOLS)/setup.sh" || { echo "make image: no podman/buildah recipe \
+	(../shared/container) found; pass CONTAINER_TOOLS=DIR" >&2; exit 2; }
 	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; $(CONTAINER_TOOLS)/base-image.sh; \
 	  $(CONTAINER_TOOLS)/build.sh $(IMAGE) .'
 
