@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hub_convert.report import (
+from hub_convert.report.schema import (
     Artifact,
     OpCoverage,
     OrderInsensitive,

@@ -44,8 +44,8 @@ from hub_convert.github.publisher import PublishResult, publish
 from hub_convert.github.retry import RetryPolicy
 from hub_convert.github.settings import PublishSettings
 from hub_convert.github.workflow_commands import WorkflowCommands
-from hub_convert.render import render_report
-from hub_convert.report import Report
+from hub_convert.report.render import render_report
+from hub_convert.report.schema import Report
 
 OWNER, REPO = "octo", "models"
 REPOSITORY = f"{OWNER}/{REPO}"

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 
-from hub_convert.markdown_safety import ZWJ
+from hub_convert.report.markdown_safety import ZWJ
 
 LINKIFY = importlib.util.find_spec("linkify_it") is not None
 

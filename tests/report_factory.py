@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub_convert.report import (
+from hub_convert.report.schema import (
     Artifact,
     Environment,
     OpCoverage,

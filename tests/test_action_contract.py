@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from github_fakes import FakeGitHub, publish_to_fake
-from hub_convert.action import ActionInputs, parse_inputs
-from hub_convert.github.report_outputs import report_outputs
+from hub_convert.action.entry import ActionInputs, parse_inputs
+from hub_convert.github.step_outputs import report_outputs
 from report_factory import sample_report
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,9 +26,9 @@ from pebble import ProcessPool
 
 import models
 import worker_tasks
-from hub_convert.action import withhold_secrets
+from hub_convert.action.entry import withhold_secrets
 from hub_convert.errors import BadInputError
-from hub_convert.isolation import (
+from hub_convert.workers.isolation import (
     SECRET_VARIABLES,
     SECRETS_FD_VARIABLE,
     WORKER_USER_VARIABLE,
@@ -37,7 +37,7 @@ from hub_convert.isolation import (
     unreadable_by,
     worker_user,
 )
-from hub_convert.workers import WorkerPool
+from hub_convert.workers.pool import WorkerPool
 from runner_env import run_action
 
 TESTS = Path(__file__).resolve().parent
@@ -88,8 +88,8 @@ def test_workers_started_after_withholding_see_no_credentials(
 # it through /proc. It prints what it holds and what the worker saw.
 HOLDER = """
 import json, os, sys
-from hub_convert.isolation import take_secrets, worker_user
-from hub_convert.workers import WorkerPool
+from hub_convert.workers.isolation import take_secrets, worker_user
+from hub_convert.workers.pool import WorkerPool
 import worker_tasks
 
 environ = take_secrets()

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import CliRun, run_cli
-from hub_convert import model_size
-from hub_convert.progress import elapsed
+from hub_convert.workers import model_size
+from hub_convert.workers.progress import elapsed
 
 pytestmark = pytest.mark.tf
 

@@ -9,22 +9,22 @@ from pathlib import Path
 import pytest
 
 from crafted_report import OTHER_MARKER, hostile
-from hub_convert.comparison import compare_reports, signature_changes
 from hub_convert.errors import BadInputError
-from hub_convert.git_base import pull_request_base, pull_request_base_commit
 from hub_convert.github.combined_comment import ModelSection, build_combined_comment_body
 from hub_convert.github.context import GitHubContext
-from hub_convert.markdown_safety import one_line
-from hub_convert.model_files import content_hash
-from hub_convert.render import change, render_report
-from hub_convert.report import OpCoverage, Report, TensorInfo
-from hub_convert.report_comparison import (
+from hub_convert.report.compare import compare_reports, signature_changes
+from hub_convert.report.comparison_schema import (
     ArtifactChange,
     Behaviour,
     Comparison,
     OutputBehaviour,
     SignatureChange,
 )
+from hub_convert.report.markdown_safety import one_line
+from hub_convert.report.render import change, render_report
+from hub_convert.report.schema import OpCoverage, Report, TensorInfo
+from hub_convert.run.git_base import pull_request_base, pull_request_base_commit
+from hub_convert.run.model_files import content_hash
 from markdown_html import Page
 from report_factory import sample_report
 

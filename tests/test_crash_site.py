@@ -3,7 +3,7 @@ TensorFlow 2.21 on this toolchain with TF_CPP_VMODULE=executor=1)."""
 
 from __future__ import annotations
 
-from hub_convert.crash_site import crash_site
+from hub_convert.workers.crash_site import crash_site
 
 _PREFIX = "I0000 00:00:1795337613.5527{}    {} executor.cc:879] Process node: {} step -44980 "
 

@@ -11,9 +11,9 @@ import pytest
 
 from hub_convert.convert.drift import compare_output
 from hub_convert.convert.validate import _status
-from hub_convert.render import within
-from hub_convert.report import Tolerance
-from hub_convert.tolerances import DEFAULT_TOLERANCES
+from hub_convert.policy.tolerances import DEFAULT_TOLERANCES
+from hub_convert.report.render import within
+from hub_convert.report.schema import Tolerance
 
 FLOAT32 = DEFAULT_TOLERANCES[("tflite", "float32")]
 FLOAT16 = DEFAULT_TOLERANCES[("tflite", "float16")]
@@ -97,7 +97,7 @@ def test_a_local_float32_defect_is_not_hidden_as_a_whole() -> None:
 
 
 def test_an_explicit_max_drift_is_not_waived_as_a_whole() -> None:
-    from hub_convert.tolerances import effective_tolerance
+    from hub_convert.policy.tolerances import effective_tolerance
 
     strict = effective_tolerance("onnx", "float32", policy={}, max_drift={"*": 2e-4})
     rng = _rng()

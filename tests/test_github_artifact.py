@@ -23,11 +23,7 @@ from github_fakes import (
 )
 from hub_convert.errors import PublishError
 from hub_convert.github.blob_upload import upload_block_blob
-from hub_convert.github.results_service import (
-    BackendIds,
-    ResultsService,
-    backend_ids_from_token,
-)
+from hub_convert.github.results_service import BackendIds, ResultsService, backend_ids_from_token
 from hub_convert.github.retry import RequestFailed
 from report_factory import sample_report
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from github_fakes import RUNTIME_JOB_ID, RUNTIME_RUN_ID, TWIRP, FakeGitHub, publish_to_fake
 from hub_convert.github.artifact_stage import default_artifact_name
 from hub_convert.github.context import GitHubContext
-from hub_convert.report import Report
+from hub_convert.report.schema import Report
 from report_factory import sample_report
 
 

@@ -14,8 +14,8 @@ from github_fakes import (
     publish_to_fake,
 )
 from hub_convert.github.comment_body import COMMENT_LIMIT
-from hub_convert.render import render_report
-from hub_convert.report import Report, TensorInfo
+from hub_convert.report.render import render_report
+from hub_convert.report.schema import Report, TensorInfo
 from report_factory import sample_report
 
 MARKER = "<!-- hub-convert:models/tiny -->"

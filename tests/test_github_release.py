@@ -10,8 +10,8 @@ from github_fakes import (
     Sleeps,
     publish_to_fake,
 )
-from hub_convert.render import render_report
-from hub_convert.report import Report
+from hub_convert.report.render import render_report
+from hub_convert.report.schema import Report
 from report_factory import sample_report
 
 UPLOADS = r"^/uploads/repos/octo/models/releases/\d+/assets$"

@@ -10,10 +10,10 @@ import pytest
 
 from hub_convert.convert.samples import Samples
 from hub_convert.convert.specs import PreparedSource
-from hub_convert.convert.worker import initialize_worker
-from hub_convert.latency_stage import LatencyStage
-from hub_convert.timings import Clock
-from hub_convert.workers import WorkerPool
+from hub_convert.convert.tasks import initialize_worker
+from hub_convert.run.latency_stage import LatencyStage
+from hub_convert.run.timings import Clock
+from hub_convert.workers.pool import WorkerPool
 
 pytestmark = pytest.mark.tf
 

@@ -19,7 +19,7 @@ import pytest
 
 import models
 from conftest import run_cli
-from hub_convert.report import Tolerance
+from hub_convert.report.schema import Tolerance
 
 pytestmark = pytest.mark.tf
 

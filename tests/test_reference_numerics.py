@@ -13,8 +13,8 @@ import os
 import pytest
 
 import worker_tasks
-from hub_convert.convert.worker import initialize_worker
-from hub_convert.workers import WorkerPool
+from hub_convert.convert.tasks import initialize_worker
+from hub_convert.workers.pool import WorkerPool
 
 pytestmark = pytest.mark.tf
 

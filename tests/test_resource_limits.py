@@ -142,7 +142,7 @@ def test_worker_over_its_memory_limit(tmp_path: Path) -> None:
 def test_memory_limit_applies_to_the_worker_process() -> None:
     import multiprocessing
 
-    from hub_convert import memory_limit
+    from hub_convert.workers import memory_limit
 
     context = multiprocessing.get_context("spawn")
     with context.Pool(1, initializer=memory_limit.apply, initargs=(1 << 30,)) as pool:

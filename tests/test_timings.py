@@ -11,9 +11,9 @@ import pytest
 
 from hub_convert.convert.specs import StageMark
 from hub_convert.errors import BadInputError
-from hub_convert.render import render_report
-from hub_convert.report import Report, StageTime, Timings
-from hub_convert.timings import Clock
+from hub_convert.report.render import render_report
+from hub_convert.report.schema import Report, StageTime, Timings
+from hub_convert.run.timings import Clock
 from report_factory import sample_report
 
 

@@ -104,7 +104,7 @@ def test_tfjs_unsafe_op_is_listed_when_allowed(tmp_path: Path) -> None:
 def test_every_listed_op_is_a_tensorflow_op() -> None:
     from tensorflow.python.framework import op_def_registry
 
-    from hub_convert.unsafe_ops import CONDITIONAL_OPS, UNSAFE_OPS
+    from hub_convert.safety.unsafe_ops import CONDITIONAL_OPS, UNSAFE_OPS
 
     unknown = [op for op in [*UNSAFE_OPS, *CONDITIONAL_OPS] if op_def_registry.get(op) is None]
     assert unknown == []

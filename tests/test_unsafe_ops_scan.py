@@ -12,8 +12,8 @@ import pytest
 import unsafe_ops_fixtures as fx
 from adversarial import assert_one_line_error, earlier_outputs, snapshot
 from conftest import run_cli
-from hub_convert.graph_scan import Graph, GraphFunction, json_graph, scan_graph
-from hub_convert.report import UnsafeOp
+from hub_convert.report.schema import UnsafeOp
+from hub_convert.safety.graph_scan import Graph, GraphFunction, json_graph, scan_graph
 from hub_convert.sources.keras_config import unsafe_layers
 from tfjs_writer import write_tiny_graph_model
 
@@ -201,7 +201,7 @@ def test_vocabulary_from_the_models_assets_is_not_a_finding() -> None:
 
 
 def test_refusal_names_the_first_finding_and_counts_the_rest() -> None:
-    from hub_convert.unsafe_ops import refusal
+    from hub_convert.safety.unsafe_ops import refusal
 
     findings = [
         UnsafeOp(op="WriteFile", node="w", function="f", effect="writes files", found_in="tfjs"),

@@ -16,7 +16,8 @@ import pytest
 
 from crafted_report import OTHER_MARKER, code_values, crafted_report_json, hostile, text_values
 from hub_convert.errors import BadInputError
-from hub_convert.markdown_safety import (
+from hub_convert.report.limits import MAX_NAME, MAX_TEXT
+from hub_convert.report.markdown_safety import (
     ZWJ,
     fenced_block,
     html_text,
@@ -25,9 +26,8 @@ from hub_convert.markdown_safety import (
     markdown_text,
     one_line,
 )
-from hub_convert.render import render_report
-from hub_convert.report import Artifact, Report, Tolerance
-from hub_convert.report_limits import MAX_NAME, MAX_TEXT
+from hub_convert.report.render import render_report
+from hub_convert.report.schema import Artifact, Report, Tolerance
 from markdown_html import LINKIFY, Page, to_html
 from report_factory import sample_report
 

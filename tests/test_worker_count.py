@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hub_convert.config import build_config
-from hub_convert.pipeline import SMALL_MODEL_BYTES, worker_count
-from hub_convert.source_model import SourceModel
+from hub_convert.run.config import build_config
+from hub_convert.run.pipeline import SMALL_MODEL_BYTES, worker_count
+from hub_convert.sources.source_model import SourceModel
 
 
 def _count(tmp_path: Path, size: int, **options: str) -> int:

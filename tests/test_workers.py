@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import worker_tasks
-from hub_convert.workers import WorkerFailure, WorkerPool
+from hub_convert.workers.pool import WorkerFailure, WorkerPool
 
 
 def test_abort_and_hang_become_failures_and_other_tasks_finish() -> None:

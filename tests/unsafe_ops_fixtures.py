@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from hub_convert.graph_scan import Graph, GraphFunction, GraphNode, Saver
+from hub_convert.safety.graph_scan import Graph, GraphFunction, GraphNode, Saver
 
 
 def _b64(text: str) -> str:

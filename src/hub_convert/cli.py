@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .config import (
+from .errors import BadInputError, HubConvertError
+from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
+from .report.vocabulary import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
+from .run.config import (
     CONVERT_OPTIONS,
     DEFAULT_ONNX_VARIANTS,
     DEFAULT_TFLITE_VARIANTS,
@@ -25,12 +28,9 @@ from .config import (
     ConvertConfig,
     build_config,
 )
-from .errors import BadInputError, HubConvertError
-from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
-from .vocabulary import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
 
 if TYPE_CHECKING:
-    from .base_run import Base
+    from .run.base_run import Base
 
 
 class _Parser(argparse.ArgumentParser):
@@ -267,7 +267,7 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Publ
 
 def check_base(base: str) -> Base:
     """``--base``, checked before anything is written: a path that exists, or a handle."""
-    from .base_run import Base
+    from .run.base_run import Base
     from .sources.hub import is_handle
 
     if not base.strip():
@@ -291,12 +291,12 @@ def run_convert(
     base: str | None = None,
     base_cache: str | None = None,
 ) -> int:
-    from .pipeline import run
+    from .run.pipeline import run
 
     if base is None:
         report = run(config, _log, debug=debug)
     else:
-        from .base_run import default_cache, run_with_base
+        from .run.base_run import default_cache, run_with_base
 
         cache = Path(base_cache) if base_cache else default_cache(os.environ)
         report = run_with_base(config, check_base(base), _log, cache=cache, debug=debug)

@@ -107,7 +107,7 @@ def test_image_has_what_hub_convert_uses_and_nothing_it_does_not() -> None:
     assert config["Entrypoint"] == ["/opt/venv/bin/python", "/opt/hub-convert/entrypoint.py"]
     probe = (
         "import importlib.util, pathlib, tensorflow as tf\n"
-        "import hub_convert.action, hub_convert.pipeline\n"
+        "import hub_convert.action.entry, hub_convert.run.pipeline\n"
         "site = pathlib.Path(tf.__file__).parent.parent\n"
         "print(importlib.util.find_spec('clang') is None,"
         " (site / 'tensorflow' / 'include').exists(),"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import TensorInfo, Tolerance
-from ..report_comparison import Behaviour, OutputBehaviour
+from ..report.comparison_schema import Behaviour, OutputBehaviour
+from ..report.schema import TensorInfo, Tolerance
 from .drift import compare_output
 from .original import (
     choose_signature,

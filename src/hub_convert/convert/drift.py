@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..report import OrderInsensitive, OutputDrift, Tolerance
-from ..tolerances import Judgement, judge
+from ..policy.tolerances import Judgement, judge
+from ..report.schema import OrderInsensitive, OutputDrift, Tolerance
 from .order import match_rows
 
 

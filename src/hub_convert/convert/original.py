@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import memory_limit
-from .. import representative_data as representative
 from ..errors import BadInputError
-from ..report import TensorInfo
+from ..report.schema import TensorInfo
+from ..workers import memory_limit
 from . import rederive
+from . import representative_data as representative
 from .graph_facts import GraphFacts, read_graph_facts
 from .inputs import INPUT_NOTE, InputSpec, shape_candidates, synthetic_samples
 from .samples import Samples

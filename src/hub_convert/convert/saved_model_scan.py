@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..graph_scan import Graph, GraphFunction, GraphNode, Saver, node_name, scan_graph
-from ..report import UnsafeOp
-from ..unsafe_ops import CONDITION_ATTRS
+from ..report.schema import UnsafeOp
+from ..safety.graph_scan import Graph, GraphFunction, GraphNode, Saver, node_name, scan_graph
+from ..safety.unsafe_ops import CONDITION_ATTRS
 from .original import read_meta_graphs
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..report import Artifact, TensorInfo, Tolerance
-from ..vocabulary import Stage, Target, Variant
+from ..report.schema import Artifact, TensorInfo, Tolerance
+from ..report.vocabulary import Stage, Target, Variant
 
 
 @dataclass(frozen=True)

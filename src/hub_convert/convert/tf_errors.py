@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .. import memory_limit
+from ..workers import memory_limit
 
 _NODE_RE = re.compile(r"Detected at node '?([^\s']+)'?|\{\{node ([^}]+)\}\}")
 _IN_USER_CODE = "in user code:"

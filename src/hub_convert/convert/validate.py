@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from ..report import Artifact, OutputDrift, Rederived, Tolerance
-from ..tolerances import REDERIVED_TOLERANCE
-from ..vocabulary import Status
+from ..policy.tolerances import REDERIVED_TOLERANCE
+from ..report.schema import Artifact, OutputDrift, Rederived, Tolerance
+from ..report.vocabulary import Status
 from .drift import compare_output
 from .samples import Samples
 from .specs import CutGraph, StagedArtifact

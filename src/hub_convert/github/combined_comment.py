@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..markdown_safety import html_text, markdown_table_code, markdown_text
-from ..render import STATUS_BADGE, render_report
-from ..report import Report
+from ..report.markdown_safety import html_text, markdown_table_code, markdown_text
+from ..report.render import STATUS_BADGE, render_report
+from ..report.schema import Report
 from .comment_body import COMMENT_LIMIT, comment_marker, fit_comment
 
 ModelState = Literal["converted", "unchanged", "deleted"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..markdown_safety import neutralize_comment_openers
-from ..render import render_report
-from ..report import Report
+from ..report.markdown_safety import neutralize_comment_openers
+from ..report.render import render_report
+from ..report.schema import Report
 
 # GitHub rejects issue comment bodies longer than this (422 "body is too long").
 COMMENT_LIMIT = 65_536

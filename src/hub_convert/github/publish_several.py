@@ -11,13 +11,13 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..report import Report
+from ..report.schema import Report
 from .combined_comment import ModelSection, build_combined_comment_body
 from .comment_body import comment_key
 from .context import GitHubContext
 from .publisher import publish, publish_comment
-from .report_outputs import annotate_report
 from .settings import PublishSettings
+from .step_outputs import annotate_report
 from .workflow_commands import WorkflowCommands
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError, HubConvertError
-from ..render import render_report
-from ..report import Artifact, Report
+from ..report.render import render_report
+from ..report.schema import Artifact, Report
 from .artifact_stage import upload_report_artifact
 from .client import connect, token_login
 from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker
@@ -28,9 +28,9 @@ from .pr_comment import pull_request_head, upsert_comment
 from .redaction import redact_urls
 from .release_assets import AssetSource, find_release, replace_release_assets
 from .report_files import locate_artifact_file
-from .report_outputs import annotate_report, report_outputs
 from .retry import RequestFailed
 from .settings import PublishSettings
+from .step_outputs import annotate_report, report_outputs
 from .workflow_commands import WorkflowCommands
 
 BodyBuilder = Callable[[str | None, int], str]

@@ -27,10 +27,10 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import BadInputError
-from ..source_model import SourceModel
 from . import tf1_hub
 from .archive import archive_stem
 from .saved_model import is_saved_model_dir
+from .source_model import SourceModel
 
 HANDLE_PREFIXES = ("http://", "https://")
 # tensorflow_hub picks the HTTP resolver from this variable; UNCOMPRESSED would return a

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..report import UnsafeOp
-from ..unsafe_ops import tf_api_effect
+from ..report.schema import UnsafeOp
+from ..safety.unsafe_ops import tf_api_effect
 
 _OP_LAMBDAS = ("TFOpLambda", "SlicingOpLambda")
 _VOCABULARY_LAYERS = ("StringLookup", "IntegerLookup", "TextVectorization")

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BadInputError
-from ..report import UnsafeOp
-from ..safe_read import MAX_JSON_BYTES, parse_json, read_zip_member
-from ..source_model import SourceModel
+from ..report.schema import UnsafeOp
+from ..safety.safe_read import MAX_JSON_BYTES, parse_json, read_zip_member
 from .archive import sha256_file
 from .keras_config import unsafe_layers
+from .source_model import SourceModel
 
 KERAS_SUFFIXES = (".keras",)
 H5_SUFFIXES = (".h5", ".hdf5")

@@ -16,12 +16,12 @@ import zipfile
 from pathlib import Path
 
 from ..errors import BadInputError
-from ..source_model import SourceModel
-from ..vocabulary import SOURCE_KINDS, SourceKind
+from ..report.vocabulary import SOURCE_KINDS, SourceKind
 from . import archive as archives
 from . import keras_file, tfjs
 from .hub import handle_source, is_handle
 from .saved_model import directory_source, is_saved_model_dir
+from .source_model import SourceModel
 
 # The values of --source-kind.
 KINDS = SOURCE_KINDS

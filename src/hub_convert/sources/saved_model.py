@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fsutil import tree_size
-from ..source_model import SourceModel
-from ..vocabulary import SourceKind
+from ..report.vocabulary import SourceKind
 from . import tf1_hub
+from .source_model import SourceModel
 
 
 def is_saved_model_dir(path: Path) -> bool:

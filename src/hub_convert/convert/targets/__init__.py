@@ -18,8 +18,8 @@ from typing import Protocol, cast
 
 import numpy as np
 
-from ...report import OpCoverage
-from ...vocabulary import Target
+from ...report.schema import OpCoverage
+from ...report.vocabulary import Target
 from ..specs import ConversionJob
 
 Sample = dict[str, np.ndarray]

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from ... import model_size
-from ...memory_limit import human
-from ...report import OpCoverage, UnsupportedOp
+from ...report.schema import OpCoverage, UnsupportedOp
+from ...workers import model_size
+from ...workers.memory_limit import human
 from ..original import converted_op_types
 from ..specs import ConversionJob
 from . import Candidate, SampleRunner

@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ... import model_size
-from ...report import OpCoverage, UnsupportedOp
+from ...report.schema import OpCoverage, UnsupportedOp
+from ...workers import model_size
 from ..graph_facts import FREEZE_LIMIT, variable_bytes
 from ..original import converted_op_types, load_signature
 from ..specs import ConversionJob, FixedShapeModel

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import BadInputError
-from ...graph_scan import json_graph, scan_graph
-from ...report import UnsafeOp
+from ...report.schema import UnsafeOp
+from ...safety.graph_scan import json_graph, scan_graph
 from ..keras_config import unsafe_layers
 from . import topology as topo
 from .model_json import GRAPH_MODEL, ModelJson, find_model_json, parse_model_json

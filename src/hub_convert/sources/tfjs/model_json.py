@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BadInputError
-from ...safe_read import MAX_JSON_BYTES, parse_json, read_maybe_gzipped
+from ...safety.safe_read import MAX_JSON_BYTES, parse_json, read_maybe_gzipped
 
 GRAPH_MODEL = "graph-model"
 LAYERS_MODEL = "layers-model"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ...graph_scan import json_field
+from ...safety.graph_scan import json_field
 
 # Fields of a TensorProto (proto3 JSON names and proto field names) that carry values.
 _VALUE_FIELDS = (

@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import memory_limit
-from ..crash_site import TRACE_ENVIRONMENT
 from ..errors import HubConvertError
-from ..report import UnsafeOp
-from ..report_comparison import Behaviour
-from ..source_model import Materializer
-from ..workers import TaskError
+from ..report.comparison_schema import Behaviour
+from ..report.schema import UnsafeOp
+from ..sources.source_model import Materializer
+from ..workers import memory_limit
+from ..workers.crash_site import TRACE_ENVIRONMENT
+from ..workers.pool import TaskError
 from .specs import (
     BehaviourSpec,
     ConversionJob,

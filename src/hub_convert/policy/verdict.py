@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .report import Artifact, Verdict
-from .vocabulary import FailRule
+from ..report.schema import Artifact, Verdict
+from ..report.vocabulary import FailRule
 
 
 def broken_rules(artifact: Artifact, fail_on: list[FailRule]) -> list[FailRule]:

@@ -19,11 +19,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .errors import BadInputError
-from .report import Tolerance
-from .safe_read import read_file
+from ..errors import BadInputError
+from ..report.schema import Tolerance
+from ..report.vocabulary import FAIL_RULES, FailRule
+from ..safety.safe_read import read_file
 from .tolerances import check_key
-from .vocabulary import FAIL_RULES, FailRule
 
 MAX_POLICY_BYTES = 1 << 20  # a policy file is a few lines
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from . import memory_limit, model_size, policy_file
-from .errors import BadInputError
-from .parsing import (
+from ..errors import BadInputError
+from ..parsing import (
     Text,
     given,
     parse_bool,
@@ -27,9 +26,10 @@ from .parsing import (
     parse_size,
     parse_tags,
 )
-from .report import Tolerance
-from .tolerances import effective_tolerance, parse_max_drift
-from .vocabulary import (
+from ..policy import policy_file
+from ..policy.tolerances import effective_tolerance, parse_max_drift
+from ..report.schema import Tolerance
+from ..report.vocabulary import (
     FAIL_RULES,
     ONNX_VARIANTS,
     SOURCE_KINDS,
@@ -42,6 +42,7 @@ from .vocabulary import (
     TFLiteVariant,
     Variant,
 )
+from ..workers import memory_limit, model_size
 
 DEFAULT_TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = ("float32", "dynamic", "float16")
 DEFAULT_ONNX_VARIANTS: tuple[OnnxVariant, ...] = ("float32",)
@@ -246,7 +247,7 @@ def _check_input_sizes(config: ConvertConfig, label: Callable[[str], str]) -> No
     if config.representative_data is not None:
         # Names and headers now, so bad data stops before any work starts; shapes and
         # dtypes are checked against the signature once the model is loaded.
-        from . import representative_data  # numpy: not a dependency of `publish`
+        from ..convert import representative_data  # numpy: not a dependency of `publish`
 
         representative_data.check_file(config.representative_data, bound)
     count = config.samples + (config.calibration_samples if config.needs_calibration() else 0)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from .errors import BadInputError
-from .report import UnsafeOp
-from .vocabulary import UnsafeEffect as Effect
+from ..errors import BadInputError
+from ..report.schema import UnsafeOp
+from ..report.vocabulary import UnsafeEffect as Effect
 
 _READS: Effect = "reads files"
 _WRITES: Effect = "writes files"

@@ -20,7 +20,7 @@ from .markdown_safety import (
     markdown_table_code,
     markdown_text,
 )
-from .report import Artifact, OutputDrift, Report, StageTime, shape_text
+from .schema import Artifact, OutputDrift, Report, StageTime, shape_text
 
 
 def human_bytes(value: int | None) -> str:

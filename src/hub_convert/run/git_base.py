@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from ..github.context import GitHubContext
+from ..sources import archive
+from ..sources.hub import is_handle
 from .base_run import Base
-from .github.context import GitHubContext
 from .model_files import model_root
-from .sources import archive
-from .sources.hub import is_handle
 
 GIT_TIMEOUT = 300
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")

@@ -8,8 +8,8 @@ inputs) is measured in a worker (convert/behaviour.py) and attached by base_run.
 
 from __future__ import annotations
 
-from .report import Artifact, Report, TensorInfo, shape_text
-from .report_comparison import ArtifactChange, Comparison, SignatureChange
+from .comparison_schema import ArtifactChange, Comparison, SignatureChange
+from .schema import Artifact, Report, TensorInfo, shape_text
 
 
 def describe(tensor: TensorInfo) -> str:

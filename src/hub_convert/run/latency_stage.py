@@ -18,12 +18,12 @@ from typing import Literal
 
 from pebble import ProcessFuture
 
-from .convert.specs import LatencySpec, PreparedSource, StagedArtifact, StageMark
-from .convert.worker import measure_latency
-from .progress import wait_logging_progress
+from ..convert.specs import LatencySpec, PreparedSource, StagedArtifact, StageMark
+from ..convert.tasks import measure_latency
+from ..report.vocabulary import Variant
+from ..workers.pool import WorkerPool
+from ..workers.progress import wait_logging_progress
 from .timings import Clock
-from .vocabulary import Variant
-from .workers import WorkerPool
 
 Runtime = Literal["tensorflow", "tflite", "onnx"]
 Timed = ProcessFuture[tuple[float, StageMark]]

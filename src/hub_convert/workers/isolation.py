@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 # Credentials the runner hands the container. Model code needs none of them.
 SECRET_VARIABLES = (

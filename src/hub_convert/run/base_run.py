@@ -19,20 +19,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, isolation, sources, unsafe_ops
-from .comparison import compare_reports
+from .. import __version__, sources
+from ..convert.specs import BehaviourSpec
+from ..convert.tasks import compare_behaviour, initialize_worker, materialize_source, scan_source
+from ..errors import BadInputError, HubConvertError
+from ..fsutil import write_atomic
+from ..report.compare import compare_reports
+from ..report.comparison_schema import Behaviour, Comparison
+from ..report.render import render_report
+from ..report.schema import Report
+from ..safety import unsafe_ops
+from ..sources.hub import cache_dir
+from ..workers import isolation
+from ..workers.pool import TaskError, WorkerFailure, WorkerPool
 from .config import ConvertConfig
-from .convert.specs import BehaviourSpec
-from .convert.worker import compare_behaviour, initialize_worker, materialize_source, scan_source
-from .errors import BadInputError, HubConvertError
-from .fsutil import write_atomic
 from .model_files import content_hash
 from .pipeline import run
-from .render import render_report
-from .report import Report
-from .report_comparison import Behaviour, Comparison
-from .sources.hub import cache_dir
-from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
 

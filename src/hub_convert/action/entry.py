@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from .config import CONVERT_OPTIONS, ConvertConfig, build_config
-from .errors import BadInputError, HubConvertError
-from .github.context import GitHubContext
-from .github.ownership import chown_like_workspace
-from .github.publisher import publish
-from .github.report_outputs import annotate_report, report_outputs
-from .github.settings import PUBLISH_OPTIONS, PublishSettings
-from .github.workflow_commands import WorkflowCommands
-from .isolation import SECRET_VARIABLES
-from .parsing import parse_bool, parse_choice
-from .report import Report
+from ..errors import BadInputError, HubConvertError
+from ..github.context import GitHubContext
+from ..github.ownership import chown_like_workspace
+from ..github.publisher import publish
+from ..github.settings import PUBLISH_OPTIONS, PublishSettings
+from ..github.step_outputs import annotate_report, report_outputs
+from ..github.workflow_commands import WorkflowCommands
+from ..parsing import parse_bool, parse_choice
+from ..report.schema import Report
+from ..run.config import CONVERT_OPTIONS, ConvertConfig, build_config
+from ..workers.isolation import SECRET_VARIABLES
 
 
 def withhold_secrets(environ: MutableMapping[str, str]) -> None:
@@ -145,13 +145,13 @@ def _convert(
     commands: WorkflowCommands,
 ) -> Report:
     """The conversion; on a pull request (``compare: auto``) with the base commit's model too."""
-    from .pipeline import run
+    from ..run.pipeline import run
 
     config, debug = parsed.config, parsed.debug
     if parsed.compare == "never":
         return run(config, commands.info, debug=debug)
-    from .base_run import default_cache, run_with_base
-    from .git_base import pull_request_base
+    from ..run.base_run import default_cache, run_with_base
+    from ..run.git_base import pull_request_base
 
     with tempfile.TemporaryDirectory(prefix="hub-convert-base-") as scratch:
         base = pull_request_base(context, workspace, config.model, Path(scratch), commands.info)
@@ -186,7 +186,7 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         config, settings = parsed.config, parsed.settings
         context = GitHubContext.from_env(env)
         if parsed.models:
-            from .multi_model import run_models
+            from .several_models import run_models
 
             return run_models(parsed, context, workspace, env, commands)
         with commands.group(f"Convert {config.model}"):

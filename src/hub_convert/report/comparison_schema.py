@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .report_limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Share, Text
+from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Share, Text
 from .vocabulary import Status, Target, Variant
 
 ComparisonStatus = Literal["changed", "unchanged", "new", "deleted", "not-compared"]

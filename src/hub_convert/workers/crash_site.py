@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .report import printable
+from ..report.schema import printable
 
 # Set in the worker before TensorFlow is imported (convert/worker.initialize_worker).
 TRACE_ENVIRONMENT = {

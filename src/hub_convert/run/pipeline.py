@@ -22,9 +22,8 @@ from typing import TypeVar
 
 from pebble import ProcessFuture
 
-from . import isolation, memory_limit, model_size, sources, unsafe_ops
-from .config import CALIBRATED_VARIANTS, ConvertConfig
-from .convert.specs import (
+from .. import sources
+from ..convert.specs import (
     ConversionJob,
     CutGraph,
     FixedShapeModel,
@@ -34,7 +33,7 @@ from .convert.specs import (
     StagedArtifact,
     StageMark,
 )
-from .convert.worker import (
+from ..convert.tasks import (
     Converted,
     convert_and_validate,
     convert_only,
@@ -45,19 +44,22 @@ from .convert.worker import (
     select_source,
     validate_converted,
 )
-from .crash_site import read_crash_site
-from .errors import BadInputError, HubConvertError
-from .fsutil import check_writable_dir, tree_size, write_atomic
+from ..errors import BadInputError, HubConvertError
+from ..fsutil import check_writable_dir, tree_size, write_atomic
+from ..report.render import render_report
+from ..report.schema import Artifact, Report
+from ..report.vocabulary import Stage, Target, Variant
+from ..safety import unsafe_ops
+from ..sources.hub import cache_dir
+from ..sources.source_model import SourceModel
+from ..workers import isolation, memory_limit, model_size
+from ..workers.crash_site import read_crash_site
+from ..workers.pool import TaskError, WorkerFailure, WorkerPool
+from ..workers.progress import wait_logging_progress
+from .config import CALIBRATED_VARIANTS, ConvertConfig
 from .latency_stage import LatencyStage
-from .outputs import build_report, into_output_dir
-from .progress import wait_logging_progress
-from .render import render_report
-from .report import Artifact, Report
-from .source_model import SourceModel
-from .sources.hub import cache_dir
+from .output_dir import build_report, into_output_dir
 from .timings import Clock
-from .vocabulary import Stage, Target, Variant
-from .workers import TaskError, WorkerFailure, WorkerPool
 
 Log = Callable[[str], None]
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .report_comparison import Comparison
-from .report_limits import (
+from .comparison_schema import Comparison
+from .limits import (
     MAX_ITEMS,
     MAX_NOTES,
     MAX_RANK,
@@ -417,7 +417,7 @@ class Report(_Model):
         """Read and validate a report.json; raises BadInputError naming the file."""
         from pydantic import ValidationError
 
-        from .errors import BadInputError
+        from ..errors import BadInputError
 
         try:
             if path.stat().st_size > MAX_REPORT_BYTES:

@@ -14,10 +14,10 @@ from typing import IO
 
 import numpy as np
 
-from .convert.inputs import numpy_dtype
-from .errors import BadInputError
-from .memory_limit import human
-from .report import TensorInfo, shape_text
+from ..errors import BadInputError
+from ..report.schema import TensorInfo, shape_text
+from ..workers.memory_limit import human
+from .inputs import numpy_dtype
 
 
 @dataclass

@@ -8,13 +8,15 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__, environment, verdict
+from .. import __version__
+from ..convert.specs import PreparedSource, StagedArtifact
+from ..fsutil import produce_atomic
+from ..policy import verdict
+from ..report.limits import MAX_NOTES
+from ..report.schema import Artifact, Report, SourceInfo, Timings, ValidationSetup
+from ..sources.source_model import SourceModel
+from . import environment
 from .config import ConvertConfig
-from .convert.specs import PreparedSource, StagedArtifact
-from .fsutil import produce_atomic
-from .report import Artifact, Report, SourceInfo, Timings, ValidationSetup
-from .report_limits import MAX_NOTES
-from .source_model import SourceModel
 
 
 def into_output_dir(

@@ -16,8 +16,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInputError
-from .memory_limit import human
+from ..errors import BadInputError
+from ..workers.memory_limit import human
 
 MAX_JSON_BYTES = 64 << 20  # the largest TF.js model.json seen is a few MB
 MAX_JSON_DEPTH = 200  # Keras configs nest about 6 levels per nested model

@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .convert.specs import StageMark
-from .report import StageTime, Timings
-from .vocabulary import Stage, Target, Variant
+from ..convert.specs import StageMark
+from ..report.schema import StageTime, Timings
+from ..report.vocabulary import Stage, Target, Variant
 
 
 class Clock:

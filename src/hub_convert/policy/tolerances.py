@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import get_args
 
-from .errors import BadInputError
-from .parsing import Text, given
-from .report import Tolerance
-from .vocabulary import TARGETS, VARIANTS_BY_TARGET, Target, Variant
+from ..errors import BadInputError
+from ..parsing import Text, given
+from ..report.schema import Tolerance
+from ..report.vocabulary import TARGETS, VARIANTS_BY_TARGET, Target, Variant
 
 # Chosen from the real-model corpus (corpus/RESULTS.md), measured 2026-11:
 # - float32: correct conversions differ by ≤ 1e-6 of the output's peak |value| (PSNR 90–168

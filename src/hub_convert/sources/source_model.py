@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .report import UnsafeOp
-from .vocabulary import SourceKind
+from ..report.schema import UnsafeOp
+from ..report.vocabulary import SourceKind
 
 
 class Materializer(Protocol):

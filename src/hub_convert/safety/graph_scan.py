@@ -28,14 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .report import UnsafeOp
-from .unsafe_ops import (
-    ASSET_READERS,
-    CONDITION_ATTRS,
-    SAVER_RESTORE_OPS,
-    SAVER_SAVE_OPS,
-    op_effect,
-)
+from ..report.schema import UnsafeOp
+from .unsafe_ops import ASSET_READERS, CONDITION_ATTRS, SAVER_RESTORE_OPS, SAVER_SAVE_OPS, op_effect
 
 TOP = ""  # the unit name of the top-level graph; functions go by their own names
 

@@ -16,28 +16,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .base_run import Base, default_cache, run_with_base
-from .config import ConvertConfig, build_config
-from .errors import BadInputError
-from .fsutil import write_atomic
-from .git_base import pull_request_base
-from .github.combined_comment import (
-    ModelSection,
-    build_combined_comment_body,
-    combined_markdown,
-)
-from .github.comment_body import comment_key
-from .github.context import GitHubContext
-from .github.ownership import chown_like_workspace
-from .github.publisher import PublishResult, publish, publish_comment
-from .github.report_files import display_path
-from .github.report_outputs import annotate_report, model_entry, report_outputs
-from .github.workflow_commands import WorkflowCommands
-from .model_files import content_hash
-from .pipeline import run
+from ..errors import BadInputError
+from ..fsutil import write_atomic
+from ..github.combined_comment import ModelSection, build_combined_comment_body, combined_markdown
+from ..github.comment_body import comment_key
+from ..github.context import GitHubContext
+from ..github.ownership import chown_like_workspace
+from ..github.publisher import PublishResult, publish, publish_comment
+from ..github.report_files import display_path
+from ..github.step_outputs import annotate_report, model_entry, report_outputs
+from ..github.workflow_commands import WorkflowCommands
+from ..run.base_run import Base, default_cache, run_with_base
+from ..run.config import ConvertConfig, build_config
+from ..run.git_base import pull_request_base
+from ..run.model_files import content_hash
+from ..run.pipeline import run
 
 if TYPE_CHECKING:
-    from .action import ActionRun
+    from .entry import ActionRun
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -65,7 +61,7 @@ def _slug(model: str) -> str:
 
 
 def _model_config(parsed: ActionRun, model: str) -> ConvertConfig:
-    from .action import _label, equivalent_command
+    from .entry import _label, equivalent_command
 
     values = dict(parsed.values) | {
         "model": model,

@@ -1,0 +1,1 @@
+"""The GitHub Action: the runner's inputs, one or several models, publishing."""

@@ -1,0 +1,1 @@
+"""The report.json contract, the base comparison, and its rendering. Imports nothing heavy."""

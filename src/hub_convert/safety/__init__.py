@@ -1,0 +1,1 @@
+"""Untrusted input: unsafe ops, graph scans, bounded reads."""
