@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-import models
-from github_fakes import FakeGitHub, fake_server, fresh_fake
+from support import models
+from support.github_fakes import FakeGitHub, fake_server, fresh_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 

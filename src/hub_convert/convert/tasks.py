@@ -54,7 +54,7 @@ def initialize_worker(
     if trace_nodes:
         os.environ.update(TRACE_ENVIRONMENT)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow's oneDNN kernels are not the reference (tests/test_reference_numerics.py):
+    # TensorFlow's oneDNN kernels are not the reference (test_reference_numerics.py):
     # on a real detector they moved an output by 2 % where LiteRT, onnxruntime and
     # TensorFlow's own Eigen kernels agree within 1e-5, and their graph rewrites crashed
     # TensorFlow on another model (sources/tfjs/tf_bugs.py). The original runs on Eigen.

@@ -180,7 +180,7 @@ def collecting_optimizers() -> dict[str, Callable[[], Any]]:
     Python seldom runs one: on MobileNetV2 (14 MB of weights) the copies took 780 MB, and
     the conversion peaked at 1.4 GB against 0.97 GB with a collection before each optimizer
     (the worker freezes TensorFlow's objects out of the collector, so a collection is cheap).
-    The optimizers and their order are tf2onnx's (tests/test_onnx_optimizers.py).
+    The optimizers and their order are tf2onnx's (tests/unit/convert/test_onnx_optimizers.py).
     """
     from tf2onnx import optimizer
 

@@ -2,7 +2,7 @@
 
 Dynamic input dimensions are fixed to the validation shape before conversion. Measured
 with TF 2.21: converting ``tf.math.lgamma`` with a dynamic batch dimension "succeeds" but
-the model returns an empty tensor (see tests/test_toolchain_facts.py); with static shapes
+the model returns an empty tensor (see test_toolchain_facts.py); with static shapes
 the same graph converts correctly, and on-device runtimes prefer static shapes anyway.
 The report lists which dimensions were fixed.
 """
@@ -94,7 +94,7 @@ def export_fixed_shape(
     captures, which loads in half the time of the whole object; a function that captures
     other resources (tables) is saved with the whole object, as the converter does. The files
     differ from the concrete-function path's only in the conversion metadata's model type
-    (tests/test_toolchain_facts.py). When it cannot be saved at all, the variants take the
+    (test_toolchain_facts.py). When it cannot be saved at all, the variants take the
     concrete-function path, which then falls back to converting the frozen graph.
 
     ``frozen_ops``: the signature's op types frozen without lowering control flow (prepare

@@ -11,7 +11,7 @@ returns for one signature of a TF2 SavedModel, and its ``convert()`` reads the G
 the debug info from the SavedModel's protobufs, as the loads would have. Everything after
 that is TensorFlow's own code path (``_convert_from_saved_model``, quantization, the
 conversion metadata), so the flatbuffer is byte-identical to ``from_saved_model``'s: a test
-in tests/test_toolchain_facts.py checks that for every variant, so a TensorFlow upgrade that
+in test_toolchain_facts.py checks that for every variant, so a TensorFlow upgrade that
 changes these internals fails there, not in users' files.
 
 Written by hand because TensorFlow has no public API that converts a SavedModel without

@@ -1,0 +1,1 @@
+"""Test support: stand-in services, model builders, fixtures made by the real toolchain."""

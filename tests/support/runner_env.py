@@ -1,0 +1,136 @@
+"""Start entrypoint.py the way the GitHub runner starts the Action's container."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# Defaults from action.yml: the runner passes every declared input, defaults included.
+def action_defaults() -> dict[str, str]:
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "action.yml").read_text())
+    return {
+        name: str(meta.get("default", ""))
+        for name, meta in spec["inputs"].items()
+        if not str(meta.get("default", "")).startswith("${{")
+    }
+
+
+@dataclass
+class ActionRun:
+    exit_code: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """Read GITHUB_OUTPUT as the runner does: ``name<<DELIM`` blocks and ``name=value`` lines."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        heredoc = re.match(r"^([^=<]+)<<(.+)$", line)
+        if heredoc:
+            name, delimiter = heredoc.groups()
+            end = lines.index(delimiter, i + 1)
+            outputs[name] = "\n".join(lines[i + 1 : end])
+            i = end + 1
+            continue
+        if "=" in line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+        i += 1
+    return outputs
+
+
+def run_action(
+    workspace: Path,
+    inputs: dict[str, str],
+    *,
+    event_name: str = "push",
+    event: dict[str, object] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> ActionRun:
+    runner_temp = workspace.parent / "runner_temp"
+    runner_temp.mkdir(exist_ok=True)
+    output_file = runner_temp / "output.txt"
+    summary_file = runner_temp / "summary.md"
+    event_file = runner_temp / "event.json"
+    for path in (output_file, summary_file):
+        path.write_text("")
+    event_file.write_text(json.dumps(event or {}))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(runner_temp),
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(output_file),
+        "GITHUB_STEP_SUMMARY": str(summary_file),
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_EVENT_PATH": str(event_file),
+        "GITHUB_REPOSITORY": "octo/models",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_API_URL": "https://api.github.com",
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_JOB": "convert",
+        "GITHUB_ACTION": "__org_hub-convert-action",
+        "RUNNER_TEMP": str(runner_temp),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    merged = action_defaults() | inputs
+    for name, value in merged.items():
+        env[f"INPUT_{name.upper()}"] = value  # dashes kept: INPUT_OUTPUT-DIR
+    env.update(extra_env or {})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return ActionRun(
+        exit_code=done.returncode,
+        log=done.stdout + done.stderr,
+        outputs=parse_output_file(output_file.read_text()),
+        summary=summary_file.read_text(),
+    )
+
+
+def pull_request_event(number: int) -> dict[str, object]:
+    """The shape of a real `pull_request` (synchronize) webhook payload, trimmed."""
+    repo = {
+        "id": 1,
+        "name": "models",
+        "full_name": "octo/models",
+        "private": False,
+        "owner": {"login": "octo", "type": "Organization"},
+    }
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "state": "open",
+            "title": "Retrain classifier",
+            "user": {"login": "contributor"},
+            "head": {"ref": "retrain", "sha": "a" * 40, "repo": repo},
+            "base": {"ref": "main", "sha": "b" * 40, "repo": repo},
+            "html_url": f"https://github.com/octo/models/pull/{number}",
+        },
+        "repository": repo,
+        "sender": {"login": "contributor"},
+    }
