@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import CliRun, run_cli
+from hub_convert.units import GIB
 from hub_convert.workers import model_size
 from hub_convert.workers.progress import elapsed
 
@@ -130,7 +131,7 @@ def test_real_converter_size_error_becomes_the_reason() -> None:
     # Recorded from a real run (TF 2.21): a Keras 3 export of 4 Dense(8192) layers, whose
     # frozen GraphDef TFLiteConverter could not serialize.
     recorded = "Failed to serialize proto"
-    reason = too_big_reason(recorded, "float32", 2 * model_size.GIB + 1)
+    reason = too_big_reason(recorded, "float32", 2 * GIB + 1)
     assert reason is not None
     assert reason.startswith("the TFLite flatbuffer format cannot hold 2 GiB or more")
     assert reason.endswith("(TensorFlow: Failed to serialize proto)")
@@ -140,7 +141,7 @@ def test_real_converter_size_error_becomes_the_reason() -> None:
 
 
 def test_workers_from_memory() -> None:
-    gib = model_size.GIB
+    gib = GIB
     # A 7 GiB runner with 2 cores: a 1 GiB model gets one worker, a small one two.
     assert model_size.workers_that_fit(2, gib, 7 * gib, 0.75) == 1
     assert model_size.workers_that_fit(2, 20 << 20, 7 * gib, 0.75) == 2

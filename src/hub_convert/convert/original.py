@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..report.schema import TensorInfo
+from ..units import human
 from ..workers import memory_limit
 from . import rederive
 from . import representative_data as representative
@@ -235,8 +236,8 @@ def check_sample_size(specs: list[InputSpec], count: int, where: str) -> None:
         shape = "x".join(str(d) for s in specs if s.name == name for d in s.shape)
         raise BadInputError(
             f"{where}: {count} samples of input {name} at {shape} need "
-            f"{memory_limit.human(sum(sizes.values()))}, over the "
-            f"{memory_limit.human(limit // 4)} allowed (a quarter of --max-memory); choose a "
+            f"{human(sum(sizes.values()))}, over the "
+            f"{human(limit // 4)} allowed (a quarter of --max-memory); choose a "
             "smaller --input-shape or fewer --samples"
         )
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import BadInputError
 from ..report.schema import TensorInfo, shape_text
-from ..workers.memory_limit import human
+from ..units import human
 from .inputs import numpy_dtype
 
 

@@ -12,6 +12,7 @@ import math
 
 import jinja2
 
+from ..units import human_bytes
 from .markdown_safety import (
     Safe,
     fenced_block,
@@ -21,17 +22,6 @@ from .markdown_safety import (
     markdown_text,
 )
 from .schema import Artifact, OutputDrift, Report, StageTime, shape_text
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "—"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def metric(value: float | None, digits: int = 3) -> str:

@@ -42,6 +42,7 @@ from ..report.vocabulary import (
     TFLiteVariant,
     Variant,
 )
+from ..units import human
 from ..workers import memory_limit, model_size
 
 DEFAULT_TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = ("float32", "dynamic", "float16")
@@ -257,6 +258,6 @@ def _check_input_sizes(config: ConvertConfig, label: Callable[[str], str]) -> No
             shown = "x".join(str(d) for d in shape)
             raise BadInputError(
                 f"{label('input-shape')} {name}={shown}: {count} samples of this shape need at "
-                f"least {memory_limit.human(elements)}, over the {memory_limit.human(bound)} "
+                f"least {human(elements)}, over the {human(bound)} "
                 "allowed (half of --max-memory); choose a smaller shape"
             )

@@ -52,7 +52,8 @@ from ..report.vocabulary import Stage, Target, Variant
 from ..safety import unsafe_ops
 from ..sources.hub import cache_dir
 from ..sources.source_model import SourceModel
-from ..workers import isolation, memory_limit, model_size
+from ..units import GIB, human
+from ..workers import isolation, model_size
 from ..workers.crash_site import read_crash_site
 from ..workers.pool import TaskError, WorkerFailure, WorkerPool
 from ..workers.progress import wait_logging_progress
@@ -123,10 +124,10 @@ def run(
         shared = [cache_dir()] if source.kind == "hub" else []
         weights = model_size.weight_bytes_on_disk(source.saved_model_dir)
         workers = worker_count(config, source, weights)
-        if weights >= model_size.GIB // 4:
+        if weights >= GIB // 4:
             log(
-                f"{memory_limit.human(weights)} of weights: {workers} worker process(es), "
-                f"each needing about {memory_limit.human(model_size.conversion_memory(weights))}"
+                f"{human(weights)} of weights: {workers} worker process(es), "
+                f"each needing about {human(model_size.conversion_memory(weights))}"
                 " to convert"
             )
         initargs = (log_path, config.memory_limit(workers))

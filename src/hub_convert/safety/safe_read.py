@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError
-from ..workers.memory_limit import human
+from ..units import human
 
 MAX_JSON_BYTES = 64 << 20  # the largest TF.js model.json seen is a few MB
 MAX_JSON_DEPTH = 200  # Keras configs nest about 6 levels per nested model

@@ -19,7 +19,8 @@ from __future__ import annotations
 import resource
 from pathlib import Path
 
-GIB = 1 << 30
+from ..units import GIB, human
+
 MINIMUM = 2 * GIB
 SHARE = 0.75
 _CGROUP_LIMITS = (
@@ -69,14 +70,6 @@ def current() -> int | None:
     """This process's limit in bytes, or None when there is none."""
     soft, _ = resource.getrlimit(resource.RLIMIT_DATA)
     return None if soft == resource.RLIM_INFINITY else int(soft)
-
-
-def human(size: float) -> str:
-    """``8589934592`` → ``8 GiB``; ``1536 MiB`` → ``1.5 GiB``."""
-    for unit, scale in (("GiB", GIB), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{int(size)} B"
 
 
 def exhausted(doing: str) -> str:

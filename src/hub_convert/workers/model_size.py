@@ -14,12 +14,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .memory_limit import human
+from ..units import GIB, human
 
-GIB = 1 << 30
 # protobuf messages (an ONNX ModelProto, a TensorFlow GraphDef) and TFLite flatbuffers address
 # their content with 32-bit signed offsets: neither can be 2 GiB or larger.
-PROTOBUF_LIMIT = 2 * GIB
 FLATBUFFER_LIMIT = 2 * GIB
 FLATBUFFER_LIMIT_ENV = "HUB_CONVERT_TFLITE_FLATBUFFER_BYTES"  # tests lower it
 # Above this many bytes of weights the ONNX model is converted with tf2onnx's ``large_model``

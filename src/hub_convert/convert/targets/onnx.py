@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from ...report.schema import OpCoverage, UnsupportedOp
+from ...units import human
 from ...workers import model_size
-from ...workers.memory_limit import human
 from ..original import converted_op_types
 from ..specs import ConversionJob
 from . import Candidate, SampleRunner

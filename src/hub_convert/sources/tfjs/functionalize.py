@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-_FRAME_OPS = {"Enter", "Merge", "Switch", "NextIteration", "Exit", "LoopCond"}
 _VARIANT = 21  # DataType DT_VARIANT
 # TensorFlow's lowering of a While names the Enter of input i ".../enter/_<n>" with n growing
 # with i, so sorting by n gives back the While's inputs: (loop counter, maximum iterations,
