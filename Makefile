@@ -38,9 +38,9 @@ unit: $(STAMP)
 # The Action's image from the unmodified Dockerfile, built with the podman/buildah recipe in
 # ../shared/container (no Docker engine needed). Its base is a LOCAL STAND-IN for
 # python:3.11-slim: fine for testing, never to be published (release.yml builds the real one).
-# ../shared/container beside the checkout, else this machine's /work/shared/container (a clone
-# elsewhere, e.g. in /tmp, still finds it); CONTAINER_TOOLS=DIR overrides both.
-CONTAINER_TOOLS ?= $(firstword $(wildcard ../shared/container /work/shared/container))
+# The recipe is looked for beside the checkout (../shared/container); a clone elsewhere passes
+# CONTAINER_TOOLS=DIR.
+CONTAINER_TOOLS ?= $(wildcard ../shared/container)
 IMAGE           ?= localhost/hub-convert:dev
 
 image:
