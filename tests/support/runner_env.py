@@ -1,4 +1,10 @@
-"""Start entrypoint.py the way the GitHub runner starts the Action's container."""
+"""The environment the GitHub runner gives the Action's step, and entrypoint.py started in it.
+
+One place for the runner's variables: ``workflow_env`` (the GITHUB_* variables every step of
+the job sees), ``input_env`` (each input of action.yml as ``INPUT_<NAME>``, defaults
+included), ``pull_request_event`` (the event payload) and ``parse_output_file`` (how the runner
+reads GITHUB_OUTPUT back). The fake GitHub's publishing helper and the image tests build on them.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.paths import ROOT
+
+REPOSITORY = "octo/models"
 
 
 # Defaults from action.yml: the runner passes every declared input, defaults included.
 def action_defaults() -> dict[str, str]:
+    """action.yml's input defaults, except those the runner fills from expressions."""
     import yaml
 
     spec = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -25,8 +34,45 @@ def action_defaults() -> dict[str, str]:
     }
 
 
+def input_env(inputs: dict[str, str]) -> dict[str, str]:
+    """``inputs`` over action.yml's defaults, as the runner passes them: ``INPUT_<NAME>``,
+    upper-cased, dashes kept (``INPUT_OUTPUT-DIR``)."""
+    merged = action_defaults() | inputs
+    return {f"INPUT_{name.upper()}": value for name, value in merged.items()}
+
+
+def workflow_env(
+    *,
+    workspace: str,
+    event_name: str,
+    event_path: str,
+    output_file: str,
+    summary_file: str,
+    api_url: str,
+    server_url: str,
+) -> dict[str, str]:
+    """The GITHUB_* variables the runner sets for every step of run 4242's job ``convert`` in
+    octo/models (paths as the step sees them: on the host, or mounted in a container)."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": workspace,
+        "GITHUB_OUTPUT": output_file,
+        "GITHUB_STEP_SUMMARY": summary_file,
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_EVENT_PATH": event_path,
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_SERVER_URL": server_url,
+        "GITHUB_API_URL": api_url,
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_JOB": "convert",
+    }
+
+
 @dataclass
 class ActionRun:
+    """What one run of the Action's step left: exit code, log, step outputs, step summary."""
+
     exit_code: int
     log: str
     outputs: dict[str, str]
@@ -62,6 +108,9 @@ def run_action(
     event: dict[str, object] | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> ActionRun:
+    """Run entrypoint.py in ``workspace`` as the runner runs the Action's step, with
+    ``inputs`` over action.yml's defaults (GITHUB_API_URL is api.github.com unless
+    ``extra_env`` says otherwise)."""
     runner_temp = workspace.parent / "runner_temp"
     runner_temp.mkdir(exist_ok=True)
     output_file = runner_temp / "output.txt"
@@ -74,25 +123,20 @@ def run_action(
         "PATH": os.environ["PATH"],
         "HOME": str(runner_temp),
         "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(summary_file),
-        "GITHUB_EVENT_NAME": event_name,
-        "GITHUB_EVENT_PATH": str(event_file),
-        "GITHUB_REPOSITORY": "octo/models",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_API_URL": "https://api.github.com",
-        "GITHUB_RUN_ID": "4242",
-        "GITHUB_RUN_ATTEMPT": "1",
-        "GITHUB_JOB": "convert",
+        **workflow_env(
+            workspace=str(workspace),
+            event_name=event_name,
+            event_path=str(event_file),
+            output_file=str(output_file),
+            summary_file=str(summary_file),
+            api_url="https://api.github.com",
+            server_url="https://github.com",
+        ),
         "GITHUB_ACTION": "__org_hub-convert-action",
         "RUNNER_TEMP": str(runner_temp),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **input_env(inputs),
     }
-    merged = action_defaults() | inputs
-    for name, value in merged.items():
-        env[f"INPUT_{name.upper()}"] = value  # dashes kept: INPUT_OUTPUT-DIR
     env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, str(ROOT / "entrypoint.py")],
