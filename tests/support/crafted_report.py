@@ -15,16 +15,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hub_convert.report.schema import (
+from hub_convert.report.artifact import (
     Artifact,
     OpCoverage,
     OrderInsensitive,
     OutputDrift,
     Rederived,
-    Report,
     Tolerance,
     UnsupportedOp,
 )
+
+from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
 OTHER_MARKER = "<!-- hub-convert:other-model -->"

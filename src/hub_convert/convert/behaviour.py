@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..report.artifact import Tolerance
 from ..report.comparison_schema import Behaviour, OutputBehaviour
-from ..report.schema import TensorInfo, Tolerance
+from ..report.source_info import TensorInfo
 from .drift import compare_output
 from .original import (
     choose_signature,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..policy.tolerances import Judgement, judge
-from ..report.schema import OrderInsensitive, OutputDrift, Tolerance
+from ..report.artifact import OrderInsensitive, OutputDrift, Tolerance
 from .order import match_rows
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInputError
-from ..report.schema import TensorInfo, shape_text
+from ..report.plain_text import shape_text
+from ..report.source_info import TensorInfo
 
 FLOAT_RANGE = (-1.0, 1.0)
 # A rank-0 float input is a setting rather than data: a ratio, a scale, a threshold (Robust

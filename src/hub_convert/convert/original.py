@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInputError
-from ..report.schema import TensorInfo
+from ..report.source_info import TensorInfo
 from ..units import human
 from ..workers import memory_limit
 from . import rederive

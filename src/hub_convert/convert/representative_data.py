@@ -15,7 +15,8 @@ from typing import IO
 import numpy as np
 
 from ..errors import BadInputError
-from ..report.schema import TensorInfo, shape_text
+from ..report.plain_text import shape_text
+from ..report.source_info import TensorInfo
 from ..units import human
 from .inputs import numpy_dtype
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..safety.graph_scan import Graph, GraphFunction, GraphNode, Saver, node_name, scan_graph
 from ..safety.unsafe_ops import CONDITION_ATTRS
 from .original import read_meta_graphs

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..report.schema import Artifact, TensorInfo, Tolerance
+from ..report.artifact import Artifact, Tolerance
+from ..report.source_info import TensorInfo
 from ..report.vocabulary import Stage, Target, Variant
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import HubConvertError
 from ..report.comparison_schema import Behaviour
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..sources.source_model import Materializer
 from ..workers import memory_limit
 from ..workers.crash_site import TRACE_ENVIRONMENT

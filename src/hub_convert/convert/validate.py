@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from ..policy.tolerances import REDERIVED_TOLERANCE
-from ..report.schema import Artifact, OutputDrift, Rederived, Tolerance
+from ..report.artifact import Artifact, OutputDrift, Rederived, Tolerance
 from ..report.vocabulary import Status
 from .drift import compare_output
 from .samples import Samples

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError, HubConvertError
+from ..report.artifact import Artifact
 from ..report.render import render_report
-from ..report.schema import Artifact, Report
+from ..report.schema import Report
 from .artifact_stage import upload_report_artifact
 from .client import connect, token_login
 from .comment_body import COMMENT_LIMIT, build_comment_body, comment_key, comment_marker

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..report.schema import Artifact
+from ..report.artifact import Artifact
 
 
 def locate_artifact_file(artifact: Artifact, report_dir: Path) -> Path | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..report.artifact import Artifact
 from ..report.render import metric
-from ..report.schema import Artifact, Report
+from ..report.schema import Report
 from .report_files import display_path, locate_artifact_file
 from .workflow_commands import WorkflowCommands
 

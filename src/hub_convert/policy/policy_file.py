@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import BadInputError
-from ..report.schema import Tolerance
+from ..report.artifact import Tolerance
 from ..report.vocabulary import FAIL_RULES, FailRule
 from ..safety.safe_read import read_file
 from .tolerances import check_key

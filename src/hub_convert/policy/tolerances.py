@@ -14,7 +14,7 @@ from typing import get_args
 
 from ..errors import BadInputError
 from ..parsing import Text, given
-from ..report.schema import Tolerance
+from ..report.artifact import Tolerance
 from ..report.vocabulary import TARGETS, VARIANTS_BY_TARGET, Target, Variant
 
 # Chosen from the real-model corpus (corpus/RESULTS.md), measured 2026-11:

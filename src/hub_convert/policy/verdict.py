@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..report.schema import Artifact, Verdict
+from ..report.artifact import Artifact
+from ..report.run_info import Verdict
 from ..report.vocabulary import FailRule
 
 

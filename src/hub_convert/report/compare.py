@@ -8,8 +8,11 @@ inputs) is measured in a worker (convert/behaviour.py) and attached by base_run.
 
 from __future__ import annotations
 
+from .artifact import Artifact
 from .comparison_schema import ArtifactChange, Comparison, SignatureChange
-from .schema import Artifact, Report, TensorInfo, shape_text
+from .plain_text import shape_text
+from .schema import Report
+from .source_info import TensorInfo
 
 
 def describe(tensor: TensorInfo) -> str:

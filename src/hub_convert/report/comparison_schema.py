@@ -1,8 +1,8 @@
 """The report's ``comparison`` section: what a change to the model did, base → head.
 
-Part of the ``report.json`` contract (report.py holds ``Report.comparison``), so every field
-is bounded (report_limits.py) like the rest: a fork's job may have written it. Computed by
-comparison.py (deltas and signature changes) and convert/behaviour.py (base and head on the
+Part of the ``report.json`` contract (schema.py holds ``Report.comparison``), so every field
+is bounded (limits.py) like the rest: a fork's job may have written it. Computed by
+compare.py (deltas and signature changes) and convert/behaviour.py (base and head on the
 same inputs). No TensorFlow here.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Share, Text
+from .strict_model import StrictModel
 from .vocabulary import Status, Target, Variant
 
 ComparisonStatus = Literal["changed", "unchanged", "new", "deleted", "not-compared"]
@@ -21,11 +22,7 @@ are identical (nothing converted twice); ``new`` / ``deleted``: the model is abs
 at head; ``not-compared``: there is a base, but it could not be evaluated (``reason``)."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ArtifactChange(_Model):
+class ArtifactChange(StrictModel):
     """One converted file (target + variant), base → head; None where a side has none."""
 
     target: Target
@@ -56,7 +53,7 @@ class ArtifactChange(_Model):
     ops_removed: list[Name] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
-class SignatureChange(_Model):
+class SignatureChange(StrictModel):
     """An input or output of the converted signature that differs between base and head."""
 
     io: Literal["input", "output"]
@@ -68,7 +65,7 @@ class SignatureChange(_Model):
     why: Text
 
 
-class OutputBehaviour(_Model):
+class OutputBehaviour(StrictModel):
     """Base and head originals on the same inputs: how far apart one output is."""
 
     output: Name
@@ -81,7 +78,7 @@ class OutputBehaviour(_Model):
     problem: Text | None = Field(default=None, description="Why it could not be compared.")
 
 
-class Behaviour(_Model):
+class Behaviour(StrictModel):
     """The base model run on the head's validation inputs, compared with the head's outputs."""
 
     compared: bool
@@ -90,7 +87,7 @@ class Behaviour(_Model):
     reason: Text | None = Field(default=None, description="Why nothing was compared.")
 
 
-class Comparison(_Model):
+class Comparison(StrictModel):
     """What changed from the base (the pull request's base commit, or ``--base``) to head."""
 
     status: ComparisonStatus

@@ -1,4 +1,4 @@
-"""Bounds on every string, list and number of an untrusted report.json (see report.py).
+"""Bounds on every string, list and number of an untrusted report.json (see schema.py).
 
 ``hub-convert publish`` renders, with a write token, a report.json that untrusted code may
 have written: each field of the contract has a type from here, so an oversized or malformed

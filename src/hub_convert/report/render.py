@@ -13,6 +13,7 @@ import math
 import jinja2
 
 from ..units import human_bytes
+from .artifact import Artifact, OutputDrift
 from .markdown_safety import (
     Safe,
     fenced_block,
@@ -21,7 +22,9 @@ from .markdown_safety import (
     markdown_table_code,
     markdown_text,
 )
-from .schema import Artifact, OutputDrift, Report, StageTime, shape_text
+from .plain_text import shape_text
+from .run_info import StageTime
+from .schema import Report
 
 
 def metric(value: float | None, digits: int = 3) -> str:

@@ -1,6 +1,6 @@
 """The words every stage shares: targets, variants, source kinds, statuses, fail rules.
 
-report.json is validated against them (report.py), so an untrusted report cannot smuggle an
+report.json is validated against them (schema.py), so an untrusted report cannot smuggle an
 unknown target, variant or kind into a rendered comment; config, CLI, Action, policy file
 and templates all take their choices from here. Adding a variant starts here.
 """

@@ -28,7 +28,7 @@ from ..parsing import (
 )
 from ..policy import policy_file
 from ..policy.tolerances import effective_tolerance, parse_max_drift
-from ..report.schema import Tolerance
+from ..report.artifact import Tolerance
 from ..report.vocabulary import (
     FAIL_RULES,
     ONNX_VARIANTS,

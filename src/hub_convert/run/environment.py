@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from ..report.schema import Environment
+from ..report.run_info import Environment
 
 # Distribution name -> name shown in the report. The first installed of a group wins.
 PACKAGES: list[tuple[tuple[str, ...], str]] = [

@@ -12,8 +12,11 @@ from .. import __version__
 from ..convert.specs import PreparedSource, StagedArtifact
 from ..fsutil import produce_atomic
 from ..policy import verdict
+from ..report.artifact import Artifact
 from ..report.limits import MAX_NOTES
-from ..report.schema import Artifact, Report, SourceInfo, Timings, ValidationSetup
+from ..report.run_info import Timings, ValidationSetup
+from ..report.schema import Report
+from ..report.source_info import SourceInfo
 from ..sources.source_model import SourceModel
 from . import environment
 from .config import ConvertConfig

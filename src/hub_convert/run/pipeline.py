@@ -46,8 +46,9 @@ from ..convert.tasks import (
 )
 from ..errors import BadInputError, HubConvertError
 from ..fsutil import check_writable_dir, tree_size, write_atomic
+from ..report.artifact import Artifact
 from ..report.render import render_report
-from ..report.schema import Artifact, Report
+from ..report.schema import Report
 from ..report.vocabulary import Stage, Target, Variant
 from ..safety import unsafe_ops
 from ..sources.hub import cache_dir

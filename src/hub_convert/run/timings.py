@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..convert.specs import StageMark
-from ..report.schema import StageTime, Timings
+from ..report.run_info import StageTime, Timings
 from ..report.vocabulary import Stage, Target, Variant
 
 

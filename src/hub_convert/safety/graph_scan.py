@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from .unsafe_ops import ASSET_READERS, CONDITION_ATTRS, SAVER_RESTORE_OPS, SAVER_SAVE_OPS, op_effect
 
 TOP = ""  # the unit name of the top-level graph; functions go by their own names

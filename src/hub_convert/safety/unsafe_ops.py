@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import BadInputError
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..report.vocabulary import UnsafeEffect as Effect
 
 _READS: Effect = "reads files"

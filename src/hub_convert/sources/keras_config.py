@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..safety.unsafe_ops import tf_api_effect
 
 _OP_LAMBDAS = ("TFOpLambda", "SlicingOpLambda")

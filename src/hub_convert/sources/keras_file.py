@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import BadInputError
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..safety.safe_read import MAX_JSON_BYTES, parse_json, read_zip_member
 from .archive import sha256_file
 from .keras_config import unsafe_layers

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..report.schema import UnsafeOp
+from ..report.source_info import UnsafeOp
 from ..report.vocabulary import SourceKind
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..report.schema import printable
+from ..report.plain_text import printable
 
 # Set in the worker before TensorFlow is imported (convert/worker.initialize_worker).
 TRACE_ENVIRONMENT = {

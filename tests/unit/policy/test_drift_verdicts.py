@@ -8,12 +8,12 @@ import re
 
 import numpy as np
 import pytest
+from hub_convert.report.artifact import Tolerance
 
 from hub_convert.convert.drift import compare_output
 from hub_convert.convert.validate import _status
 from hub_convert.policy.tolerances import DEFAULT_TOLERANCES
 from hub_convert.report.render import within
-from hub_convert.report.schema import Tolerance
 
 FLOAT32 = DEFAULT_TOLERANCES[("tflite", "float32")]
 FLOAT16 = DEFAULT_TOLERANCES[("tflite", "float16")]

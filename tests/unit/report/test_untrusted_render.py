@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hub_convert.report.artifact import Artifact, Tolerance
 
 from hub_convert.errors import BadInputError
 from hub_convert.report.limits import MAX_NAME, MAX_TEXT
@@ -26,7 +27,7 @@ from hub_convert.report.markdown_safety import (
     one_line,
 )
 from hub_convert.report.render import render_report
-from hub_convert.report.schema import Artifact, Report, Tolerance
+from hub_convert.report.schema import Report
 from support.crafted_report import (
     OTHER_MARKER,
     code_values,

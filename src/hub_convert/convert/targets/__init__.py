@@ -18,7 +18,7 @@ from typing import Protocol, cast
 
 import numpy as np
 
-from ...report.schema import OpCoverage
+from ...report.artifact import OpCoverage
 from ...report.vocabulary import Target
 from ..specs import ConversionJob
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ...report.schema import OpCoverage, UnsupportedOp
+from ...report.artifact import OpCoverage, UnsupportedOp
 from ...units import human
 from ...workers import model_size
 from ..original import converted_op_types

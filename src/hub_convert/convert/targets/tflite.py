@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ...report.schema import OpCoverage, UnsupportedOp
+from ...report.artifact import OpCoverage, UnsupportedOp
 from ...workers import model_size
 from ..graph_facts import FREEZE_LIMIT, variable_bytes
 from ..original import converted_op_types, load_signature

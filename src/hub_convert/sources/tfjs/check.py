@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import BadInputError
-from ...report.schema import UnsafeOp
+from ...report.source_info import UnsafeOp
 from ...safety.graph_scan import json_graph, scan_graph
 from ..keras_config import unsafe_layers
 from . import topology as topo

@@ -1,0 +1,60 @@
+"""The report's sections about the run: validation setup, environment, verdict and timings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Text
+from .strict_model import StrictModel
+from .vocabulary import Stage, Target, Variant
+
+
+class ValidationSetup(StrictModel):
+    samples: Count
+    seed: Count
+    input_note: Text
+    data_source: PathText = Field(
+        default="synthetic", description="'synthetic', or the representative data file used."
+    )
+    calibration: Text | None = Field(
+        default=None, description="How quantized variants were calibrated, when any was."
+    )
+    input_choices: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Inputs whose values were chosen from the graph (e.g. embedding indices).",
+    )
+    latency_runs: Count = 0
+    tensorflow_latency_ms: FiniteFloat | None = None
+    warnings: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
+
+
+class Environment(StrictModel):
+    python: Name
+    platform: Name
+    versions: dict[Name, Name] = Field(max_length=MAX_NOTES)
+
+
+class Verdict(StrictModel):
+    passed: bool
+    line: Text
+    failures: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)
+
+
+class StageTime(StrictModel):
+    """One stage of the run: when it started (seconds after the run began) and how long it took
+    (wall clock). Stages in different worker processes overlap."""
+
+    stage: Stage
+    target: Target | None = None
+    variant: Variant | None = None
+    start_seconds: float = Field(ge=0, allow_inf_nan=False)
+    seconds: float = Field(ge=0, allow_inf_nan=False)
+
+
+class Timings(StrictModel):
+    """Where the time of the run went. Optional: reports written before it have none."""
+
+    total_seconds: float = Field(ge=0, allow_inf_nan=False)
+    workers: Count = Field(description="Worker processes that ran the stages.")
+    stages: list[StageTime] = Field(default_factory=list, max_length=MAX_NOTES)
