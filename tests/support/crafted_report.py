@@ -24,7 +24,6 @@ from hub_convert.report.artifact import (
     Tolerance,
     UnsupportedOp,
 )
-
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 

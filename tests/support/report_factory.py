@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from hub_convert.report.artifact import Artifact, OpCoverage, OutputDrift, Tolerance, UnsupportedOp
 from hub_convert.report.run_info import Environment, ValidationSetup, Verdict
-from hub_convert.report.source_info import SourceInfo, TensorInfo
-
 from hub_convert.report.schema import Report
+from hub_convert.report.source_info import SourceInfo, TensorInfo
 
 
 def sample_report(*, passed: bool = True, model_path: str = "models/tiny") -> Report:

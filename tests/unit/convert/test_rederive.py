@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hub_convert.report.artifact import Tolerance
 
 from conftest import run_cli
+from hub_convert.report.artifact import Tolerance
 from support import models
 
 pytestmark = pytest.mark.tf

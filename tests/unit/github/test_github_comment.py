@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hub_convert.report.source_info import TensorInfo
 
 from hub_convert.github.comment_body import COMMENT_LIMIT
 from hub_convert.report.render import render_report
 from hub_convert.report.schema import Report
+from hub_convert.report.source_info import TensorInfo
 from support.github_fakes import (
     BOT_LOGIN,
     FakeGitHub,

@@ -8,12 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from hub_convert.report.artifact import OutputDrift
 
 from hub_convert.github.comment_body import comment_key, comment_marker, truncate_markdown
 from hub_convert.github.ownership import chown_like_workspace
 from hub_convert.github.step_outputs import annotate_report, report_outputs
 from hub_convert.github.workflow_commands import WorkflowCommands
+from hub_convert.report.artifact import OutputDrift
 from support.github_fakes import write_report_dir
 from support.report_factory import sample_report
 

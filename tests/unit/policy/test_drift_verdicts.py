@@ -8,11 +8,11 @@ import re
 
 import numpy as np
 import pytest
-from hub_convert.report.artifact import Tolerance
 
 from hub_convert.convert.drift import compare_output
 from hub_convert.convert.validate import _status
 from hub_convert.policy.tolerances import DEFAULT_TOLERANCES
+from hub_convert.report.artifact import Tolerance
 from hub_convert.report.render import within
 
 FLOAT32 = DEFAULT_TOLERANCES[("tflite", "float32")]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hub_convert.report.artifact import Tolerance
 
 from hub_convert.convert.drift import compare_output
 from hub_convert.convert.inputs import InputSpec, synthetic_samples
@@ -15,6 +14,7 @@ from hub_convert.errors import BadInputError
 from hub_convert.parsing import parse_input_shapes
 from hub_convert.policy.tolerances import parse_max_drift
 from hub_convert.policy.verdict import decide
+from hub_convert.report.artifact import Tolerance
 from hub_convert.report.render import render_report
 from hub_convert.report.schema import Report
 from hub_convert.run.config import ConvertConfig

@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from hub_convert.report.artifact import OpCoverage
-from hub_convert.report.source_info import TensorInfo
 
 from hub_convert.errors import BadInputError
 from hub_convert.github.combined_comment import ModelSection, build_combined_comment_body
 from hub_convert.github.context import GitHubContext
+from hub_convert.report.artifact import OpCoverage
 from hub_convert.report.compare import compare_reports, signature_changes
 from hub_convert.report.comparison_schema import (
     ArtifactChange,
@@ -24,6 +23,7 @@ from hub_convert.report.comparison_schema import (
 from hub_convert.report.markdown_safety import one_line
 from hub_convert.report.render import change, render_report
 from hub_convert.report.schema import Report
+from hub_convert.report.source_info import TensorInfo
 from hub_convert.run.git_base import pull_request_base, pull_request_base_commit
 from hub_convert.run.model_files import content_hash
 from support.crafted_report import OTHER_MARKER, hostile

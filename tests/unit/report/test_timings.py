@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hub_convert.report.run_info import StageTime, Timings
 
 from hub_convert.convert.specs import StageMark
 from hub_convert.errors import BadInputError
 from hub_convert.report.render import render_report
+from hub_convert.report.run_info import StageTime, Timings
 from hub_convert.report.schema import Report
 from hub_convert.run.timings import Clock
 from support.report_factory import sample_report

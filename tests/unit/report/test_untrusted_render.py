@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
-from hub_convert.report.artifact import Artifact, Tolerance
 
 from hub_convert.errors import BadInputError
+from hub_convert.report.artifact import Artifact, Tolerance
 from hub_convert.report.limits import MAX_NAME, MAX_TEXT
 from hub_convert.report.markdown_safety import (
     ZWJ,

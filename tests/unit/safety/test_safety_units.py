@@ -7,13 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hub_convert.report.artifact import Artifact, Tolerance
 
 from hub_convert.convert.specs import StagedArtifact
 from hub_convert.convert.tasks import _with_memory_hint
 from hub_convert.convert.tf_errors import describe_failure, one_line
 from hub_convert.errors import BadInputError
 from hub_convert.parsing import parse_size
+from hub_convert.report.artifact import Artifact, Tolerance
 from hub_convert.safety.safe_read import gunzip, json_depth, parse_json, read_zip_member
 from hub_convert.workers import memory_limit
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_convert.report.source_info import UnsafeOp
 
 from conftest import run_cli
+from hub_convert.report.source_info import UnsafeOp
 from hub_convert.safety.graph_scan import Graph, GraphFunction, json_graph, scan_graph
 from hub_convert.sources.keras_config import unsafe_layers
 from support import unsafe_ops_fixtures as fx
