@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/hub-convert convert examples/build/tiny_classifier --output-dir out
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests entrypoint.py examples bench docker
-	$(BIN)/ruff format --check src tests entrypoint.py examples bench docker
+	$(BIN)/ruff check src tests entrypoint.py examples bench corpus docker
+	$(BIN)/ruff format --check src tests entrypoint.py examples bench corpus docker
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
