@@ -320,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 base=args.base,
                 base_cache=args.base_cache,
             )
-        from .github.publisher import publish_report_file
+        from .github.publish_file import publish_report_file
 
         if args.more_reports:
             from .github.publish_several import publish_report_files

@@ -14,7 +14,7 @@ import pytest
 
 from hub_convert.cli import build_parser, settings_from_args
 from hub_convert.errors import BadInputError
-from hub_convert.github.publisher import publish_report_file
+from hub_convert.github.publish_file import publish_report_file
 from hub_convert.github.retry import RetryPolicy
 from hub_convert.github.workflow_commands import WorkflowCommands
 from support.github_fakes import (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hub_convert.github.comment_body import truncate_markdown
-from hub_convert.github.publisher import publish_report_file
+from hub_convert.github.publish_file import publish_report_file
 from hub_convert.github.settings import PublishSettings
 from hub_convert.github.workflow_commands import WorkflowCommands
 from support.crafted_report import INJECTED, OTHER_MARKER, crafted_report_json

@@ -20,9 +20,11 @@ from ..errors import BadInputError
 from ..fsutil import write_atomic
 from ..github.combined_comment import ModelSection, build_combined_comment_body, combined_markdown
 from ..github.comment_body import comment_key
+from ..github.comment_stage import publish_comment
 from ..github.context import GitHubContext
 from ..github.ownership import chown_like_workspace
-from ..github.publisher import PublishResult, publish, publish_comment
+from ..github.publish_result import PublishResult
+from ..github.publisher import publish
 from ..github.report_files import display_path
 from ..github.step_outputs import annotate_report, model_entry, report_outputs
 from ..github.workflow_commands import WorkflowCommands

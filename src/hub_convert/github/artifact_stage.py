@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 
+from ..names import slug
 from .comment_decision import Level
 from .context import GitHubContext
 from .settings import PublishSettings
@@ -27,9 +27,9 @@ from .workflow_commands import WorkflowCommands
 STAGE = "workflow artifact"
 
 
-def _slug(text: str, limit: int) -> str:
+def _artifact_slug(text: str, limit: int) -> str:
     """``text`` in the characters artifact names allow (and download paths like)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:limit].strip("-.")
+    return slug(text, fill="-", strip="-.", limit=limit)
 
 
 def default_artifact_name(key: str, *, command: str, context: GitHubContext) -> str:
@@ -37,7 +37,7 @@ def default_artifact_name(key: str, *, command: str, context: GitHubContext) -> 
     workflow job. Depends on nothing that changes between attempts of a run."""
     distinguishing = {"command": command, "step": context.step, "runner": context.runner}
     encoded = json.dumps(distinguishing, sort_keys=True).encode()
-    parts = ["hub-convert", _slug(key, 80), _slug(context.job or "", 40)]
+    parts = ["hub-convert", _artifact_slug(key, 80), _artifact_slug(context.job or "", 40)]
     parts.append(hashlib.sha256(encoded).hexdigest()[:8])
     return "-".join(part for part in parts if part)
 

@@ -7,15 +7,16 @@ TensorFlow. Only the converted models have a report.json, so only they are liste
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..names import slug
 from ..report.schema import Report
 from .combined_comment import ModelSection, build_combined_comment_body
 from .comment_body import comment_key
+from .comment_stage import publish_comment
 from .context import GitHubContext
-from .publisher import publish, publish_comment
+from .publisher import publish
 from .settings import PublishSettings
 from .step_outputs import annotate_report
 from .workflow_commands import WorkflowCommands
@@ -37,12 +38,12 @@ def publish_report_files(
     ok = True
     for report, path in zip(reports, report_jsons, strict=True):
         annotate_report(report, commands)
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(path.parent)).strip("._") or "report"
+        folder = slug(str(path.parent)) or "report"
         own = dataclasses.replace(
             settings,
             comment="never",
             comment_key=None,
-            artifact_name=f"{settings.artifact_name}-{slug}" if settings.artifact_name else "",
+            artifact_name=f"{settings.artifact_name}-{folder}" if settings.artifact_name else "",
         )
         ok = publish(report, path.parent, own, context, commands).ok and ok
     sections = [ModelSection(r.source.path, "converted", report=r) for r in reports]

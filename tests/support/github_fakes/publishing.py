@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hub_convert.github.context import GitHubContext
-from hub_convert.github.publisher import PublishResult, publish
+from hub_convert.github.publish_result import PublishResult
+from hub_convert.github.publisher import publish
 from hub_convert.github.retry import RetryPolicy
 from hub_convert.github.settings import PublishSettings
 from hub_convert.github.workflow_commands import WorkflowCommands
