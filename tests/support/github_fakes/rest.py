@@ -100,7 +100,8 @@ class RestApi:
             "state": "uploaded",
         }
 
-    def _authorized(self, request: Request) -> bool:
+    def authorized(self, request: Request) -> bool:
+        """Whether ``request`` carries the fake's token (``token`` or ``Bearer``)."""
         return request.headers.get("Authorization", "") in (
             f"token {self.token}",
             f"Bearer {self.token}",
@@ -108,7 +109,8 @@ class RestApi:
 
     # -- routes ------------------------------------------------------------------------------
 
-    def _rest(self, request: Request, seen: Seen) -> Response:
+    def handle_rest(self, request: Request, seen: Seen) -> Response:
+        """Answer an authorized REST or upload request as GitHub would."""
         method, path = request.method, request.path
         repo = f"/repos/{REPOSITORY}"
         forbidden = json_response(

@@ -63,7 +63,8 @@ class ResultsService:
 
     # -- routes ------------------------------------------------------------------------------
 
-    def _twirp(self, request: Request, seen: Seen) -> Response:
+    def handle_twirp(self, request: Request, seen: Seen) -> Response:
+        """Answer a Twirp call of the results service (runtime token, JSON only)."""
         ids = self._runtime_ids(request.headers.get("Authorization", ""))
         if ids is None:
             return json_response({"code": "unauthenticated", "msg": "bad runtime token"}, 401)
@@ -160,7 +161,8 @@ class ResultsService:
                 return run, job
         return None
 
-    def _blob(self, request: Request, seen: Seen) -> Response:
+    def handle_blob(self, request: Request, seen: Seen) -> Response:
+        """Answer a Put Block / Put Block List on a signed blob URL."""
         if request.args.get("sig") != SAS_SIGNATURE:
             return Response("AuthenticationFailed", status=403)
         if "Authorization" in request.headers:

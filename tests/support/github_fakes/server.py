@@ -82,12 +82,12 @@ class FakeGitHub(RestApi, ResultsService):
                     fault.times -= 1
                     return json_response(fault.body, fault.status, fault.headers)
         if request.path.startswith(TWIRP):
-            return self._twirp(request, seen)
+            return self.handle_twirp(request, seen)
         if request.path.startswith("/blob/"):
-            return self._blob(request, seen)
-        if not self._authorized(request):
+            return self.handle_blob(request, seen)
+        if not self.authorized(request):
             return json_response({"message": "Bad credentials"}, 401)
-        return self._rest(request, seen)
+        return self.handle_rest(request, seen)
 
 
 @contextmanager
