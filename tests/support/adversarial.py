@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import CliRun
+from support.cli import CliRun
 
 PREFIX = "hub-convert: error: "
 
