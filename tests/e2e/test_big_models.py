@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CliRun, run_cli
 from hub_convert.units import GIB
 from hub_convert.workers import model_size
 from hub_convert.workers.progress import elapsed
+from support.cli import CliRun, run_cli
 
 pytestmark = pytest.mark.tf
 

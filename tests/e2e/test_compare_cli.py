@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from support import models
+from support.cli import run_cli
 
 pytestmark = pytest.mark.tf
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CliRun, run_cli
+from support.cli import CliRun, run_cli
 
 pytestmark = pytest.mark.tf
 

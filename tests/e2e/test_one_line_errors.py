@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliRun, run_cli
 from support import unsafe_models
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
+from support.cli import CliRun, run_cli
 
 QUICK = ("--targets", "tflite", "--tflite-variants", "float32", "--latency-runs", "0")
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import CliRun, run_cli
+from support.cli import CliRun, run_cli
 
 pytestmark = pytest.mark.tf
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CliRun, run_cli
 from support import unsafe_models
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
+from support.cli import CliRun, run_cli
 from support.tfjs_writer import write_tiny_graph_model
 
 BIG = 80 << 20  # over the 64 MiB any model.json or Keras config may take

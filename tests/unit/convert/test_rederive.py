@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from hub_convert.report.artifact import Tolerance
 from support import models
+from support.cli import run_cli
 
 pytestmark = pytest.mark.tf
 

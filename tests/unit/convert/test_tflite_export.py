@@ -132,7 +132,7 @@ def test_an_export_that_fails_costs_the_tflite_artifacts_not_the_run(tmp_path: P
     the run still reports every artifact (the ONNX file converted and validated on its own),
     the TFLite variants failed with the cause, as before the export existed (corpus:
     spliceai-1, tfx-chicago-taxi), instead of stopping with exit 2."""
-    from conftest import run_cli
+    from support.cli import run_cli
 
     model = _empty_at_the_validation_length(tmp_path / "cropping")
     out = tmp_path / "out"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from support import unsafe_models
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
+from support.cli import run_cli
 from support.tfjs_writer import write_tiny_graph_model
 from support.unsafe_ops_fixtures import add_write_file_node
 

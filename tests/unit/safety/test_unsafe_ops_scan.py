@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from conftest import run_cli
 from hub_convert.report.source_info import UnsafeOp
 from hub_convert.safety.graph_scan import Graph, GraphFunction, json_graph, scan_graph
 from hub_convert.sources.keras_config import unsafe_layers
 from support import unsafe_ops_fixtures as fx
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
+from support.cli import run_cli
 from support.tfjs_writer import write_tiny_graph_model
 
 

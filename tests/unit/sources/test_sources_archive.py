@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from hub_convert.errors import BadInputError
 from hub_convert.sources import archive, resolve
+from support.cli import run_cli
 from support.source_fixtures import (
     crafted_tar,
     crafted_zip,

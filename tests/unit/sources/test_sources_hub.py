@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import run_cli
 from hub_convert.errors import BadInputError
 from hub_convert.sources import resolve
 from hub_convert.sources.hub import HubMaterializer
+from support.cli import run_cli
 from support.source_fixtures import error_line, statuses, tar_gz_of, tiny_saved_model
 
 pytestmark = pytest.mark.tf

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from hub_convert.errors import BadInputError
 from hub_convert.sources import resolve
+from support.cli import run_cli
 from support.source_fixtures import (
     error_line,
     keras2_h5_file,

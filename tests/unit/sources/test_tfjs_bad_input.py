@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from conftest import run_cli
 from hub_convert.errors import BadInputError
 from hub_convert.sources.tfjs import check_tfjs
+from support.cli import run_cli
 from support.tfjs_writer import write_tiny_graph_model
 
 Mutation = Callable[[Path], None]

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from hub_convert.errors import BadInputError
 from hub_convert.sources.tfjs import TfjsMaterializer
+from support.cli import run_cli
 from support.tfjs_writer import (
     GraphFixture,
     activation_graph,

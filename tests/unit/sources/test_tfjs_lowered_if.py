@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from support.cli import run_cli
 from support.paths import DATA
 from support.source_fixtures import statuses
 

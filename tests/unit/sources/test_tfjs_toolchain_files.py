@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import run_cli
 from hub_convert.sources import resolve
 from hub_convert.sources.tfjs import check_tfjs
 from hub_convert.sources.tfjs.export import signature_keys
+from support.cli import run_cli
 from support.paths import DATA
 from support.source_fixtures import statuses
 
