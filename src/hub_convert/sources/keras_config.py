@@ -1,6 +1,6 @@
 """Keras layers whose config reaches files, the network or Python at load time. No TensorFlow.
 
-Lambda layers and classes from outside Keras run code and are refused by ``keras_file.py``
+Lambda layers and classes from outside Keras run code and are refused by ``keras_inspect.py``
 (``--allow-unsafe``). These are built-in layers that do the same through TensorFlow, so they
 are unsafe ops (``--allow-unsafe-ops``), found in ``.keras`` / ``.h5`` configs and TF.js
 layers models before anything loads them:

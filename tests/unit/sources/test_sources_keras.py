@@ -148,7 +148,7 @@ def test_a_function_the_file_names_but_cannot_hold_is_one_line_with_advice_that_
 
 def test_keras_2_lambda_names_are_found_before_loading() -> None:
     """DeepLC's published .h5 files (Keras 2.10): `"activation": "<lambda>"`."""
-    from hub_convert.sources.keras_file import MissingFunction, missing_functions
+    from hub_convert.sources.keras_inspect import MissingFunction, missing_functions
 
     layer = {"class_name": "Conv1D", "config": {"name": "conv1d_462", "trainable": True}}
     layer["config"]["activation"] = "<lambda>"

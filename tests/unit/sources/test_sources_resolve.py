@@ -17,7 +17,7 @@ from hub_convert.errors import BadInputError
 from hub_convert.fsutil import tree_size
 from hub_convert.sources import KINDS, resolve
 from hub_convert.sources.hub import HubMaterializer, handle_stem
-from hub_convert.sources.keras_file import KerasMaterializer
+from hub_convert.sources.keras_export import KerasMaterializer
 from hub_convert.sources.tfjs import TfjsMaterializer
 from support.source_fixtures import (
     fake_saved_model_dir,
