@@ -1,4 +1,4 @@
-"""The issue-9 classes a model's run shows, found from its record, with the evidence."""
+"""The failure classes a model's run shows (RESULTS.md's class table), with the evidence."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _found(cls: str, where: str, evidence: str) -> Found:
 
 
 def classify(record: dict[str, Any]) -> list[Found]:
-    """The issue-9 classes this model's run shows, each with its evidence."""
+    """The failure classes this model's run shows, each with its evidence."""
     found = _no_report_classes(record)
     for artifact in record.get("artifacts", []):
         where = f"{artifact['target']} {artifact['variant']}"

@@ -4,7 +4,7 @@ statistics, and for graphs with TopK/NMS an order-insensitive rerun of every ``d
 The rerun's comparison is the corpus's own, not hub_convert.convert.order.match_rows: that one
 keeps the closer of two orderings and reports one number, while RESULTS.md shows both (every
 sample's values sorted as one multiset; rows along the last axis matched by max-abs distance)
-and counts the rows still off, which the issue-9 classes and the drift table are built on.
+and counts the rows still off, which the failure classes and the drift table are built on.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RESULTS.md: the corpus's totals, tables, issue-9 classes and drift details, as Markdown."""
+"""RESULTS.md: the corpus's totals, tables, failure classes and drift details, as Markdown."""
 
 from __future__ import annotations
 

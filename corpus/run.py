@@ -13,12 +13,12 @@ script run the converted file once more and compare order-insensitively. The wor
 is deleted afterwards. An exit 2, a crash or a timeout is a result like any other.
 
 Writes corpus/results.json (raw per-model data) and corpus/RESULTS.md (tables, totals and the
-issue-9 class of every non-pass). ``--only ID,...`` reruns some models and keeps the others'
+failure class of every non-pass). ``--only ID,...`` reruns some models and keeps the others'
 results; ``--report-only`` rewrites RESULTS.md from results.json.
 
 The modules beside this one, each with one job: fetch.py and package_extract.py (packages into
 corpus/.cache), convert_one.py (one model's run), reference_check.py (samples.npz and the
-order-insensitive rerun), classify.py (the issue-9 classes), results_md.py and totals.py
+order-insensitive rerun), classify.py (the failure classes), results_md.py and totals.py
 (RESULTS.md), log_lines.py and cell_text.py (text in and out), places.py (paths).
 """
 
