@@ -141,7 +141,7 @@ def _class_section(records: list[dict[str, Any]]) -> list[str]:
         "## Issue-9 classes",
         "",
         "Found automatically from report.json, samples.npz and the order-insensitive rerun",
-        "(the rules are `classify()` in run.py; entries marked *(by hand)* come from",
+        "(the rules are `classify()` in corpus/classify.py; entries marked *(by hand)* come from",
         "`manual_classes` in models.yaml):",
         "",
         "- 1: a `drift` whose failing outputs all have cosine ≥ 1−1e-6 and PSNR ≥ 80 dB; or a",
