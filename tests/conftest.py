@@ -79,6 +79,17 @@ def classifier_data(model_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def determinant_run(determinant_model: Path, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """The determinant model converted once (TFLite float32 with Flex, ONNX; no latency),
+    shared by the tests that read its report."""
+    out = tmp_path_factory.mktemp("determinant_out")
+    return run_cli(
+        "convert", determinant_model, "--output-dir", out, "--tflite-variants", "float32",
+        "--latency-runs", "0",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
 def mixed_case_model(model_dir: Path) -> Path:
     return _build(models.mixed_case_names, model_dir, "mixed_case")
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from support.cli import CliRun, run_cli
+from support.rejudge import rejudge
 
 pytestmark = pytest.mark.tf
 
@@ -24,7 +25,7 @@ def int8_run(
         "--output-dir",
         out,
         "--tflite-variants",
-        "float32,int8,int16x8",
+        "float32,dynamic,int8,int16x8",
         "--onnx-variants",
         "float32,float16,dynamic",
         "--representative-data",
@@ -66,29 +67,16 @@ def test_int8_and_int16x8_calibrated_on_npz(int8_run: CliRun) -> None:
     assert int8_run.artifact("tflite", "int8")["notes"] == []
 
 
-def test_dynamic_variant_that_quantized_nothing_says_so(
-    classifier_model: Path, tmp_path: Path
-) -> None:
+def test_dynamic_variant_that_quantized_nothing_says_so(int8_run: CliRun) -> None:
     """The classifier's weights are all under 1024 elements: TFLite keeps them float32."""
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path,
-        "--targets",
-        "tflite",
-        "--tflite-variants",
-        "float32,dynamic",
-        "--latency-runs",
-        "0",
-    )
+    run = int8_run
     assert run.exit_code == 0, run.stderr
     dynamic, float32 = run.artifact("tflite", "dynamic"), run.artifact("tflite", "float32")
     assert dynamic["weight_types"] == float32["weight_types"] == {"FLOAT32": 3}
     assert dynamic["size_bytes"] == float32["size_bytes"]
     (note,) = dynamic["notes"]
     assert note.startswith("no weight tensor was quantized")
-    assert f"**tflite dynamic**: {note}" in (tmp_path / "report.md").read_text()
+    assert f"**tflite dynamic**: {note}" in (run.output_dir / "report.md").read_text()
 
 
 def test_classifier_top1_and_top5_agreement(int8_run: CliRun) -> None:
@@ -142,7 +130,7 @@ def test_with_two_workers_every_latency_ends_after_every_conversion(int8_run: Cl
     work = [s for s in stages if s["stage"] in ("convert", "validate")]
     latency = [s for s in stages if s["stage"] == "latency"]
     tensorflow = next(s for s in latency if s["target"] is None)
-    assert len(work) == 12 and len(latency) == 7
+    assert len(work) == 14 and len(latency) == 8
     assert end(tensorflow) >= max(end(s) for s in work)
     others = [s for s in latency if s["target"] is not None]
     assert min(s["start_seconds"] for s in others) >= max(end(s) for s in work)
@@ -287,10 +275,12 @@ def test_policy_file_tightens_a_tolerance_and_fail_on_decides(
         "whole_min_psnr_db": None,
     }
     assert lenient.report["fail_on"] == ["error"]
-    strict = run_cli(*common, "--output-dir", tmp_path / "b", "--fail-on", "error,drift")
+    # --fail-on on the command line wins over the policy file's: the same report judged again.
+    strict = rejudge(tmp_path / "a" / "report.json", "--fail-on", "error,drift")
+    assert strict.report.fail_on == ["error", "drift"]
     assert strict.exit_code == 1
-    assert strict.report["verdict"]["failures"] == ["tflite int8: drift (rule drift)"]
-    assert "tflite int8: drift (rule drift)" in (tmp_path / "b" / "report.md").read_text()
+    assert strict.report.verdict.failures == ["tflite int8: drift (rule drift)"]
+    assert "tflite int8: drift (rule drift)" in strict.markdown
 
 
 def test_bad_policy_file(classifier_model: Path, tmp_path: Path) -> None:
@@ -306,11 +296,9 @@ def test_bad_policy_file(classifier_model: Path, tmp_path: Path) -> None:
 
 
 def test_flex_only_op_is_not_validated_never_passed(
-    determinant_model: Path, tmp_path: Path
+    determinant_run: CliRun, determinant_model: Path, tmp_path: Path
 ) -> None:
-    run = run_cli(
-        "convert", determinant_model, "--output-dir", tmp_path, "--tflite-variants", "float32"
-    )
+    run = determinant_run
     assert run.exit_code == 0, run.stderr  # default fail-on is error,drift
     artifact = run.artifact("tflite", "float32")
     assert artifact["status"] == "not-validated"
@@ -319,18 +307,9 @@ def test_flex_only_op_is_not_validated_never_passed(
     assert "Flex" in artifact["reason"] and artifact["drift"] == []
     assert Path(artifact["path"]).is_file()
     assert run.artifact("onnx", "float32")["status"] == "passed"
-    flex_fails = run_cli(
-        "convert",
-        determinant_model,
-        "--output-dir",
-        tmp_path / "f",
-        "--tflite-variants",
-        "float32",
-        "--fail-on",
-        "error,flex",
-    )
+    flex_fails = rejudge(run.output_dir / "report.json", "--fail-on", "error,flex")
     assert flex_fails.exit_code == 1
-    assert flex_fails.report["verdict"]["failures"] == ["tflite float32: not-validated (rule flex)"]
+    assert flex_fails.report.verdict.failures == ["tflite float32: not-validated (rule flex)"]
     no_flex = run_cli(
         "convert",
         determinant_model,

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from support import models
-from support.cli import run_cli
+from support.cli import CliRun, run_cli
+from support.rejudge import rejudge
 
 pytestmark = pytest.mark.tf
 
@@ -48,7 +49,7 @@ def test_an_output_that_is_all_nan_is_not_validated_never_passed(tmp_path: Path)
         artifact = run.artifact(target, "float32")
         assert artifact["status"] == "not-validated"
         assert "nothing to compare: every value is 64 NaN" in artifact["reason"]
-    strict = _convert(model, tmp_path / "strict", "--fail-on", "error,drift,not-validated")
+    strict = rejudge(run.output_dir / "report.json", "--fail-on", "error,drift,not-validated")
     assert strict.exit_code == 1
 
 
@@ -118,12 +119,8 @@ def test_a_model_that_fails_on_every_size_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_every_failed_conversion_attempt_is_recorded(
-    determinant_model: Path, tmp_path: Path
-) -> None:
-    run = _convert(determinant_model, tmp_path / "out", "--targets", "tflite")
-
-    artifact = run.artifact("tflite", "float32")
+def test_every_failed_conversion_attempt_is_recorded(determinant_run: CliRun) -> None:
+    artifact = determinant_run.artifact("tflite", "float32")
     assert artifact["status"] == "not-validated"  # converted with Flex, which LiteRT cannot run
     [attempt] = artifact["attempts"]
     assert attempt.startswith("builtins, from the signature at the validation shape: ")
@@ -177,7 +174,8 @@ def test_a_size_that_leaves_an_output_empty_is_not_the_validation_size(tmp_path:
 def test_op_counts_without_freezing_are_what_the_signature_reaches(tmp_path: Path) -> None:
     """When the signature cannot be frozen (tfx-chicago-taxi's Estimator tables), its op
     counts come from the MetaGraph: only what the signature reaches, not the saver's ops."""
-    from hub_convert.convert.original import count_ops, graph_op_counts, read_meta_graphs
+    from hub_convert.convert.op_types import count_ops, graph_op_counts
+    from hub_convert.convert.signature import read_meta_graphs
 
     model = models.table_lookup(tmp_path / "table")
     [meta_graph] = read_meta_graphs(model).meta_graphs
