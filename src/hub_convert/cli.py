@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import BadInputError, HubConvertError
+from .errors import BadInputError, HubConvertError, error_line
 from .github.settings import PUBLISH_OPTIONS, PublishSettings, token_from_env
 from .report.vocabulary import ONNX_VARIANTS, SOURCE_KINDS, TARGETS, TFLITE_VARIANTS
 from .run.config import (
@@ -291,17 +291,17 @@ def run_convert(
     base: str | None = None,
     base_cache: str | None = None,
 ) -> int:
-    from .run.pipeline import run
+    """Convert (compared with ``base`` when given), print the verdict; the exit code."""
+    from .run.base_run import default_cache
+    from .run.execute import execute, verdict_line
 
-    if base is None:
-        report = run(config, _log, debug=debug)
-    else:
-        from .run.base_run import default_cache, run_with_base
-
+    checked, cache = None, None
+    if base is not None:
+        checked = check_base(base)
         cache = Path(base_cache) if base_cache else default_cache(os.environ)
-        report = run_with_base(config, check_base(base), _log, cache=cache, debug=debug)
+    report = execute(config, _log, base=checked, cache=cache, debug=debug)
     verdict = report.verdict
-    print(("PASSED: " if verdict.passed else "FAILED: ") + verdict.line)
+    print(verdict_line(report))
     for failure in verdict.failures:
         print(f"  - {failure}")
     print(f"report: {config.output_dir / 'report.md'}")
@@ -336,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HubConvertError as exc:
         if debug:
             traceback.print_exc()
-        print(f"hub-convert: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("hub-convert: interrupted", file=sys.stderr)

@@ -30,3 +30,8 @@ class PublishError(HubConvertError):
     """Publishing the report (comment, artifact, release) failed after retries."""
 
     exit_code = 1
+
+
+def error_line(exc: HubConvertError) -> str:
+    """The one line the command prints for an error a user can act on."""
+    return f"hub-convert: error: {exc}"

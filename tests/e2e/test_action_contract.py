@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hub_convert.action.entry import ActionInputs, parse_inputs
+from hub_convert.action.inputs import ActionInputs, parse_inputs
 from hub_convert.github.step_outputs import report_outputs
 from support.github_fakes import FakeGitHub, publish_to_fake
 from support.report_factory import sample_report

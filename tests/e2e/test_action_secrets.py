@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from pebble import ProcessPool
 
-from hub_convert.action.entry import withhold_secrets
+from hub_convert.action.inputs import withhold_secrets
 from hub_convert.errors import BadInputError
 from hub_convert.workers.isolation import (
     SECRET_VARIABLES,

@@ -14,7 +14,6 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import BadInputError
 from ..fsutil import write_atomic
@@ -28,14 +27,13 @@ from ..github.publisher import publish
 from ..github.report_files import display_path
 from ..github.step_outputs import annotate_report, model_entry, report_outputs
 from ..github.workflow_commands import WorkflowCommands
-from ..run.base_run import Base, default_cache, run_with_base
-from ..run.config import ConvertConfig, build_config
+from ..names import slug
+from ..run.base_run import Base, default_cache
+from ..run.config import ConvertConfig
+from ..run.execute import execute
 from ..run.git_base import pull_request_base
 from ..run.model_files import content_hash
-from ..run.pipeline import run
-
-if TYPE_CHECKING:
-    from .entry import ActionRun
+from .inputs import ActionRun, model_config
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -58,18 +56,17 @@ def expand(patterns: tuple[str, ...]) -> list[str]:
     return models
 
 
-def _slug(model: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("._") or "model"
+def _model_name(model: str) -> str:
+    """The model path as a file-name-safe name: its output directory, its artifact's suffix."""
+    return slug(model) or "model"
 
 
 def _model_config(parsed: ActionRun, model: str) -> ConvertConfig:
-    from .entry import _label, equivalent_command
-
     values = dict(parsed.values) | {
         "model": model,
-        "output-dir": str(parsed.config.output_dir / _slug(model)),
+        "output-dir": str(parsed.config.output_dir / _model_name(model)),
     }
-    return build_config(values, label=_label, command=equivalent_command(values))
+    return model_config(values)
 
 
 def run_models(
@@ -113,13 +110,10 @@ def _one_model(
     if base is not None and base.model and content_hash(model) == content_hash(base.model):
         commands.info(f"{model}: the same files as at {base.label}; not converted")
         return ModelSection(model, "unchanged", base=base.label)
-    if base is None:
-        report = run(config, commands.info, debug=parsed.debug)
-    else:
-        if base.reason:
-            commands.notice(f"{model}: not compared with the base: {base.reason}")
-        cache = default_cache(env)
-        report = run_with_base(config, base, commands.info, cache=cache, debug=parsed.debug)
+    if base is not None and base.reason:
+        commands.notice(f"{model}: not compared with the base: {base.reason}")
+    cache = default_cache(env)
+    report = execute(config, commands.info, base=base, cache=cache, debug=parsed.debug)
     return ModelSection(model, "converted", report=report, base=base.label if base else None)
 
 
@@ -149,7 +143,7 @@ def _publish(
                 comment="never",  # one combined comment below
                 comment_key=None,  # the model path: each artifact gets its own default name
                 artifact_name=(
-                    f"{settings.artifact_name}-{_slug(section.model)}"
+                    f"{settings.artifact_name}-{_model_name(section.model)}"
                     if settings.artifact_name
                     else ""
                 ),

@@ -1,11 +1,10 @@
-"""A run with a base: convert the head as usual, evaluate the base model the same way, and add
-the base → head ``comparison`` to the head's report.json and report.md.
+"""The comparison with a base: the base model evaluated the same way as the head, its report
+diffed with the head's, and its original run on the head's validation inputs.
 
 Main process, no TensorFlow: the base goes through the ordinary pipeline (pipeline.run) with
-its files in a scratch directory that is thrown away; only its report.json is kept, in a
+its files in a scratch directory that is thrown away; only its report.json text is kept, in a
 cache keyed by the base model's content hash and the settings, so the next run of the same
-pull request converts only the head. The behaviour comparison (base and head originals on the
-head's validation inputs) is one more worker task (convert/behaviour.py).
+pull request converts only the head. The behaviour comparison is behaviour.py.
 """
 
 from __future__ import annotations
@@ -13,25 +12,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__, sources
-from ..convert.specs import BehaviourSpec
-from ..convert.tasks import compare_behaviour, initialize_worker, materialize_source, scan_source
+from .. import __version__
 from ..errors import BadInputError, HubConvertError
 from ..fsutil import write_atomic
 from ..report.compare import compare_reports
-from ..report.comparison_schema import Behaviour, Comparison
-from ..report.render import render_report
+from ..report.comparison_schema import Comparison
 from ..report.schema import Report
-from ..safety import unsafe_ops
-from ..sources.hub import cache_dir
-from ..workers import isolation
-from ..workers.pool import TaskError, WorkerFailure, WorkerPool
+from .behaviour import measure_behaviour
 from .config import ConvertConfig
 from .model_files import content_hash
 from .pipeline import run
@@ -57,48 +49,7 @@ def default_cache(env: Mapping[str, str]) -> Path:
     return Path(root) / "hub-convert" / "base-reports"
 
 
-def run_with_base(
-    config: ConvertConfig,
-    base: Base,
-    log: Log,
-    *,
-    cache: Path | None = None,
-    debug: bool = False,
-) -> Report:
-    """The head's run (pipeline.run), its report completed with the comparison with ``base``."""
-    head_hash = content_hash(config.model)
-    base_hash = content_hash(base.model) if base.model is not None else None
-    comparison: Comparison
-    if base.model is None:
-        report = run(config, log, debug=debug)
-        if base.reason:
-            comparison = Comparison(status="not-compared", reason=base.reason)
-        else:
-            comparison = Comparison(status="new")
-    elif head_hash is not None and head_hash == base_hash:
-        log(f"the model's files are the same as at {base.label}: not converting the base")
-        report = run(config, log, debug=debug)
-        comparison = Comparison(status="unchanged")
-    else:
-        with tempfile.TemporaryDirectory(prefix="hub-convert-compare-") as scratch:
-            samples = Path(scratch) / "head_samples.npz"
-            report = run(config, log, debug=debug, keep_samples=samples)
-            comparison = _compare(config, base, base_hash, report, samples, cache, log, debug)
-    comparison = comparison.model_copy(
-        update={
-            "base": base.label,
-            "base_commit": base.commit,
-            "base_content_sha256": base_hash,
-            "head_content_sha256": head_hash,
-        }
-    )
-    report = report.model_copy(update={"comparison": comparison})
-    write_atomic(config.output_dir / "report.json", report.to_json())
-    write_atomic(config.output_dir / "report.md", render_report(report))
-    return report
-
-
-def _compare(
+def compare_with_base(
     config: ConvertConfig,
     base: Base,
     base_hash: str | None,
@@ -108,6 +59,8 @@ def _compare(
     log: Log,
     debug: bool,
 ) -> Comparison:
+    """The head's report compared with the base's (converted, or from ``cache``), with the
+    behaviour of both originals on ``head_samples``; "not-compared" when the base fails."""
     assert base.model is not None
     base_config = dataclasses.replace(config, model=base.model, command="")
     try:
@@ -156,59 +109,11 @@ def _base_report(
     with tempfile.TemporaryDirectory(prefix="hub-convert-base-") as scratch:
         log(f"converting the base model {config.model} for the comparison")
         base_config = dataclasses.replace(config, output_dir=Path(scratch) / "out")
-        run(base_config, lambda line: log(f"[base] {line}"), debug=debug)
-        text = (base_config.output_dir / "report.json").read_text(encoding="utf-8")
+        # The text report.json would hold: the cache and the comparison's hash are of it.
+        text = run(base_config, lambda line: log(f"[base] {line}"), debug=debug).to_json()
     if cached is not None:
         try:
             write_atomic(cached, text)
         except BadInputError as exc:  # a cache that cannot be written only costs time
             log(f"base report not cached: {exc}")
     return text, False
-
-
-def measure_behaviour(
-    config: ConvertConfig, base: Report, head_samples: Path, log: Log, debug: bool
-) -> Behaviour:
-    """Run the base's original on the head's validation inputs in a worker; compare outputs."""
-    log("running the base model on the head's validation inputs")
-    user = isolation.worker_user()
-    work_dir = Path(tempfile.mkdtemp(prefix="hub-convert-behaviour-"))
-    log_path = None if debug else work_dir / "tensorflow.log"
-    try:
-        source = sources.resolve(
-            config.model,
-            work_dir=work_dir,
-            kind=config.source_kind,
-            allow_unsafe=config.allow_unsafe,
-        )
-        samples = work_dir / "samples.npz"
-        shutil.copyfile(head_samples, samples)
-        shared = [cache_dir()] if source.kind == "hub" else []
-        initargs = (log_path, config.memory_limit(1))
-        with (
-            isolation.lent_to(user, work_dir, shared),
-            WorkerPool(1, config.timeout, initialize_worker, initargs, user) as pool,
-        ):
-            if source.materializer is not None:
-                args = (source.materializer, source.saved_model_dir, log_path)
-                pool.result(pool.submit(materialize_source, *args))
-            found, _ = pool.result(pool.submit(scan_source, source.saved_model_dir, log_path))
-            unsafe_ops.check(
-                source.display_path,
-                [*source.unsafe_ops, *found],
-                allowed=config.allow_unsafe_ops,
-                log=log,
-            )
-            spec = BehaviourSpec(
-                saved_model_dir=source.saved_model_dir,
-                tags=tuple(base.source.tags),
-                signature=base.source.signature,
-                samples_path=samples,
-                log_path=log_path,
-            )
-            return pool.result(pool.submit(compare_behaviour, spec))
-    except (HubConvertError, TaskError, WorkerFailure) as exc:
-        log(f"behaviour not compared: {exc}")
-        return Behaviour(compared=False, reason=str(exc))
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_convert.action.entry import ActionInputs, parse_inputs
+from hub_convert.action.inputs import ActionInputs, parse_inputs
 from hub_convert.errors import BadInputError
 from hub_convert.github.context import GitHubContext
 from hub_convert.github.settings import PublishSettings

@@ -1,0 +1,237 @@
+"""Scheduling the conversions of one run: ONNX started before the samples exist, one task per
+TFLite variant, each batch's results collected (a crashed TFLite conversion tried once more
+from the SavedModel), a task that did not return turned into failed artifacts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+
+from pebble import ProcessFuture
+
+from ..convert.specs import (
+    ConversionJob,
+    CutGraph,
+    FixedShapeModel,
+    PreparedSource,
+    Selection,
+    StagedArtifact,
+)
+from ..convert.tasks import Converted, convert_and_validate, convert_only, validate_converted
+from ..errors import HubConvertError
+from ..names import slug
+from ..report.artifact import Artifact
+from ..report.vocabulary import Target, Variant
+from ..sources.source_model import SourceModel
+from ..workers.pool import TaskError, WorkerFailure
+from .config import CALIBRATED_VARIANTS
+from .stages import DONE, Stages
+
+
+def artifact_stem(source: SourceModel) -> str:
+    """A file-name-safe stem for the outputs, from the model directory's name."""
+    return slug(source.stem or source.saved_model_dir.name) or "model"
+
+
+@dataclasses.dataclass(frozen=True)
+class EarlyConversions:
+    """Conversions started before the original was prepared, and their task."""
+
+    jobs: list[ConversionJob]
+    future: ProcessFuture[list[Converted]]
+
+
+class Conversions:
+    """The conversion and validation tasks of one run, in the run's pool (``stages``)."""
+
+    def __init__(self, stages: Stages) -> None:
+        self.stages = stages
+        self.config = stages.config
+        self.pool = stages.pool
+        self.log = stages.log
+
+    def convert_early(self, source: SourceModel, selection: Selection) -> EarlyConversions | None:
+        """Start the conversions that need no validation inputs (ONNX: tf2onnx converts the
+        signature as it is), so that they run while another worker prepares the original."""
+        variants = [v for target, v in self.config.jobs_wanted() if target == "onnx"]
+        if not variants:
+            return None
+        shapes: dict[str, tuple[int, ...]] = {name: () for name in selection.input_names}
+        jobs = [
+            self._job(source, "onnx", v, selection.tags, selection.signature, shapes)
+            for v in variants
+        ]
+        return EarlyConversions(jobs, self.pool.submit(convert_only, jobs))
+
+    def convert(
+        self, source: SourceModel, prepared: PreparedSource, early: EarlyConversions | None
+    ) -> list[StagedArtifact]:
+        """Every requested artifact, concurrently: one task per TFLite variant; ONNX, converted
+        early, validated in one task."""
+        jobs = [
+            self._prepared_job(source, prepared, target, variant)
+            for target, variant in self.config.jobs_wanted()
+        ]
+        batches = [[job] for job in jobs if job.target == "tflite"]
+        self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
+        collected: list[Callable[[], list[StagedArtifact]]] = []
+        if early is not None and early.future.done():  # ready to validate: before TFLite
+            collected.append(self._validate_early(early, jobs))
+        futures = [self.pool.submit(convert_and_validate, batch) for batch in batches]
+        self.stages.latency.preload_tensorflow(source.saved_model_dir, prepared)
+        collected += [
+            functools.partial(self._collect, batch, future)
+            for batch, future in zip(batches, futures, strict=True)
+        ]
+        if early is not None and not early.future.done():
+            collected.append(self._validate_early(early, jobs))
+        by_key: dict[tuple[str, str], StagedArtifact] = {}
+        for results in collected:
+            for item in results():
+                artifact = item.artifact
+                for mark in item.marks:
+                    self.stages.clock.add(mark, artifact.target, artifact.variant)
+                took = ", ".join(f"{DONE[m.stage]} in {m.seconds:.1f} s" for m in item.marks)
+                took = f" ({took})" if took else ""
+                self.log(f"  {artifact.target} {artifact.variant}: {artifact.status}{took}")
+                by_key[(artifact.target, artifact.variant)] = item
+        return [by_key[(job.target, job.variant)] for job in jobs]
+
+    def _validate_early(
+        self, early: EarlyConversions, jobs: list[ConversionJob]
+    ) -> Callable[[], list[StagedArtifact]]:
+        """Submit the validation of the early conversions as soon as they are done; returns
+        how to collect it. Each candidate gets its job as the prepared source completes it."""
+        try:
+            converted = self.stages.wait(early.future, "converting " + _names(early.jobs))
+        except Exception as exc:
+            failed = self._failures(early.jobs, exc, "conversion")
+            return lambda: failed
+        by_variant = {(job.target, job.variant): job for job in jobs}
+        ready = [
+            (
+                dataclasses.replace(
+                    candidate, job=by_variant[(candidate.job.target, candidate.job.variant)]
+                ),
+                mark,
+            )
+            for candidate, mark in converted
+        ]
+        batch = [candidate.job for candidate, _ in ready]
+        future = self.pool.submit(validate_converted, ready)
+        return functools.partial(self._collect, batch, future, "validation")
+
+    def _failures(
+        self, batch: list[ConversionJob], exc: Exception, doing: str
+    ) -> list[StagedArtifact]:
+        """Failed artifacts for a batch whose task did not return."""
+        if isinstance(exc, WorkerFailure):
+            return [_failed(j, f"{doing} {exc}") for j in batch]
+        if isinstance(exc, TaskError):
+            return [_failed(job, str(exc)) for job in batch]
+        if isinstance(exc, HubConvertError):
+            raise exc
+        # A bug in a task: keep the other artifacts, name the error.
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return [_failed(job, reason) for job in batch]
+
+    def _collect(
+        self, batch: list[ConversionJob], future: object, doing: str = "conversion"
+    ) -> list[StagedArtifact]:
+        """The batch's results; a TFLite conversion whose worker died is tried once more, from
+        the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
+        one path and not the other)."""
+        try:
+            verb = "validating" if doing == "validation" else "converting"
+            return self.stages.wait(future, f"{verb} {_names(batch)}")  # type: ignore[arg-type]
+        except WorkerFailure as exc:
+            job = batch[0]
+            retry_from_saved_model = (
+                exc.crashed
+                and job.target == "tflite"
+                and len(batch) == 1
+                and job.tflite_strategy == "concrete_function"
+            )
+            if not retry_from_saved_model or doing != "conversion":
+                return self._failures(batch, exc, doing)
+            self.log(f"  {job.target} {job.variant}: {exc}; trying again from the SavedModel")
+            retry = dataclasses.replace(
+                job,
+                tflite_strategy="saved_model",
+                earlier_attempts=(f"from the signature at the validation shape: {exc}",),
+            )
+            return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+        except Exception as exc:
+            return self._failures(batch, exc, doing)
+
+    def _prepared_job(
+        self, source: SourceModel, prepared: PreparedSource, target: Target, variant: Variant
+    ) -> ConversionJob:
+        return self._job(
+            source,
+            target,
+            variant,
+            prepared.tags,
+            prepared.signature,
+            prepared.validation_shapes(),
+            order_depends_on=prepared.order_depends_on,
+            cut_graphs=prepared.cut_graphs,
+            fixed_shape=prepared.fixed_shape if target == "tflite" else None,
+        )
+
+    def _job(
+        self,
+        source: SourceModel,
+        target: Target,
+        variant: Variant,
+        tags: list[str],
+        signature: str,
+        shapes: dict[str, tuple[int, ...]],
+        *,
+        order_depends_on: dict[str, str] | None = None,
+        cut_graphs: dict[str, CutGraph] | None = None,
+        fixed_shape: FixedShapeModel | None = None,
+    ) -> ConversionJob:
+        config = self.config
+        stages = self.stages
+        calibrated = target == "tflite" and variant in CALIBRATED_VARIANTS
+        return ConversionJob(
+            target=target,
+            variant=variant,
+            saved_model_dir=source.saved_model_dir,
+            tags=tags,
+            signature=signature,
+            shapes=shapes,
+            file_name=f"{artifact_stem(source)}_{variant}.{target}",
+            staging_dir=stages.work_dir,
+            samples_path=stages.samples_path,
+            tolerance=config.tolerance_for(target, variant),
+            opset=config.opset,
+            allow_flex=config.allow_flex,
+            log_path=stages.log_path,
+            calibration_path=stages.calibration_path if calibrated else None,
+            int8_io=config.int8_io == "int8",
+            onnx_float16_io=config.onnx_float16_io == "float16",
+            order_depends_on=order_depends_on or {},
+            cut_graphs=cut_graphs or {},
+            fixed_shape=fixed_shape,
+        )
+
+
+def _names(jobs: list[ConversionJob]) -> str:
+    """``onnx float32, onnx float16``."""
+    return ", ".join(f"{job.target} {job.variant}" for job in jobs)
+
+
+def _failed(job: ConversionJob, reason: str) -> StagedArtifact:
+    artifact = Artifact(
+        target=job.target,
+        variant=job.variant,
+        status="failed",
+        reason=reason,
+        tolerance=job.tolerance,
+        attempts=list(job.earlier_attempts),
+    )
+    return StagedArtifact(artifact=artifact, staged=None, file_name=job.file_name)
