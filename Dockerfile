@@ -28,6 +28,8 @@ RUN pip --python /opt/venv/bin/python install --no-deps --no-compile -r /tmp/bui
 
 COPY pyproject.toml README.md /tmp/build/hub-convert/
 COPY src /tmp/build/hub-convert/src
+# The Markdown templates, installed as the package hub_convert.templates (pyproject.toml).
+COPY templates /tmp/build/hub-convert/templates
 RUN pip --python /opt/venv/bin/python install --no-deps --no-compile --no-build-isolation \
         /tmp/build/hub-convert
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from hub_convert.report.render import render_report
 from support.github_fakes import FakeGitHub, read_outputs, runner_env, write_report_dir
 from support.report_factory import sample_report
 
@@ -87,9 +88,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-    )
+    for tree in ("src", "templates"):
+        shutil.copytree(
+            ROOT / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
     dist = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [
@@ -194,3 +196,22 @@ def test_publish_installs_without_tensorflow_and_posts_a_report(
     assert "report.json" in artifact.zip_names()
     assert report.verdict.line in (tmp_path / "step_summary.md").read_text()
     assert fake.token not in publish.stdout.replace(f"::add-mask::{fake.token}", "")
+
+    # The installed package renders report.md from its own copy of the templates, as the
+    # source tree does.
+    rendered = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sys, pathlib; from hub_convert.report.render import render_report; "
+            "from hub_convert.report.schema import Report; "
+            "sys.stdout.write(render_report(Report.load(pathlib.Path(sys.argv[1]))))",
+            "out/report.json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout == render_report(report)

@@ -183,7 +183,7 @@ def _escape_by_default(value: object) -> str:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("hub_convert", "templates"),
+        loader=jinja2.PackageLoader("hub_convert.templates", "."),
         autoescape=False,  # Markdown, not HTML: finalize escapes for Markdown instead
         finalize=_escape_by_default,
         undefined=jinja2.StrictUndefined,
