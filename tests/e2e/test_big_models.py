@@ -126,7 +126,7 @@ def test_ordinary_models_keep_their_weights_inside(keras_run: CliRun) -> None:
 
 
 def test_real_converter_size_error_becomes_the_reason() -> None:
-    from hub_convert.convert.targets.tflite import too_big_reason
+    from hub_convert.convert.targets.tflite_errors import too_big_reason
 
     # Recorded from a real run (TF 2.21): a Keras 3 export of 4 Dense(8192) layers, whose
     # frozen GraphDef TFLiteConverter could not serialize.

@@ -2,7 +2,7 @@
 samples, each output compared with the head original's (convert/drift.py's metrics, no
 tolerance: a retrained model differs, and the question is by how much).
 
-Runs inside a worker process (imports TensorFlow lazily, through original.py).
+Runs inside a worker process (imports TensorFlow lazily, through signature.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from ..report.artifact import Tolerance
 from ..report.comparison_schema import Behaviour, OutputBehaviour
 from ..report.source_info import TensorInfo
 from .drift import compare_output
-from .original import (
+from .samples import Samples
+from .signature import (
     choose_signature,
     choose_tags,
     load_signature,
@@ -21,7 +22,6 @@ from .original import (
     run_reference,
     signature_io,
 )
-from .samples import Samples
 from .specs import BehaviourSpec
 from .tf_errors import one_line
 

@@ -15,7 +15,7 @@ from .specs import LatencySpec
 def _tensorflow_runner(spec: LatencySpec, sample: dict[str, np.ndarray]) -> Callable[[], object]:
     import tensorflow as tf
 
-    from .original import load_signature
+    from .signature import load_signature
 
     _, function = load_signature(spec.path, list(spec.tags), spec.signature)
     feed = {name: tf.constant(value) for name, value in sample.items()}
@@ -30,7 +30,7 @@ class StillBusy(Exception):
     """Conversions still ran when the wait for a quiet machine ran out: not measured."""
 
 
-def _wait_for(signal: Path, limit: float) -> None:
+def wait_for_signal(signal: Path, limit: float) -> None:
     """Return once ``signal`` exists; StillBusy after ``limit`` seconds."""
     deadline = time.monotonic() + limit
     while not signal.exists():
@@ -61,7 +61,7 @@ def measure(spec: LatencySpec) -> float:
             return run(sample)
 
     if spec.measure_after is not None:
-        _wait_for(spec.measure_after, spec.wait_limit)
+        wait_for_signal(spec.measure_after, spec.wait_limit)
     for _ in range(spec.warmup):
         call()
     timings = []

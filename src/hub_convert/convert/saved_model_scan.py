@@ -13,7 +13,7 @@ from typing import Any
 from ..report.source_info import UnsafeOp
 from ..safety.graph_scan import Graph, GraphFunction, GraphNode, Saver, node_name, scan_graph
 from ..safety.unsafe_ops import CONDITION_ATTRS
-from .original import read_meta_graphs
+from .signature import read_meta_graphs
 
 
 def _calls(value: Any) -> list[str]:

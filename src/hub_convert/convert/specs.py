@@ -38,7 +38,7 @@ class Selection:
 @dataclass(frozen=True)
 class FixedShapeModel:
     """The signature at the validation shape, saved once as a SavedModel: every TFLite variant
-    converts from it (convert/targets/tflite.py ``export_fixed_shape``)."""
+    converts from it (convert/fixed_shape.py ``export_fixed_shape``)."""
 
     directory: Path
     source_ops: list[str]  # the op types the converter sees, frozen and inlined

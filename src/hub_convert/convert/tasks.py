@@ -63,7 +63,7 @@ def initialize_worker(
         import tensorflow  # noqa: F401
     # TensorFlow's hundreds of thousands of module-level objects never become garbage; out of
     # the collector's reach, a full collection is cheap and Python runs one more often, which
-    # is what frees tf2onnx's graph copies (targets/onnx.collecting_optimizers).
+    # is what frees tf2onnx's graph copies (targets/tf2onnx_conversion.collecting_optimizers).
     gc.freeze()
 
 
@@ -152,7 +152,7 @@ def select_source(
     log_path: Path | None,
 ) -> Selection:
     """The tag set and signature to convert, from the protobuf; loads and runs nothing."""
-    from .original import select
+    from .signature import select
 
     with task(log_path, "reading the model's signatures"):
         return select(saved_model_dir, tags, signature, display_path)
@@ -202,13 +202,13 @@ def _validate_all(converted: list[Converted]) -> list[StagedArtifact]:
     results = []
     for candidate, conversion in converted:
         validating = time.time()
-        item = _with_memory_hint(validate(candidate, samples))
+        item = with_memory_hint(validate(candidate, samples))
         marks = (conversion, StageMark.since("validate", validating))
         results.append(dataclasses.replace(item, marks=marks))
     return results
 
 
-def _with_memory_hint(item: StagedArtifact) -> StagedArtifact:
+def with_memory_hint(item: StagedArtifact) -> StagedArtifact:
     """A converter that caught its own allocation failure: say which limit it hit."""
     reason = item.artifact.reason
     if item.artifact.status != "failed" or not reason or not memory_limit.looks_exhausted(reason):

@@ -50,7 +50,7 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
             else:
                 drift = compare_outputs(samples, outputs, job.tolerance, job.order_depends_on)
                 drift = rederive_outputs(drift, job.cut_graphs, samples, outputs)
-                status, reason = _status(drift)
+                status, reason = status_from_drift(drift)
     artifact = Artifact(
         target=job.target,
         variant=job.variant,
@@ -70,7 +70,7 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
     return StagedArtifact(artifact=artifact, staged=staged, file_name=job.file_name)
 
 
-def _status(drift: list[OutputDrift]) -> tuple[Status, str | None]:
+def status_from_drift(drift: list[OutputDrift]) -> tuple[Status, str | None]:
     """drift if any output exceeds its tolerance; not-validated if any could not be compared
     (never passed); passed when every output was compared and is within tolerance."""
     if any(d.compared and not d.within_tolerance for d in drift):

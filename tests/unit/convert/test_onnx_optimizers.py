@@ -12,7 +12,7 @@ pytestmark = pytest.mark.tf
 def test_the_optimizers_are_tf2onnxs_in_its_order() -> None:
     from tf2onnx import optimizer
 
-    from hub_convert.convert.targets.onnx import collecting_optimizers
+    from hub_convert.convert.targets.tf2onnx_conversion import collecting_optimizers
 
     theirs = optimizer._get_optimizers()
     ours = collecting_optimizers()
@@ -27,7 +27,7 @@ def test_each_optimizer_starts_after_a_full_collection() -> None:
     optimizer is made, whatever the collector's thresholds."""
     import weakref
 
-    from hub_convert.convert.targets.onnx import collecting_optimizers
+    from hub_convert.convert.targets.tf2onnx_conversion import collecting_optimizers
 
     class Copy:
         pass

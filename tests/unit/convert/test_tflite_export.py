@@ -1,5 +1,5 @@
 """The signature at the validation shape, saved once for every TFLite variant
-(convert/targets/tflite.export_fixed_shape): it computes what the original computes, also when
+(convert/fixed_shape.export_fixed_shape): it computes what the original computes, also when
 the function captures a resource other than variables (a table)."""
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def test_saved_once_at_the_validation_shape_computes_as_the_original(
 ) -> None:
     import tensorflow as tf
 
-    from hub_convert.convert.original import load_signature
-    from hub_convert.convert.targets.tflite import export_fixed_shape
+    from hub_convert.convert.fixed_shape import export_fixed_shape
+    from hub_convert.convert.signature import load_signature
 
     model = keras_model if kind == "variables" else _table_model(tmp_path / "table")
     loaded, function = load_signature(model, ["serve"], "serving_default")
@@ -83,13 +83,14 @@ def test_op_types_are_those_the_converter_sees(
 ) -> None:
     """The op types prepare already has are reused, except when freezing would lower control
     flow: then the function is frozen as the converter's frozen-graph path does."""
-    from hub_convert.convert.graph_facts import read_graph_facts
-    from hub_convert.convert.original import converted_op_types_of, load_signature
-    from hub_convert.convert.targets.tflite import (
-        _fixed_shape_function,
-        _frozen_op_types,
+    from hub_convert.convert.fixed_shape import (
         export_fixed_shape,
+        fixed_shape_function,
+        frozen_op_types,
     )
+    from hub_convert.convert.graph_facts import read_graph_facts
+    from hub_convert.convert.op_types import converted_op_types_of
+    from hub_convert.convert.signature import load_signature
 
     model = keras_model if kind == "plain" else _cond_model(tmp_path / "cond")
     loaded, function = load_signature(model, ["serve"], "serving_default")
@@ -101,7 +102,7 @@ def test_op_types_are_those_the_converter_sees(
 
     ops = export_fixed_shape(loaded, function, shapes, tmp_path / "fixed", known)
 
-    assert ops == _frozen_op_types(_fixed_shape_function(loaded, function, shapes))
+    assert ops == frozen_op_types(fixed_shape_function(loaded, function, shapes))
     assert (ops == known) is (kind == "plain")
 
 

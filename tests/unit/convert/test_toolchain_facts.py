@@ -86,7 +86,8 @@ def test_tf2onnx_logs_unsupported_ops_and_still_returns_a_model(lgamma_model: Pa
 
 def test_tf2onnx_names_mixed_case_inputs_in_lower_case(mixed_case_model: Path) -> None:
     """TF lower-cases the placeholder of a signature key like "Feat_In"; tf2onnx names the
-    ONNX input after it. hub-convert restores the signature's name (convert/targets/onnx.py)."""
+    ONNX input after it. hub-convert restores the signature's name
+    (convert/targets/onnx_names.py)."""
     model = _bare_tf2onnx(mixed_case_model)
     assert [i.name for i in model.graph.input] == ["feat_in"]
     assert [o.name for o in model.graph.output] == ["Out_Y"]
@@ -97,17 +98,14 @@ def test_tflite_from_a_concrete_function_is_the_file_from_its_saved_model(
 ) -> None:
     """TFLiteConverter.from_concrete_functions saves the function with its object as a
     SavedModel and converts that, on every convert(). hub-convert saves it once
-    (targets/tflite.export_fixed_shape) and converts every variant from it: the files are
+    (fixed_shape.export_fixed_shape) and converts every variant from it: the files are
     the same but for the conversion metadata's model type (concrete function vs SavedModel).
     """
     import tensorflow as tf
 
-    from hub_convert.convert.original import load_signature
-    from hub_convert.convert.targets.tflite import (
-        _configure,
-        _fixed_shape_function,
-        export_fixed_shape,
-    )
+    from hub_convert.convert.fixed_shape import export_fixed_shape, fixed_shape_function
+    from hub_convert.convert.signature import load_signature
+    from hub_convert.convert.targets.tflite_variants import configure
 
     loaded, function = load_signature(keras_model, ["serve"], "serving_default")
     shapes = {
@@ -116,14 +114,14 @@ def test_tflite_from_a_concrete_function_is_the_file_from_its_saved_model(
     }
     assert export_fixed_shape(loaded, function, shapes, tmp_path / "fixed")
     for variant in ("float32", "dynamic", "float16"):
-        concrete = _fixed_shape_function(loaded, function, shapes)
+        concrete = fixed_shape_function(loaded, function, shapes)
         converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded)
-        _configure(converter, variant, False, None, False)
+        configure(converter, variant, False, None, False)
         expected = converter.convert()
         converter = tf.lite.TFLiteConverter.from_saved_model(
             str(tmp_path / "fixed"), signature_keys=["serving_default"], tags={"serve"}
         )
-        _configure(converter, variant, False, None, False)
+        configure(converter, variant, False, None, False)
         exported = converter.convert()
         differing = [i for i, (a, b) in enumerate(zip(expected, exported, strict=True)) if a != b]
         assert len(differing) == 1, variant  # the model type in CONVERSION_METADATA
@@ -132,8 +130,8 @@ def test_tflite_from_a_concrete_function_is_the_file_from_its_saved_model(
 
 def _fixed_shape_export(saved_model: Path, directory: Path) -> dict[str, tuple[int, ...]]:
     """The signature at batch 1, saved as prepare saves it; its input shapes."""
-    from hub_convert.convert.original import load_signature
-    from hub_convert.convert.targets.tflite import export_fixed_shape
+    from hub_convert.convert.fixed_shape import export_fixed_shape
+    from hub_convert.convert.signature import load_signature
 
     loaded, function = load_signature(saved_model, ["serve"], "serving_default")
     shapes = {
@@ -164,17 +162,17 @@ def test_tflite_converter_without_python_loads_writes_from_saved_models_bytes(
     byte for byte: float, quantized, calibrated and Flex conversions alike."""
     import tensorflow as tf
 
-    from hub_convert.convert.targets.tflite import _configure
     from hub_convert.convert.targets.tflite_saved_model import converter_for
+    from hub_convert.convert.targets.tflite_variants import configure
 
     shapes = _fixed_shape_export(request.getfixturevalue(model), tmp_path / "fixed")
     rng = np.random.default_rng(0)
 
     def configured(converter: Any) -> Any:
-        _configure(
+        configure(
             converter, variant if variant != "int8" else "float32", select_tf_ops, None, False
         )
-        if variant == "int8":  # calibrated, as _configure does from a samples file
+        if variant == "int8":  # calibrated, as configure does from a samples file
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
             converter.representative_dataset = lambda: (
                 {name: rng.random(shape, dtype=np.float32) for name, shape in shapes.items()}

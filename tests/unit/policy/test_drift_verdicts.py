@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hub_convert.convert.drift import compare_output
-from hub_convert.convert.validate import _status
+from hub_convert.convert.validate import status_from_drift
 from hub_convert.policy.tolerances import DEFAULT_TOLERANCES
 from hub_convert.report.artifact import Tolerance
 from hub_convert.report.render import within
@@ -141,7 +141,7 @@ def test_an_output_that_is_nan_everywhere_is_never_passed() -> None:
 
     assert not drift.compared and not drift.within_tolerance
     assert drift.problem == "nothing to compare: every value is 6 NaN"
-    status, reason = _status([drift])
+    status, reason = status_from_drift([drift])
     assert status == "not-validated" and reason is not None and "'y'" in reason
 
 

@@ -106,11 +106,11 @@ def test_a_preloaded_runtime_waits_for_the_signal_and_gives_up_after_its_limit(
     process says none runs; if that never comes, it is not timed at all."""
     import threading
 
-    from hub_convert.convert.latency import StillBusy, _wait_for
+    from hub_convert.convert.latency import StillBusy, wait_for_signal
 
     signal = tmp_path / "conversions-done"
     waited = threading.Event()
-    waiter = threading.Thread(target=lambda: (_wait_for(signal, 30.0), waited.set()))
+    waiter = threading.Thread(target=lambda: (wait_for_signal(signal, 30.0), waited.set()))
     waiter.start()
     assert not waited.wait(0.3)  # no signal: still waiting
     signal.touch()
@@ -118,4 +118,4 @@ def test_a_preloaded_runtime_waits_for_the_signal_and_gives_up_after_its_limit(
     waiter.join()
 
     with pytest.raises(StillBusy, match="not timed while they compete"):
-        _wait_for(tmp_path / "never", 0.2)
+        wait_for_signal(tmp_path / "never", 0.2)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub_convert.convert.specs import StagedArtifact
-from hub_convert.convert.tasks import _with_memory_hint
+from hub_convert.convert.tasks import with_memory_hint
 from hub_convert.convert.tf_errors import describe_failure, one_line
 from hub_convert.errors import BadInputError
 from hub_convert.parsing import parse_size
@@ -90,7 +90,7 @@ def test_a_conversion_out_of_memory_names_the_option() -> None:
         reason="MemoryError: Unable to allocate 16.0 GiB",
         tolerance=Tolerance(),
     )
-    item = _with_memory_hint(StagedArtifact(artifact=artifact, staged=None, file_name="m.tflite"))
+    item = with_memory_hint(StagedArtifact(artifact=artifact, staged=None, file_name="m.tflite"))
     assert item.artifact.reason is not None
     assert item.artifact.reason.startswith("the conversion ran out of memory")
     assert item.artifact.reason.endswith("MemoryError: Unable to allocate 16.0 GiB")
@@ -100,12 +100,12 @@ def test_a_converter_memory_error_without_a_message_is_named() -> None:
     """Under --max-memory the TFLite converter raised a bare MemoryError() on the 1 GiB model
     (float32 within 5 GiB); its empty message once became "TFLiteConverter returned no
     model", which hid the cause and the option that fixes it."""
-    from hub_convert.convert.targets.tflite import _convert_with
+    from hub_convert.convert.targets.tflite import convert_with
 
     def converter_out_of_memory() -> None:
         raise MemoryError()
 
-    conversion = _convert_with(
+    conversion = convert_with(
         converter_out_of_memory, "the export", ["MatMul"], "float32", 1 << 30, True, None, False
     )
     assert conversion.model is None
@@ -117,6 +117,6 @@ def test_a_converter_memory_error_without_a_message_is_named() -> None:
         reason=conversion.error,
         tolerance=Tolerance(),
     )
-    item = _with_memory_hint(StagedArtifact(artifact=artifact, staged=None, file_name="m.tflite"))
+    item = with_memory_hint(StagedArtifact(artifact=artifact, staged=None, file_name="m.tflite"))
     assert item.artifact.reason is not None
     assert item.artifact.reason.startswith("the conversion ran out of memory")
