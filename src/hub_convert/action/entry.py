@@ -53,8 +53,6 @@ def _convert(
 
 def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
     """Run the Action. Exit code: 0 passed, 1 policy or publishing failed, 2 bad input."""
-    from ..run.execute import verdict_line
-
     out = stream or sys.stdout
     env = dict(env)  # our copy keeps the token for publishing; os.environ loses it below
     withhold_secrets(os.environ)
@@ -92,6 +90,8 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         result = publish(report, config.output_dir, settings, context, commands)
     finally:
         chown_like_workspace([config.output_dir], workspace)
+    from ..run.execute import verdict_line
+
     commands.info(verdict_line(report) + f" (reproduce: {shlex.quote(config.command)})")
     if not report.verdict.passed:
         return 1
