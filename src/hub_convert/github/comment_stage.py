@@ -41,6 +41,7 @@ class Commenter:
     # -- helpers -----------------------------------------------------------------------------
 
     def problem(self, level: Level, stage: str, message: str) -> None:
+        """Record a problem in the result and annotate it at its level."""
         self.result.problems.append(Problem(level, stage, message))
         emit = {
             "error": self.commands.error,
@@ -62,16 +63,19 @@ class Commenter:
             self.problem("error", stage, f"{stage} failed: {type(exc).__name__}: {detail}")
 
     def github(self) -> Any:
+        """The GitHub client, connected on first use (only stages that need it connect)."""
         if self._gh is None:
             assert self.settings.token is not None
             self._gh = connect(self.context.api_url, self.settings.token, self.settings.retry)
         return self._gh
 
     def close(self) -> None:
+        """Close the GitHub client, if one was connected."""
         if self._gh is not None:
             self._gh.close()
 
     def comment(self) -> None:
+        """The PR comment stage: build the body, decide where it goes, create or update it."""
         context, settings = self.context, self.settings
         self.result.comment_body = self.body_for(self.result.artifact_url, COMMENT_LIMIT)
         decision = decide_comment(

@@ -150,6 +150,8 @@ class OutputDrift(StrictModel):
 
 
 class UnsupportedOp(StrictModel):
+    """A source op type a target cannot convert, and the nodes that use it."""
+
     op: Name
     nodes: list[Name] = Field(default_factory=list, max_length=MAX_ITEMS)
 

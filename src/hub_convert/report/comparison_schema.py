@@ -117,4 +117,5 @@ class Comparison(StrictModel):
 
     @property
     def breaking(self) -> bool:
+        """True when a signature change breaks callers of the base model."""
         return any(change.breaking for change in self.signature_changes)

@@ -41,6 +41,7 @@ def metric(value: float | None, digits: int = 3) -> str:
 
 
 def ratio(value: float | None) -> str:
+    """A share as a percentage with one decimal; — when not measured."""
     return "—" if value is None else f"{value:.1%}"
 
 
@@ -56,6 +57,7 @@ def cosine(value: float | None) -> str:
 
 
 def milliseconds(value: float | None) -> str:
+    """A latency: three decimals under 1 ms, one above; — when not measured."""
     if value is None:
         return "—"
     return f"{value:.3f} ms" if value < 1 else f"{value:.1f} ms"
@@ -137,6 +139,7 @@ def change(base: float | None, head: float | None) -> str:
 
 
 def seconds(value: float | None) -> str:
+    """A duration in seconds, one decimal; — when not measured."""
     return "—" if value is None else f"{value:.1f} s"
 
 

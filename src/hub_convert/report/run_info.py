@@ -10,6 +10,8 @@ from .vocabulary import Stage, Target, Variant
 
 
 class ValidationSetup(StrictModel):
+    """How the converted files were validated: samples, inputs, calibration, latency runs."""
+
     samples: Count
     seed: Count
     input_note: Text
@@ -30,12 +32,16 @@ class ValidationSetup(StrictModel):
 
 
 class Environment(StrictModel):
+    """Where the run happened: Python, platform and the versions of the libraries used."""
+
     python: Name
     platform: Name
     versions: dict[Name, Name] = Field(max_length=MAX_NOTES)
 
 
 class Verdict(StrictModel):
+    """Whether the run passed its fail rules, in one line, and each failure."""
+
     passed: bool
     line: Text
     failures: list[Text] = Field(default_factory=list, max_length=MAX_NOTES)

@@ -47,6 +47,7 @@ class MissingFunction:
     role: str  # the config key: "activation", "recurrent_activation", ...
 
     def message(self) -> str:
+        """Why the model cannot load, and what to do instead."""
         where = f"layer {self.layer!r} uses" if self.layer else "the model uses"
         what = "a Python lambda" if self.name == "<lambda>" else f"the function {self.name!r}"
         role = f" as its {self.role.replace('_', ' ')}" if self.role else ""
@@ -68,6 +69,7 @@ class KerasFileInfo:
 
     @property
     def keras_major(self) -> int:
+        """The major Keras version that saved the file; 0 when it does not say."""
         head = self.keras_version.split(".", 1)[0]
         return int(head) if head.isdigit() else 0
 
