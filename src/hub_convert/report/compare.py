@@ -3,7 +3,7 @@
 Pure functions of two Reports (main process, no TensorFlow): per artifact (target, variant)
 the size, status, drift and latency on both sides; op types added and removed; input and
 output changes, each judged breaking or not. Behaviour (the two originals on the same
-inputs) is measured in a worker (convert/behaviour.py) and attached by base_run.py.
+inputs) is measured in a worker (convert/behaviour.py) and attached by run/base_run.py.
 """
 
 from __future__ import annotations

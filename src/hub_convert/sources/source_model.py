@@ -36,5 +36,5 @@ class SourceModel:
     default_signature: str | None = None
     stem: str | None = None  # base name of the output files; default: the directory name
     # Found in the input before any TensorFlow (TF.js graph, Keras config); the SavedModel's
-    # own graphs are scanned in a worker (pipeline.py).
+    # own graphs are scanned in a worker (run/stages.py).
     unsafe_ops: tuple[UnsafeOp, ...] = ()

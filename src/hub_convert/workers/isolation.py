@@ -18,7 +18,7 @@ credentials out of that code's reach; each closes a path the others leave open:
   Another uid can open nothing of the main process's under ``/proc`` that matters (environ,
   mem, maps, fd), cannot signal it, and cannot write the files it runs or reads.
 
-- workers.py: the workers and the main process talk over socket pairs, not pipes. A worker
+- pool.py: the workers and the main process talk over socket pairs, not pipes. A worker
   can reopen a pipe of its own through ``/proc/self/fd/N`` (``WriteFile`` can) and write into
   it what the main process then unpickles.
 """

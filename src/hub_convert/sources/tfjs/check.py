@@ -126,7 +126,7 @@ def check_tfjs(path: Path) -> TfjsInfo:
     Verifies that model.json parses (gzip-compressed too), its format is known, every shard
     exists inside the model directory with exactly the bytes the manifest implies, every
     dtype and quantization is known, a graph model's constants all have weights, and a
-    layers model has no Lambda layer. Unsafe ops are listed, not refused: pipeline.py
+    layers model has no Lambda layer. Unsafe ops are listed, not refused: run/session.py
     decides (``--allow-unsafe-ops``).
     """
     return load_checked(path).info
