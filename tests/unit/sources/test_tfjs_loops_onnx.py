@@ -86,7 +86,7 @@ def test_lowered_while_is_lifted_back_into_a_while_and_computes_the_same() -> No
 
     # the TF1 frame as TF.js wrote it (weights filled in), run by TensorFlow's executor
     original = parse_graph_def(checked.model)
-    graph_module._fill_constants(original.node, weights, "test")
+    graph_module.fill_constants(original.node, weights, "test")
     want, got = run(original), run(graph_def)
     assert want[0].shape == (1, 320, 320, 3) and want[1].tolist() == [[320, 320, 3]]
     for a, b in zip(want, got, strict=True):

@@ -60,7 +60,7 @@ def _has_value(tensor: Any) -> bool:
     return bool(fields - {"dtype", "tensor_shape", "version_number"})
 
 
-def _fill_constants(nodes: Iterable[Any], weights: dict[str, np.ndarray], where: str) -> None:
+def fill_constants(nodes: Iterable[Any], weights: dict[str, np.ndarray], where: str) -> None:
     import tensorflow as tf
 
     for node in nodes:
@@ -137,9 +137,9 @@ def build_graph_def(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
     """A GraphDef TensorFlow can import and run, with the weights as constants."""
     graph_def = parse_graph_def(model)
     where = str(model.path)
-    _fill_constants(graph_def.node, weights, where)
+    fill_constants(graph_def.node, weights, where)
     for function in graph_def.library.function:
-        _fill_constants(function.node_def, weights, where)
+        fill_constants(function.node_def, weights, where)
     unfuse_graph(graph_def, where)
     rewrite_graph(graph_def)
     detach_merge_controls(graph_def.node)
