@@ -61,6 +61,8 @@ def _has_value(tensor: Any) -> bool:
 
 
 def fill_constants(nodes: Iterable[Any], weights: dict[str, np.ndarray], where: str) -> None:
+    """Give each ``Const`` node among ``nodes`` its value from the decoded weights (a constant
+    that already holds a value keeps it); a constant with neither is bad input."""
     import tensorflow as tf
 
     for node in nodes:
