@@ -58,6 +58,8 @@ _GATHERS = frozenset({"GatherV2", "Gather", "ResourceGather", "GatherNd"})
 
 @dataclass
 class GraphFacts:
+    """What the signature's graph says, read once while the model is loaded."""
+
     op_counts: dict[str, int]
     order_depends_on: dict[str, str] = field(default_factory=dict)
     index_limits: dict[str, int] = field(default_factory=dict)  # input -> number of rows

@@ -43,6 +43,8 @@ class Candidate:
 
 
 class TargetModule(Protocol):
+    """The three names every target module has (see the module docstring)."""
+
     RUNTIME: str
 
     def produce(self, jobs: list[ConversionJob]) -> list[Candidate]: ...
