@@ -22,6 +22,9 @@ def load(path: Path) -> SampleRunner:
 
     Float samples for integer-quantized inputs are quantized with the input's scale and zero
     point; integer-quantized outputs are dequantized, so they compare with the float original.
+    Every sample starts from a fresh state, as every call of the original does: a fused RNN's
+    states are variable tensors that LiteRT otherwise carries from one invocation to the next,
+    so they are reset after each.
     """
     from ai_edge_litert.interpreter import Interpreter
 
@@ -52,6 +55,7 @@ def load(path: Path) -> SampleRunner:
                 scale, zero_point = params
                 array = (array.astype(np.float32) - zero_point) * scale
             outputs[name] = array
+        interpreter.reset_all_variables()  # tensors exist only after the first invocation
         return outputs
 
     return run
