@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from ..github.context import GitHubContext
+from ..report.plain_text import printable
 from ..sources import archive
 from ..sources.hub import is_handle
 from .base_run import Base
@@ -58,14 +59,36 @@ def pull_request_base_commit(context: GitHubContext) -> tuple[str, str] | None:
     return sha, ref if isinstance(ref, str) and ref.isprintable() else "base"
 
 
+def base_sha_problem(context: GitHubContext) -> str | None:
+    """What is wrong with a pull request event's ``base.sha``, when it is not a commit sha
+    (shown printable and short: the event is the pull request's to shape); None otherwise."""
+    if context.event_name not in ("pull_request", "pull_request_target"):
+        return None
+    pull = context.event.get("pull_request")
+    base = pull.get("base") if isinstance(pull, dict) else None
+    sha = base.get("sha") if isinstance(base, dict) else None
+    if sha is None:
+        return "the pull request event has no base.sha"
+    if not isinstance(sha, str):
+        return f"the pull request event's base.sha is not a commit sha (a {type(sha).__name__})"
+    if _SHA.fullmatch(sha):
+        return None
+    return f"the pull request event's base.sha {printable(sha, 80)!r} is not a commit sha"
+
+
 def pull_request_base(
     context: GitHubContext, workspace: Path, model: str, dest: Path, log: Log
 ) -> Base | None:
     """The model at the pull request's base commit, extracted under ``dest``; None when the
     event is not a pull request or the model is a handle URL (no base commit to read it from).
-    A ``Base`` with ``reason`` when it cannot be had."""
+    A ``Base`` with ``reason`` when it cannot be had (a malformed base sha among them)."""
+    if is_handle(model):
+        return None
+    problem = base_sha_problem(context)
+    if problem is not None:
+        return Base(None, "base", None, reason=problem)
     found = pull_request_base_commit(context)
-    if found is None or is_handle(model):
+    if found is None:
         return None
     sha, ref = found
     return model_at_commit(workspace, sha, model, dest, log, ref=ref)
