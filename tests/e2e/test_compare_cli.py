@@ -3,6 +3,7 @@ with what changed (sizes, ops, a breaking input change, behaviour), the base rep
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -68,8 +69,9 @@ def test_report_leads_with_the_changes_and_caches_the_base_report(
     (cached,) = cache.iterdir()
     import hashlib
 
-    digest = hashlib.sha256(cached.read_bytes()).hexdigest()
-    assert comparison["base_report_sha256"] == digest
+    entry = json.loads(cached.read_text())
+    digest = hashlib.sha256(entry["report"].encode()).hexdigest()
+    assert comparison["base_report_sha256"] == digest == entry["report_sha256"]
 
 
 def test_identical_base_is_one_line_and_not_converted(

@@ -3,29 +3,29 @@ diffed with the head's, and its original run on the head's validation inputs.
 
 Main process, no TensorFlow: the base goes through the ordinary pipeline (pipeline.run) with
 its files in a scratch directory that is thrown away; only its report.json text is kept, in a
-cache keyed by the base model's content hash and the settings, so the next run of the same
-pull request converts only the head. The behaviour comparison is behaviour.py.
+cache keyed by the base model's content hash and the settings (base_cache.py), so the next run
+of the same pull request converts only the head. A cached report is believed only as far as
+the base model itself confirms it: the behaviour run (behaviour.py) reads the base's tag set,
+signature, inputs and outputs, and an entry that claims others is discarded and the base
+converted again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..errors import BadInputError, HubConvertError
-from ..fsutil import write_atomic
 from ..report.compare import compare_reports
 from ..report.comparison_schema import Comparison
 from ..report.schema import Report
+from .base_cache import CacheEntry, CacheEntryError, cache_entry, read_entry, write_entry
 from .behaviour import measure_behaviour
 from .config import ConvertConfig
-from .model_files import content_hash
 from .pipeline import run
 
 Log = Callable[[str], None]
@@ -58,62 +58,70 @@ def compare_with_base(
     cache: Path | None,
     log: Log,
     debug: bool,
+    notice: Log | None = None,
 ) -> Comparison:
-    """The head's report compared with the base's (converted, or from ``cache``), with the
-    behaviour of both originals on ``head_samples``; "not-compared" when the base fails."""
+    """The head's report compared with the base's (converted, or from ``cache`` when the base
+    model confirms it), with the behaviour of both originals on ``head_samples``;
+    "not-compared" when the base fails. ``notice``: where a discarded cache entry is said
+    (default ``log``)."""
     assert base.model is not None
+    notice = notice or log
     base_config = dataclasses.replace(config, model=base.model, command="")
+    entry = cache_entry(base_config, base_hash, cache)
     try:
-        base_text, cached = _base_report(base_config, base_hash, cache, log, debug)
+        base_text = _cached_report(entry, log, notice)
+        cached = base_text is not None
+        if base_text is None:
+            base_text = _convert_base(base_config, entry, log, debug)
+        base_report = Report.model_validate_json(base_text)
+        measured = measure_behaviour(
+            base_config, base_report, head_samples, log, debug, check_interface=cached
+        )
+        if measured.interface_problem is not None:
+            assert entry is not None
+            notice(
+                f"ignoring the cached base report {entry.path.name}: "
+                f"{measured.interface_problem}; converting the base again"
+            )
+            cached = False
+            base_text = _convert_base(base_config, entry, log, debug)
+            base_report = Report.model_validate_json(base_text)
+            measured = measure_behaviour(base_config, base_report, head_samples, log, debug)
     except HubConvertError as exc:
         log(f"the base model could not be evaluated: {exc}")
         return Comparison(status="not-compared", reason=f"the base model: {exc}")
-    base_report = Report.model_validate_json(base_text)
-    comparison = compare_reports(base_report, head).model_copy(
+    return compare_reports(base_report, head).model_copy(
         update={
             "base_report_sha256": hashlib.sha256(base_text.encode()).hexdigest(),
             "base_report_cached": cached,
+            "behaviour": measured.behaviour,
         }
     )
-    behaviour = measure_behaviour(base_config, base_report, head_samples, log, debug)
-    return comparison.model_copy(update={"behaviour": behaviour})
 
 
-def cache_key(config: ConvertConfig, base_hash: str) -> str:
-    """What decides the base's report: its files, the tool's version and every setting that
-    changes what is converted or measured (not where files go, nor how many workers)."""
-    settings = dataclasses.asdict(config)
-    for name in ("model", "output_dir", "command", "jobs", "timeout", "max_memory"):
-        settings.pop(name)
-    data = settings.pop("representative_data")
-    settings["representative_data"] = content_hash(str(data)) if data else None
-    text = json.dumps([__version__, base_hash, settings], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+def _cached_report(entry: CacheEntry | None, log: Log, notice: Log) -> str | None:
+    """The base's report.json text from the cache, or None (no entry, or one not usable)."""
+    if entry is None or not entry.path.is_file():
+        return None
+    try:
+        text = read_entry(entry)
+    except CacheEntryError as exc:
+        notice(f"ignoring the cached base report {entry.path.name}: {exc}")
+        return None
+    log(f"base report from the cache: {entry.path}")
+    return text
 
 
-def _base_report(
-    config: ConvertConfig, base_hash: str | None, cache: Path | None, log: Log, debug: bool
-) -> tuple[str, bool]:
-    """The base's report.json text, and whether it came from the cache."""
-    key = cache_key(config, base_hash) if base_hash is not None else None
-    cached = cache / f"{key}.json" if cache is not None and key is not None else None
-    if cached is not None and cached.is_file():
-        text = cached.read_text(encoding="utf-8")
-        try:
-            Report.model_validate_json(text)
-        except ValueError:
-            log(f"ignoring the unreadable cached base report {cached}")
-        else:
-            log(f"base report from the cache: {cached}")
-            return text, True
+def _convert_base(config: ConvertConfig, entry: CacheEntry | None, log: Log, debug: bool) -> str:
+    """The base's report.json text from a conversion into a scratch directory; cached."""
     with tempfile.TemporaryDirectory(prefix="hub-convert-base-") as scratch:
         log(f"converting the base model {config.model} for the comparison")
         base_config = dataclasses.replace(config, output_dir=Path(scratch) / "out")
         # The text report.json would hold: the cache and the comparison's hash are of it.
         text = run(base_config, lambda line: log(f"[base] {line}"), debug=debug).to_json()
-    if cached is not None:
+    if entry is not None:
         try:
-            write_atomic(cached, text)
+            write_entry(entry, text)
         except BadInputError as exc:  # a cache that cannot be written only costs time
             log(f"base report not cached: {exc}")
-    return text, False
+    return text

@@ -1,31 +1,54 @@
 """The base model's original on the head's validation inputs, compared with the head's outputs:
 one more worker task (convert/behaviour.py) after the base's SavedModel is readied by the same
-session and stages as any run (resolve, check, materialize, scan).
+session and stages as any run (resolve, check, materialize, scan). When the base's report came
+from the cache, the same session first reads the base's interface (tag set, signature, inputs
+and outputs) and holds the report to it: the cache is untrusted, the model is what it is.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..convert.specs import BehaviourSpec
 from ..convert.tasks import compare_behaviour
 from ..errors import HubConvertError
 from ..report.comparison_schema import Behaviour
+from ..report.plain_text import printable
 from ..report.schema import Report
+from ..sources.source_model import SourceModel
 from ..workers.pool import TaskError, WorkerFailure
+from .base_interface import Interface, interface_difference, read_interface
 from .config import ConvertConfig
 from .session import run_session
+from .stages import Stages
 
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class MeasuredBehaviour:
+    """The behaviour comparison, or why the base's report does not describe the base model
+    (then nothing was compared)."""
+
+    behaviour: Behaviour
+    interface_problem: str | None = None
+
+
 def measure_behaviour(
-    config: ConvertConfig, base: Report, head_samples: Path, log: Log, debug: bool
-) -> Behaviour:
+    config: ConvertConfig,
+    base: Report,
+    head_samples: Path,
+    log: Log,
+    debug: bool,
+    *,
+    check_interface: bool = False,
+) -> MeasuredBehaviour:
     """Run the base's original (``config.model``) on the head's validation inputs in a worker;
-    compare outputs. Any failure is a Behaviour that says why, never an error."""
+    compare outputs. With ``check_interface``, first check that ``base`` describes that model's
+    interface. Any failure is a Behaviour that says why, never an error."""
     log("running the base model on the head's validation inputs")
     try:
         with run_session(
@@ -34,6 +57,10 @@ def measure_behaviour(
             source = session.resolve()
             with session.stages(source, 1) as stages:
                 source = stages.materialize_and_scan(source)
+                if check_interface:
+                    problem = _interface_problem(stages, source, base)
+                    if problem is not None:
+                        return MeasuredBehaviour(Behaviour(compared=False), problem)
                 shutil.copyfile(head_samples, stages.samples_path)
                 spec = BehaviourSpec(
                     saved_model_dir=source.saved_model_dir,
@@ -42,7 +69,28 @@ def measure_behaviour(
                     samples_path=stages.samples_path,
                     log_path=stages.log_path,
                 )
-                return stages.pool.result(stages.pool.submit(compare_behaviour, spec))
+                behaviour = stages.pool.result(stages.pool.submit(compare_behaviour, spec))
+                return MeasuredBehaviour(behaviour)
     except (HubConvertError, TaskError, WorkerFailure) as exc:
+        if check_interface:  # unconfirmed: the cached report is not believed
+            return MeasuredBehaviour(
+                Behaviour(compared=False), f"the base model's interface could not be read: {exc}"
+            )
         log(f"behaviour not compared: {exc}")
-        return Behaviour(compared=False, reason=str(exc))
+        return MeasuredBehaviour(Behaviour(compared=False, reason=str(exc)))
+
+
+def _interface_problem(stages: Stages, model: SourceModel, base: Report) -> str | None:
+    """How ``base`` misdescribes ``model``'s tag set, signature, inputs or outputs, or None."""
+    claimed = base.source
+    selection = stages.select(model)  # as the base's own conversion chose them
+    if selection.tags != sorted(claimed.tags) or selection.signature != claimed.signature:
+        return (
+            f"it names signature {printable(claimed.signature, 80)!r}, the base model's is "
+            f"{selection.signature!r} (or the tag sets differ)"
+        )
+    future = stages.pool.submit(
+        read_interface, model.saved_model_dir, selection.tags, selection.signature, stages.log_path
+    )
+    observed: Interface = stages.pool.result(future)
+    return interface_difference((claimed.inputs, claimed.outputs), observed)

@@ -27,14 +27,15 @@ def execute(
     base: Base | None = None,
     cache: Path | None = None,
     debug: bool = False,
+    notice: Log | None = None,
 ) -> Report:
     """Convert ``config.model``; with a ``base``, add the comparison with it (the base's
-    report kept in ``cache``). Writes the artifacts, report.json and report.md; returns the
-    Report."""
+    report kept in ``cache``; a cache entry not used is said through ``notice``, default
+    ``log``). Writes the artifacts, report.json and report.md; returns the Report."""
     if base is None:
         report = run(config, log, debug=debug)
     else:
-        report = _with_base(config, base, log, cache, debug)
+        report = _with_base(config, base, log, cache, debug, notice or log)
     write_report_files(report, config.output_dir)
     return report
 
@@ -52,7 +53,7 @@ def verdict_line(report: Report) -> str:
 
 
 def _with_base(
-    config: ConvertConfig, base: Base, log: Log, cache: Path | None, debug: bool
+    config: ConvertConfig, base: Base, log: Log, cache: Path | None, debug: bool, notice: Log
 ) -> Report:
     """The head's run, its report completed with the comparison with ``base``."""
     head_hash = content_hash(config.model)
@@ -73,7 +74,7 @@ def _with_base(
             samples = Path(scratch) / "head_samples.npz"
             report = run(config, log, debug=debug, keep_samples=samples)
             comparison = compare_with_base(
-                config, base, base_hash, report, samples, cache, log, debug
+                config, base, base_hash, report, samples, cache, log, debug, notice
             )
     comparison = comparison.model_copy(
         update={
