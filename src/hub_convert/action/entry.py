@@ -25,7 +25,14 @@ from ..github.publisher import publish
 from ..github.step_outputs import annotate_report, report_outputs
 from ..github.workflow_commands import WorkflowCommands
 from ..report.schema import Report
-from .inputs import ActionInputs, ActionRun, debug_requested, parse_inputs, withhold_secrets
+from .inputs import (
+    ActionInputs,
+    ActionRun,
+    check_inside_workspace,
+    debug_requested,
+    parse_inputs,
+    withhold_secrets,
+)
 
 
 def _convert(
@@ -48,7 +55,9 @@ def _convert(
         if base is not None and base.reason:
             commands.notice(f"not compared with the base: {base.reason}")
         cache = default_cache(env)
-        return execute(config, commands.info, base=base, cache=cache, debug=debug)
+        return execute(
+            config, commands.info, base=base, cache=cache, debug=debug, notice=commands.notice
+        )
 
 
 def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
@@ -76,6 +85,7 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
             from .several_models import run_models
 
             return run_models(parsed, context, workspace, env, commands)
+        check_inside_workspace(config.model, workspace, "model")
         with commands.group(f"Convert {config.model}"):
             report = _convert(parsed, context, workspace, env, commands)
     except HubConvertError as exc:

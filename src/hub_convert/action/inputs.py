@@ -8,11 +8,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import BadInputError
 from ..github.settings import PUBLISH_OPTIONS, PublishSettings
 from ..parsing import parse_bool, parse_choice
 from ..run.config import CONVERT_OPTIONS, ConvertConfig, build_config
+from ..sources.hub import is_handle
 from ..workers.isolation import SECRET_VARIABLES
 
 
@@ -46,6 +48,22 @@ class ActionInputs:
 def label(name: str) -> str:
     """How messages name an input: ``input samples``."""
     return f"input {name}"
+
+
+def check_inside_workspace(model: str, workspace: Path, name: str) -> None:
+    """Refuse a model path that leaves the workspace, by ``..`` or through a symbolic link
+    (BadInputError naming input ``name``): in the Action the workspace is what the pull
+    request brought, and nothing outside it is the pull request's to convert or publish.
+    A Hub handle is not a path."""
+    if is_handle(model):
+        return
+    root = workspace.resolve()
+    where = (workspace / model).resolve()
+    if not where.is_relative_to(root):
+        raise BadInputError(
+            f"{label(name)}: {model} resolves to {where}, outside the workspace {root}; give "
+            "a path inside it"
+        )
 
 
 def debug_requested(inputs: ActionInputs) -> bool:

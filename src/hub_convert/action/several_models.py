@@ -27,13 +27,13 @@ from ..github.publisher import publish
 from ..github.report_files import display_path
 from ..github.step_outputs import annotate_report, model_entry, report_outputs
 from ..github.workflow_commands import WorkflowCommands
-from ..names import slug
+from ..names import unique_names
 from ..run.base_run import Base, default_cache
 from ..run.config import ConvertConfig
 from ..run.execute import execute
 from ..run.git_base import pull_request_base
 from ..run.model_files import content_hash
-from .inputs import ActionRun, model_config
+from .inputs import ActionRun, check_inside_workspace, model_config
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -56,15 +56,16 @@ def expand(patterns: tuple[str, ...]) -> list[str]:
     return models
 
 
-def _model_name(model: str) -> str:
-    """The model path as a file-name-safe name: its output directory, its artifact's suffix."""
-    return slug(model) or "model"
+def model_names(models: list[str]) -> dict[str, str]:
+    """Each model path's file-name-safe name (its output directory, its artifact's suffix),
+    distinct from every other's and from the combined report.md beside them."""
+    return unique_names(models, taken={"report.md"})
 
 
-def _model_config(parsed: ActionRun, model: str) -> ConvertConfig:
+def _model_config(parsed: ActionRun, model: str, name: str) -> ConvertConfig:
     values = dict(parsed.values) | {
         "model": model,
-        "output-dir": str(parsed.config.output_dir / _model_name(model)),
+        "output-dir": str(parsed.config.output_dir / name),
     }
     return model_config(values)
 
@@ -79,10 +80,13 @@ def run_models(
     """Convert, publish and comment on every model. Exit code: 0 when every converted model
     passed and publishing worked, 1 otherwise (bad input raises, exit 2)."""
     models = expand(parsed.models)
+    for model in models:
+        check_inside_workspace(model, workspace, "models")
+    names = model_names(models)
     sections: list[tuple[ModelSection, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="hub-convert-bases-") as scratch:
         for index, model in enumerate(models):
-            config = _model_config(parsed, model)
+            config = _model_config(parsed, model, names[model])
             with commands.group(f"Convert {model}"):
                 base = None
                 if parsed.compare == "auto":
@@ -91,7 +95,7 @@ def run_models(
                 sections.append(
                     (_one_model(parsed, config, base, env, commands), config.output_dir)
                 )
-    return _publish(parsed, sections, context, workspace, commands)
+    return _publish(parsed, sections, names, context, workspace, commands)
 
 
 def _one_model(
@@ -113,13 +117,16 @@ def _one_model(
     if base is not None and base.reason:
         commands.notice(f"{model}: not compared with the base: {base.reason}")
     cache = default_cache(env)
-    report = execute(config, commands.info, base=base, cache=cache, debug=parsed.debug)
+    report = execute(
+        config, commands.info, base=base, cache=cache, debug=parsed.debug, notice=commands.notice
+    )
     return ModelSection(model, "converted", report=report, base=base.label if base else None)
 
 
 def _publish(
     parsed: ActionRun,
     sections: list[tuple[ModelSection, Path | None]],
+    names: Mapping[str, str],
     context: GitHubContext,
     workspace: Path,
     commands: WorkflowCommands,
@@ -143,7 +150,7 @@ def _publish(
                 comment="never",  # one combined comment below
                 comment_key=None,  # the model path: each artifact gets its own default name
                 artifact_name=(
-                    f"{settings.artifact_name}-{_model_name(section.model)}"
+                    f"{settings.artifact_name}-{names[section.model]}"
                     if settings.artifact_name
                     else ""
                 ),

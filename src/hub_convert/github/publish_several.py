@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..names import slug
+from ..names import unique_names
 from ..report.schema import Report
 from .combined_comment import ModelSection, build_combined_comment_body
 from .comment_body import comment_key
@@ -36,9 +36,13 @@ def publish_report_files(
     reports = [Report.load(path) for path in report_jsons]
     context = GitHubContext.from_env(env)
     ok = True
+    # Distinct by construction: two reports' artifacts never share a name. The folders are
+    # the several-model run's own output names, plain already: kept as they are.
+    parents = [str(path.parent) for path in report_jsons]
+    folders = unique_names(parents, empty="report", stable=False)
     for report, path in zip(reports, report_jsons, strict=True):
         annotate_report(report, commands)
-        folder = slug(str(path.parent)) or "report"
+        folder = folders[str(path.parent)]
         own = dataclasses.replace(
             settings,
             comment="never",

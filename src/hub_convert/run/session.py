@@ -8,6 +8,9 @@ directory, and the TF Hub cache while they run, are lent to it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,6 +29,8 @@ from .stages import Stages
 from .timings import Clock
 
 Log = Callable[[str], None]
+# TensorFlow expands these in the paths it reads a SavedModel's variables from (a glob).
+_GLOB_CHARACTERS = re.compile(r"[*?\[\]]")
 
 
 class RunSession:
@@ -56,7 +61,18 @@ class RunSession:
             unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=self.log)
         if self.user is not None:
             _check_readable(config, source, self.user)
-        return source
+        return self._without_glob_characters(source)
+
+    def _without_glob_characters(self, source: SourceModel) -> SourceModel:
+        """``source`` read through a link with a plain name in the work directory when its
+        SavedModel's path holds a character TensorFlow would take for a glob (``[``): loading
+        it by that path fails. Its output names still come from the directory's own name."""
+        path = source.saved_model_dir
+        if source.materializer is not None or not _GLOB_CHARACTERS.search(str(path)):
+            return source
+        link = self.work_dir / "source_model"
+        os.symlink(path.absolute(), link, target_is_directory=True)
+        return dataclasses.replace(source, saved_model_dir=link, stem=source.stem or path.name)
 
     @contextlib.contextmanager
     def stages(
