@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from support.cli import CliRun, run_cli
+from support.cli_batch import run_cli_batch
 from support.rejudge import rejudge
 
 pytestmark = pytest.mark.tf
@@ -179,47 +180,41 @@ def test_same_run_with_a_directory_of_npy_files(
 def test_mismatched_npz_is_a_clear_input_error(classifier_model: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.npz"
     np.savez(bad, feature=np.zeros((4, 16), np.float32))
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path / "out",
-        "--tflite-variants",
-        "int8",
-        "--representative-data",
-        bad,
-    )
+    wrong_shape = tmp_path / "shape.npz"
+    np.savez(wrong_shape, features=np.zeros((4, 15), np.float32))
+    wrong_dtype = tmp_path / "dtype.npz"
+    np.savez(wrong_dtype, features=np.zeros((4, 16), np.int32))
+    outs = {name: tmp_path / f"out_{name}" for name in ("bad", "shape", "dtype")}
+    runs = run_cli_batch(
+        {
+            "bad": (
+                "convert", classifier_model, "--output-dir", outs["bad"],
+                "--tflite-variants", "int8", "--representative-data", bad,
+            ),
+            "shape": (
+                "convert", classifier_model, "--output-dir", outs["shape"],
+                "--representative-data", wrong_shape,
+            ),
+            "dtype": (
+                "convert", classifier_model, "--output-dir", outs["dtype"],
+                "--representative-data", wrong_dtype,
+            ),
+        }
+    )  # fmt: skip
+    run = runs["bad"]
     assert run.exit_code == 2
     error = run.stderr.strip().splitlines()[-1]
     assert error == (
         f"hub-convert: error: --representative-data {bad}: no array for input(s) features; "
         "array(s) feature match no input (signature inputs: features)"
     )
-    wrong_shape = tmp_path / "shape.npz"
-    np.savez(wrong_shape, features=np.zeros((4, 15), np.float32))
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path / "out",
-        "--representative-data",
-        wrong_shape,
-    )
+    run = runs["shape"]
     assert run.exit_code == 2
     assert "dimension 1 of the input is 16" in run.stderr
-    wrong_dtype = tmp_path / "dtype.npz"
-    np.savez(wrong_dtype, features=np.zeros((4, 16), np.int32))
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path / "out",
-        "--representative-data",
-        wrong_dtype,
-    )
+    run = runs["dtype"]
     assert run.exit_code == 2
     assert "array 'features' is int32, the input is float32" in run.stderr
-    assert not (tmp_path / "out").exists()
+    assert not [out for out in outs.values() if out.exists()]
 
 
 def test_synthetic_calibration_warns_loudly(classifier_model: Path, tmp_path: Path) -> None:

@@ -4,29 +4,45 @@ failure that real published models showed (issue 9), checked end to end through 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from support import models
-from support.cli import CliRun, run_cli
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
 from support.rejudge import rejudge
 
 pytestmark = pytest.mark.tf
 
-
-def _convert(model: Path, out: Path, *extra: str) -> Any:
-    run = run_cli(
-        "convert", model, "--output-dir", out, "--latency-runs", "0",
-        "--tflite-variants", "float32", *extra,
-    )  # fmt: skip
-    return run
+QUICK = ("--latency-runs", "0", "--tflite-variants", "float32")
 
 
-def test_large_outputs_are_judged_relative_to_their_scale(tmp_path: Path) -> None:
-    model = models.large_outputs(tmp_path / "large")
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    """Every model of this module built, then all converted, two at a time (independent
+    runs): the test named after each reads its run."""
+    root = tmp_path_factory.mktemp("verdict_models")
+    tiles = models.image_needing_size(root / "tiles")
+    commands: dict[str, tuple[str | Path, ...]] = {
+        "large": (models.large_outputs(root / "large"), *QUICK),
+        "nan": (models.nan_everywhere(root / "nan"), *QUICK),
+        "tokens": (models.token_classifier(root / "tokens"), *QUICK, "--targets", "onnx"),
+        "tiles": (tiles, *QUICK),
+        "every size fails": (tiles, "--input-shape", "image=1x100x100x3"),
+        "strings": (models.string_input(root / "strings"), *QUICK),
+        "ratio": (models.ratio_resize(root / "ratio"), *QUICK),
+        "cropper": (models.context_cropper(root / "cropper"), *QUICK),
+    }
+    return run_cli_batch(
+        {
+            name: ("convert", model, "--output-dir", root / f"out_{index}", *options)
+            for index, (name, (model, *options)) in enumerate(commands.items())
+        }
+    )
 
-    run = _convert(model, tmp_path / "out")
+
+def test_large_outputs_are_judged_relative_to_their_scale(runs: dict[str, CliRun]) -> None:
+    run = runs["large"]
 
     assert run.exit_code == 0, run.stderr
     for target in ("tflite", "onnx"):
@@ -39,10 +55,10 @@ def test_large_outputs_are_judged_relative_to_their_scale(tmp_path: Path) -> Non
         assert drift["max_abs_bound"] == pytest.approx(1e-4 + 1e-4 * drift["peak_abs"])
 
 
-def test_an_output_that_is_all_nan_is_not_validated_never_passed(tmp_path: Path) -> None:
-    model = models.nan_everywhere(tmp_path / "nan")
-
-    run = _convert(model, tmp_path / "out")
+def test_an_output_that_is_all_nan_is_not_validated_never_passed(
+    runs: dict[str, CliRun],
+) -> None:
+    run = runs["nan"]
 
     assert run.exit_code == 0, run.stderr  # not-validated is not in the default --fail-on
     for target in ("tflite", "onnx"):
@@ -69,11 +85,9 @@ def test_top_k_outputs_are_known_from_the_graph(tmp_path: Path) -> None:
 
 
 def test_index_inputs_cover_the_vocabulary_and_coverage_skips_save_restore(
-    tmp_path: Path,
+    runs: dict[str, CliRun],
 ) -> None:
-    model = models.token_classifier(tmp_path / "tokens")
-
-    run = _convert(model, tmp_path / "out", "--targets", "onnx")
+    run = runs["tokens"]
 
     assert run.exit_code == 0, run.stderr
     report = run.report
@@ -88,10 +102,8 @@ def test_index_inputs_cover_the_vocabulary_and_coverage_skips_save_restore(
     assert not ops & {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename"}
 
 
-def test_dynamic_image_sizes_are_realistic_and_retried(tmp_path: Path) -> None:
-    model = models.image_needing_size(tmp_path / "tiles")
-
-    run = _convert(model, tmp_path / "out")
+def test_dynamic_image_sizes_are_realistic_and_retried(runs: dict[str, CliRun]) -> None:
+    run = runs["tiles"]
 
     assert run.exit_code == 0, run.stderr
     report = run.report
@@ -103,12 +115,8 @@ def test_dynamic_image_sizes_are_realistic_and_retried(tmp_path: Path) -> None:
     assert {a["status"] for a in report["artifacts"]} == {"passed"}
 
 
-def test_a_model_that_fails_on_every_size_is_one_line(tmp_path: Path) -> None:
-    model = models.image_needing_size(tmp_path / "tiles")
-
-    run = run_cli(
-        "convert", model, "--output-dir", tmp_path / "out", "--input-shape", "image=1x100x100x3"
-    )  # fmt: skip
+def test_a_model_that_fails_on_every_size_is_one_line(runs: dict[str, CliRun]) -> None:
+    run = runs["every size fails"]
 
     assert run.exit_code == 2
     lines = run.stderr.strip().splitlines()
@@ -116,7 +124,7 @@ def test_a_model_that_fails_on_every_size_is_one_line(tmp_path: Path) -> None:
     [error] = [line for line in lines if line.startswith("hub-convert: error: ")]
     assert error == lines[-1] and "fails on the validation inputs" in error
     assert "image [1, 100, 100, 3]" in error and "Reshape" in error
-    assert not (tmp_path / "out").exists()
+    assert not run.output_dir.exists()
 
 
 def test_every_failed_conversion_attempt_is_recorded(determinant_run: CliRun) -> None:
@@ -126,11 +134,9 @@ def test_every_failed_conversion_attempt_is_recorded(determinant_run: CliRun) ->
     assert attempt.startswith("builtins, from the signature at the validation shape: ")
 
 
-def test_string_inputs_and_outputs_are_fed_and_compared(tmp_path: Path) -> None:
+def test_string_inputs_and_outputs_are_fed_and_compared(runs: dict[str, CliRun]) -> None:
     # A string input was refused with "data type 'string' not understood" (tfx's taxi model).
-    model = models.string_input(tmp_path / "strings")
-
-    run = _convert(model, tmp_path / "out")
+    run = runs["strings"]
 
     assert "Traceback" not in run.stderr and run.exit_code in (0, 1), run.stderr
     report = run.report
@@ -144,24 +150,22 @@ def test_string_inputs_and_outputs_are_fed_and_compared(tmp_path: Path) -> None:
             assert upper["within_tolerance"] and upper["max_abs"] == 0.0
 
 
-def test_a_scalar_float_input_is_a_positive_setting(tmp_path: Path) -> None:
+def test_a_scalar_float_input_is_a_positive_setting(runs: dict[str, CliRun]) -> None:
     """Robust Video Matting's downsample_ratio sizes a resize: the [-1, 1) every other float
     input gets made the original fail with exit 2 before any conversion."""
-    model = models.ratio_resize(tmp_path / "ratio")
-
-    run = _convert(model, tmp_path / "out")
+    run = runs["ratio"]
 
     assert run.exit_code == 0, run.stderr
     assert "scalar floats in [0.25, 1)" in run.report["validation"]["input_note"]
     assert {a["status"] for a in run.report["artifacts"]} == {"passed"}
 
 
-def test_a_size_that_leaves_an_output_empty_is_not_the_validation_size(tmp_path: Path) -> None:
+def test_a_size_that_leaves_an_output_empty_is_not_the_validation_size(
+    runs: dict[str, CliRun],
+) -> None:
     """SpliceAI crops 5000 steps of context on each side: at the default length of 16 the
     original returned nothing, so nothing was compared and the TFLite export failed."""
-    model = models.context_cropper(tmp_path / "cropper")
-
-    run = _convert(model, tmp_path / "out")
+    run = runs["cropper"]
 
     assert run.exit_code == 0, run.stderr
     [sequence] = run.report["source"]["inputs"]
