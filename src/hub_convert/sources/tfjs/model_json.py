@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import BadInputError
 from ...safety.safe_read import MAX_JSON_BYTES, parse_json, read_maybe_gzipped
+from .string_attrs import with_base64_strings
 
 GRAPH_MODEL = "graph-model"
 LAYERS_MODEL = "layers-model"
@@ -147,6 +148,10 @@ def parse_model_json(path: Path) -> ModelJson:
         raise BadInputError(f"{path}: 'weightsManifest' is not a list of weight groups")
     fmt = detect_format(path, document, topology)
     initializer = _optional_object(path, document, "modelInitializer")
+    if fmt == GRAPH_MODEL:
+        # Read once here, so that the checks, the safety scan and the rebuild all see base64.
+        topology = with_base64_strings(topology)
+        initializer = None if initializer is None else with_base64_strings(initializer)
     return ModelJson(
         path=path,
         format=fmt,
