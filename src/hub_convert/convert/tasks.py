@@ -39,6 +39,7 @@ from .specs import (
 from .tf_errors import describe_failure
 
 if TYPE_CHECKING:
+    from .samples import Samples
     from .targets import Candidate
 
 # A file produced and not yet validated, with when and how long its conversion took.
@@ -200,12 +201,22 @@ def _validate_all(converted: list[Converted]) -> list[StagedArtifact]:
 
     samples = Samples.load(converted[0][0].job.samples_path)
     results = []
-    for candidate, conversion in converted:
+    for pending, conversion in converted:
         validating = time.time()
+        candidate = _finish(pending, samples)
         item = with_memory_hint(validate(candidate, samples))
         marks = (conversion, StageMark.since("validate", validating))
         results.append(dataclasses.replace(item, marks=marks))
     return results
+
+
+def _finish(candidate: Candidate, samples: Samples) -> Candidate:
+    """What a target could only finish with the samples (ONNX outputs of unknown rank)."""
+    if not candidate.pending_output_shapes:
+        return candidate
+    from .targets import onnx
+
+    return onnx.finish(candidate, samples)
 
 
 def with_memory_hint(item: StagedArtifact) -> StagedArtifact:

@@ -40,6 +40,8 @@ class Candidate:
     weight_types: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)  # conversion attempts that failed
+    # ONNX outputs of unknown rank: shaped from the samples before validation (onnx.finish)
+    pending_output_shapes: list[str] = field(default_factory=list)
 
 
 class TargetModule(Protocol):

@@ -7,6 +7,7 @@ data (onnx_external_data.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -16,11 +17,13 @@ import numpy as np
 from ...report.artifact import OpCoverage
 from ...units import human
 from ...workers import model_size
+from ..samples import Samples
 from ..specs import ConversionJob
 from . import Candidate, SampleRunner
 from .onnx_external_data import data_file, write_external
 from .onnx_file import check, input_shapes, operator_counts
 from .onnx_names import RENAMED_OUTPUTS_KEY
+from .onnx_output_shapes import missing_shapes_reason, shape_from_inference, shape_from_samples
 from .onnx_variants import derive
 from .tf2onnx_conversion import convert
 
@@ -81,11 +84,17 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
             + ", ".join(f"{u.op} (at {', '.join(u.nodes[:3])})" for u in conversion.unsupported)
             + " and left the TensorFlow op in the graph"
         )
+    pending = shape_from_inference(conversion.model)
     float32_path = first.staging_dir / "tf2onnx_float32.onnx"
     if conversion.external is not None:
         write_external(conversion.model, conversion.external, float32_path)
     else:
         float32_path.write_bytes(conversion.model.SerializeToString())
+    if pending and not problems:  # the checker would refuse them: shaped once samples exist
+        return [
+            Candidate(job, float32_path, coverage, seconds, pending_output_shapes=pending)
+            for job in jobs
+        ]
     checker_error = check(float32_path)
     if checker_error:
         problems.append(checker_error)
@@ -93,15 +102,60 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
         coverage.output_op_counts = operator_counts(conversion.model)
         error = "; ".join(problems)
         return [Candidate(job, None, coverage, seconds, error=error) for job in jobs]
-    large_note = None
-    if conversion.external is not None:
-        large_note = (
-            f"{human(weights)} of weights, over the {human(model_size.external_data_threshold())}"
-            " external-data threshold: converted with tf2onnx's large_model, the weights written"
-            " as ONNX external data in {data} beside the .onnx (keep the two files together)"
-        )
+    large_note = _large_note(weights) if conversion.external is not None else None
     del conversion
     return [_derive_candidate(job, float32_path, coverage, seconds, large_note) for job in jobs]
+
+
+def _large_note(weights: int) -> str:
+    return (
+        f"{human(weights)} of weights, over the {human(model_size.external_data_threshold())}"
+        " external-data threshold: converted with tf2onnx's large_model, the weights written"
+        " as ONNX external data in {data} beside the .onnx (keep the two files together)"
+    )
+
+
+def finish(candidate: Candidate, samples: Samples) -> Candidate:
+    """A candidate whose float32 file has outputs of unknown rank (``pending_output_shapes``):
+    those outputs get the rank the original produced on the samples, then the file is checked
+    and the job's variant derived as ``produce`` does. Any other candidate is returned as is."""
+    import onnx
+
+    if not candidate.pending_output_shapes or candidate.staged is None:
+        return candidate
+    job, float32_path = candidate.job, candidate.staged
+    model = onnx.load(str(float32_path), load_external_data=False)
+    renamed = json.loads(
+        {p.key: p.value for p in model.metadata_props}.get(RENAMED_OUTPUTS_KEY, "{}")
+    )
+    produced = {
+        name: samples.reference(renamed.get(name, name))
+        for name in candidate.pending_output_shapes
+        if renamed.get(name, name) in samples.output_names
+    }
+    left = shape_from_samples(model, produced)
+    if left:
+        error = missing_shapes_reason(left)
+        return Candidate(job, None, candidate.coverage, candidate.conversion_seconds, error=error)
+    onnx.save(model, str(float32_path))  # the graph only: external data stays where it is
+    weights = model_size.weight_bytes_on_disk(job.saved_model_dir)
+    large = weights > model_size.external_data_threshold()
+    checker_error = check(float32_path)
+    if checker_error:
+        return dataclasses.replace(candidate, staged=None, error=checker_error)
+    derived = _derive_candidate(
+        job,
+        float32_path,
+        candidate.coverage,
+        candidate.conversion_seconds,
+        _large_note(weights) if large else None,
+    )
+    listed = ", ".join(repr(n) for n in candidate.pending_output_shapes)
+    derived.notes.append(
+        f"output(s) {listed} have unknown rank in the signature: the file declares the rank "
+        "the original produced on the validation samples, every dimension symbolic"
+    )
+    return derived
 
 
 def _derive_candidate(
