@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterable
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# A text the slug renders faithfully: "/" is the only character replaced, and with no "_" in
-# the text, replacing it back gives the text again; so two such texts never share a slug.
-_FAITHFUL = re.compile(r"[A-Za-z0-9-]+(?:[./][A-Za-z0-9-]+)*")
+# A text the slug renders plainly: "/" is the only character replaced and nothing is trimmed.
+# Two such texts share a slug only where one has "_" and the other "/" at the same place
+# (models_cls, models/cls): then both get a hash, so neither can take the other's name.
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+(?:[./][A-Za-z0-9_-]+)*")
 _HASH_CHARS = 12
 
 
@@ -27,24 +28,35 @@ def unique_names(
     texts: Iterable[str], *, taken: Iterable[str] = (), empty: str = "model", stable: bool = True
 ) -> dict[str, str]:
     """A file-name-safe name for each text, no two alike (not even in case, for case-insensitive
-    file systems) and none in ``taken``. A text the slug renders faithfully keeps its plain
-    slug (``models/classifier`` → ``models_classifier``); with ``stable``, any other gets a
-    hash of the text after it (``models/cls.`` → ``models_cls-1a2b…``), so that another text
-    cannot take its name; a clash left over gets a counter. ``empty``: the slug of a text
-    that has none."""
-    used = {name.lower() for name in taken}
+    file systems) and none in ``taken``. A text the slug renders plainly keeps its plain slug
+    (``models/mobilenet_v2`` → ``models_mobilenet_v2``) unless another text of the set would
+    share it; with ``stable``, any other text, and each of those sharing a slug, gets a hash
+    of the text after it (``models/cls.`` → ``models_cls-1a2b…``), so its name depends on
+    itself, not on the order of the set; a clash left over gets a counter. Without
+    ``stable``, only clashes are changed, by the counter. ``empty``: the slug of a text that
+    has none."""
+    ordered = list(dict.fromkeys(texts))
+    reserved = {name.lower() for name in taken}
+    plain = {text: slug(text) or empty for text in ordered}
+    if stable:
+        counts: dict[str, int] = {}
+        for text in ordered:
+            counts[plain[text].lower()] = counts.get(plain[text].lower(), 0) + 1
+        for text in ordered:
+            shared = counts[plain[text].lower()] > 1 or plain[text].lower() in reserved
+            if shared or not _PLAIN.fullmatch(text):
+                plain[text] = f"{plain[text]}-{_digest(text)}"
+    used = set(reserved)
     names: dict[str, str] = {}
-    for text in texts:
-        if text in names:
-            continue
-        name = slug(text) or empty
-        if stable and not _FAITHFUL.fullmatch(text):
-            digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-            name = f"{name}-{digest[:_HASH_CHARS]}"
-        candidate, counter = name, 1
+    for text in ordered:
+        candidate, counter = plain[text], 1
         while candidate.lower() in used:
             counter += 1
-            candidate = f"{name}-{counter}"
+            candidate = f"{plain[text]}-{counter}"
         used.add(candidate.lower())
         names[text] = candidate
     return names
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:_HASH_CHARS]

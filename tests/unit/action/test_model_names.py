@@ -7,18 +7,27 @@ from hub_convert.names import unique_names
 
 
 def test_ordinary_paths_keep_their_plain_names() -> None:
-    names = unique_names(["models/classifier", "models/v1.2/detector", "a-b"])
+    names = unique_names(
+        ["models/classifier", "models/v1.2/detector", "a-b", "models/mobilenet_v2"]
+    )
     assert names == {
         "models/classifier": "models_classifier",
         "models/v1.2/detector": "models_v1.2_detector",
         "a-b": "a-b",
+        "models/mobilenet_v2": "models_mobilenet_v2",
     }
+
+
+def test_a_name_does_not_depend_on_the_order_of_the_set() -> None:
+    texts = ["models/cls", "models_cls", "models/cls.", "models/x"]
+    assert unique_names(texts) == unique_names(list(reversed(texts)))
 
 
 def test_paths_with_the_same_slug_get_distinct_names() -> None:
     texts = ["models/cls", "models/cls.", "models/cls_", "models_cls", "models/cls[1]", "..."]
     names = unique_names(texts)
-    assert names["models/cls"] == "models_cls"
+    assert names["models/cls"].startswith("models_cls-")  # models_cls would share its name
+    assert names["models_cls"].startswith("models_cls-")
     assert len(set(names.values())) == len(texts)
     assert names["models/cls."].startswith("models_cls-")
     assert all(name and name.strip("._") == name for name in names.values())
