@@ -300,6 +300,60 @@ async function layersUpsampling(baseUrl) {
     [{ name: 'up_nearest_input', tensor: x }]);
 }
 
+/** A functional model whose input and output names are upper case, as Keras users often name
+ * them ('LR' for a low-resolution image): the names the model.json shows are the model's. */
+async function layersNames(baseUrl) {
+  const dir = freshDir('layers_names');
+  const lr = tf.input({ name: 'LR', shape: [6] });
+  const hr = tf.input({ name: 'HR', shape: [4] });
+  const a = tf.layers.dense({ name: 'Dense_LR', units: 3, activation: 'tanh' }).apply(lr);
+  const b = tf.layers.dense({ name: 'Dense_HR', units: 3, activation: 'tanh' }).apply(hr);
+  const joined = tf.layers.concatenate({ name: 'Joined' }).apply([a, b]);
+  const sr = tf.layers.dense({ name: 'SR', units: 2 }).apply(joined);
+  const model = tf.model({ name: 'names', inputs: [lr, hr], outputs: sr });
+  setWeights(model, prng(5));
+  await saveLayersModel(model, dir);
+
+  const x = tf.tensor(uniform(prng(501), 3 * 6, -1, 1), [3, 6]);
+  const y = tf.tensor(uniform(prng(502), 3 * 4, -1, 1), [3, 4]);
+  await checkAndWriteLayers(dir, baseUrl, 'layers_names', model, [
+    { name: 'LR', tensor: x },
+    { name: 'HR', tensor: y },
+  ]);
+}
+
+/** Two custom layers defined in JavaScript (tf.serialization.registerClass), as TF.js apps
+ * define them: the saved config names classes only that JavaScript code can rebuild. */
+class TimesTwo extends tf.layers.Layer {
+  static className = 'TimesTwo';
+  call(inputs) {
+    return tf.tidy(() => tf.mul(Array.isArray(inputs) ? inputs[0] : inputs, 2));
+  }
+}
+class AddOne extends tf.layers.Layer {
+  static className = 'AddOne';
+  call(inputs) {
+    return tf.tidy(() => tf.add(Array.isArray(inputs) ? inputs[0] : inputs, 1));
+  }
+}
+tf.serialization.registerClass(TimesTwo);
+tf.serialization.registerClass(AddOne);
+
+async function layersCustom(baseUrl) {
+  const dir = freshDir('layers_custom');
+  const x = tf.input({ name: 'x', shape: [3] });
+  let y = tf.layers.dense({ name: 'dense', units: 4 }).apply(x);
+  y = new TimesTwo({ name: 'times_two' }).apply(y);
+  y = new AddOne({ name: 'add_one' }).apply(y);
+  y = tf.layers.dense({ name: 'out', units: 2 }).apply(y);
+  const model = tf.model({ name: 'custom', inputs: x, outputs: y });
+  setWeights(model, prng(6));
+  await saveLayersModel(model, dir);
+
+  const input = tf.tensor(uniform(prng(601), 2 * 3, -1, 1), [2, 3]);
+  await checkAndWriteLayers(dir, baseUrl, 'layers_custom', model, [{ name: 'x', tensor: input }]);
+}
+
 async function checkAndWriteLayers(dir, baseUrl, name, model, inputs) {
   const loaded = await tf.loadLayersModel(`${baseUrl}/${name}/model.json`);
   const feeds = inputs.map((x) => x.tensor);
@@ -385,6 +439,8 @@ async function main() {
     await layersCnn(baseUrl);
     await layersRnn(baseUrl);
     await layersUpsampling(baseUrl);
+    await layersNames(baseUrl);
+    await layersCustom(baseUrl);
     await graphEmotion(baseUrl);
   } finally {
     server.close();

@@ -128,13 +128,13 @@ def test_gzipped_file_without_format_or_signature(tmp_path: Path) -> None:
     assert model.model_json.name == "model.json.gz"
     serving, provenance = _materialize(model.model_json, tmp_path / "saved")
     inputs, outputs = _io(serving)
-    assert list(inputs) == ["image"] and set(outputs) == {"identity", "identity_1"}
+    assert list(inputs) == ["image"] and set(outputs) == {"Identity", "Identity_1"}
     assert provenance["format"] == "graph-model"
     image = np.random.default_rng(1).normal(size=(1, 8, 8, 3)).astype(np.float32)
     got = serving(image=image)
     expected = run_graph(model.expected, {"image:0": image}, ["Identity:0", "Identity_1:0"])
-    np.testing.assert_allclose(got["identity"].numpy(), expected[0], atol=1e-5)
-    np.testing.assert_allclose(got["identity_1"].numpy(), expected[1], atol=1e-5)
+    np.testing.assert_allclose(got["Identity"].numpy(), expected[0], atol=1e-5)
+    np.testing.assert_allclose(got["Identity_1"].numpy(), expected[1], atol=1e-5)
 
 
 def _check_single_output(model: GraphFixture, serving: Any, shape: tuple[int, ...]) -> None:
@@ -187,10 +187,10 @@ def test_layers_model_saved_by_tfjs_layers(tmp_path: Path) -> None:
     model = write_layers_model(tmp_path / "m")
     serving, provenance = _materialize(model.directory, tmp_path / "saved")
     inputs, outputs = _io(serving)
-    assert list(inputs) == ["dense_dense1_input"] and list(outputs) == ["dense_dense2"]
+    assert list(inputs) == ["dense_Dense1_input"] and list(outputs) == ["dense_Dense2"]
     assert provenance["format"] == "layers-model"
     x = np.random.default_rng(3).normal(size=(4, 5)).astype(np.float32)
-    got = serving(dense_dense1_input=x)["dense_dense2"].numpy()
+    got = serving(dense_Dense1_input=x)["dense_Dense2"].numpy()
     np.testing.assert_allclose(got, model.model(x).numpy(), atol=1e-6)
 
 

@@ -175,13 +175,15 @@ def test_signature_may_live_in_user_defined_metadata(tmp_path: Path) -> None:
 def test_signature_keys_are_valid_unique_names() -> None:
     from hub_convert.sources.tfjs.export import signature_keys
 
-    names = ["input:0", "Identity:0", "Identity_1:0", "conv/Out", "0", "a b", "a-b"]
+    names = ["input:0", "Identity:0", "Identity_1:0", "conv/Out", "0", "a b", "a-b", "LR", "lr"]
     assert signature_keys(names) == [
         "input",
-        "identity",
-        "identity_1",
-        "conv_out",
+        "Identity",
+        "Identity_1",
+        "conv_Out",
         "t_0",
         "a_b",
         "a_b_2",
+        "LR",  # the case the model shows
+        "lr_2",  # TensorFlow lower-cases placeholder names: keys must differ in more than case
     ]

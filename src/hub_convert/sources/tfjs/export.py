@@ -14,19 +14,20 @@ from .graph import TensorSpec
 
 
 def signature_keys(names: Iterable[str]) -> list[str]:
-    """Valid, unique signature keys: ``Identity:0`` → ``identity``, ``conv/Out`` → ``conv_out``.
+    """Valid, unique signature keys: ``Identity:0`` → ``Identity``, ``conv/Out`` → ``conv_Out``.
 
-    Lower case because TensorFlow lower-cases the placeholder names it derives from them,
-    and tools that go by tensor names (tf2onnx) would otherwise not find the inputs.
+    The case the model.json shows is kept (``--input-shape LR=...`` names the input ``LR``,
+    as the ``.h5`` of the same model does); keys differing only in case get a suffix, since
+    TensorFlow lower-cases the placeholder names it derives from them.
     """
     keys: list[str] = []
     for name in names:
-        key = re.sub(r":0$", "", name).lower()
-        key = re.sub(r"[^a-z0-9_]+", "_", key).strip("_") or "tensor"
+        key = re.sub(r":0$", "", name)
+        key = re.sub(r"[^A-Za-z0-9_]+", "_", key).strip("_") or "tensor"
         if not key[0].isalpha():
             key = f"t_{key}"
         unique, n = key, 1
-        while unique in keys:
+        while unique.lower() in {k.lower() for k in keys}:
             n += 1
             unique = f"{key}_{n}"
         keys.append(unique)

@@ -99,6 +99,40 @@ def _tfjs_upsampling2d() -> Any:
     return UpSampling2D
 
 
+def _known_to_tf_keras(class_name: str) -> bool:
+    import tf_keras
+
+    if class_name in ("Sequential", "Model", "Functional"):
+        return True
+    modules = (tf_keras.layers, tf_keras.initializers, tf_keras.regularizers, tf_keras.constraints)
+    return any(isinstance(getattr(m, class_name, None), type) for m in modules)
+
+
+def unknown_classes(config: Any) -> list[str]:
+    """The classes a layers config names that tf_keras cannot build, each once, as
+    ``'Class' (layer 'name')``: custom layers a TF.js app registered in JavaScript."""
+    found: dict[str, str] = {}
+    for obj in topo.keras_objects(config):
+        name = obj["class_name"]
+        if name not in found and not _known_to_tf_keras(name):
+            found[name] = f"{name!r} (layer {topo.object_name(obj)!r})"
+    return list(found.values())
+
+
+def _rebuild_error(model: ModelJson, config: Any, exc: Exception) -> BadInputError:
+    unknown = unknown_classes(config)
+    if unknown:
+        # tf_keras names at most one of them, or none ("'str' object is not callable").
+        return BadInputError(
+            f"{model.path}: the layers model uses classes tf_keras does not have: "
+            f"{', '.join(unknown)}; custom layers written in JavaScript cannot be rebuilt: "
+            "write them as Keras layers in Python, load the model with them and convert "
+            "the SavedModel it exports"
+        )
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BadInputError(f"{model.path}: tf_keras cannot rebuild the layers model: {message}")
+
+
 def build_keras_model(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
     """The tf_keras model the layers config describes, with the manifest's weights."""
     import tf_keras
@@ -111,9 +145,6 @@ def build_keras_model(model: ModelJson, weights: dict[str, np.ndarray]) -> Any:
         except ValueError:  # a time axis of unknown length cannot be unrolled: keep the loop
             keras_model = tf_keras.models.model_from_json(json.dumps(config), custom)
     except Exception as exc:  # Keras raises ValueError, TypeError, KeyError... for bad configs
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BadInputError(
-            f"{model.path}: tf_keras cannot rebuild the layers model: {message}"
-        ) from None
+        raise _rebuild_error(model, config, exc) from None
     load_weights(model, keras_model, weights)
     return keras_model
