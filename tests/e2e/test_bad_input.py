@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import run_cli
+from support.cli import CliRun, run_cli
+from support.cli_batch import run_cli_batch
 
 
 def _assert_clean_error(run_stderr: str, *needles: str) -> None:
@@ -16,6 +17,49 @@ def _assert_clean_error(run_stderr: str, *needles: str) -> None:
     assert "Traceback" not in run_stderr
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
+
+
+INPUT_SHAPES = [
+    ("pixels=1x32x32x3", "no input named 'pixels'"),
+    ("image=1x32x32", "rank 3 does not match"),
+    ("image=1x64x64x3", "dimension 1 is fixed to 32"),
+]
+
+
+@pytest.fixture(scope="module")
+def refused_in_a_worker(
+    keras_model: Path, two_signature_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CliRun]:
+    """The runs whose bad input only a worker can see (it reads the model), started two at a
+    time: each run's output directory is its own; the test named after each reads it."""
+    root = tmp_path_factory.mktemp("refused_in_a_worker")
+    earlier = root / "earlier"
+    earlier.mkdir()
+    (earlier / "report.json").write_text("earlier")
+    corrupt = root / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "saved_model.pb").write_bytes(b"\x00not a protobuf\xff" * 10)
+    commands: dict[str, tuple[str | Path, ...]] = {
+        "signature": (
+            two_signature_model,
+            "--output-dir",
+            root / "signature",
+            "--signature",
+            "nope",
+        ),
+        "tags": (keras_model, "--output-dir", root / "tags", "--tags", "train"),
+        "earlier": (keras_model, "--output-dir", earlier, "--signature", "nope"),
+        "corrupt": (corrupt, "--output-dir", root / "corrupt_out"),
+    }
+    for index, (shape, _) in enumerate(INPUT_SHAPES):
+        commands[shape] = (
+            keras_model,
+            "--output-dir",
+            root / f"shape{index}",
+            "--input-shape",
+            shape,
+        )
+    return run_cli_batch({name: ("convert", *command) for name, command in commands.items()})
 
 
 def test_missing_path(tmp_path: Path) -> None:
@@ -70,46 +114,35 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_unknown_signature_lists_known_ones(two_signature_model: Path, tmp_path: Path) -> None:
-    run = run_cli(
-        "convert", two_signature_model, "--output-dir", tmp_path / "out", "--signature", "nope"
-    )
+def test_unknown_signature_lists_known_ones(refused_in_a_worker: dict[str, CliRun]) -> None:
+    run = refused_in_a_worker["signature"]
     assert run.exit_code == 2
     _assert_clean_error(run.stderr, "no signature 'nope'", "serving_default, square")
-    assert not (tmp_path / "out").exists()
+    assert not run.output_dir.exists()
 
 
 @pytest.mark.tf
-def test_unknown_tags_list_available_tag_sets(keras_model: Path, tmp_path: Path) -> None:
-    run = run_cli("convert", keras_model, "--output-dir", tmp_path / "out", "--tags", "train")
+def test_unknown_tags_list_available_tag_sets(refused_in_a_worker: dict[str, CliRun]) -> None:
+    run = refused_in_a_worker["tags"]
     assert run.exit_code == 2
     _assert_clean_error(run.stderr, "no MetaGraph with tags train", "available tag sets: serve")
 
 
 @pytest.mark.tf
-@pytest.mark.parametrize(
-    ("shape", "needle"),
-    [
-        ("pixels=1x32x32x3", "no input named 'pixels'"),
-        ("image=1x32x32", "rank 3 does not match"),
-        ("image=1x64x64x3", "dimension 1 is fixed to 32"),
-    ],
-)
+@pytest.mark.parametrize(("shape", "needle"), INPUT_SHAPES)
 def test_input_shape_checked_against_signature(
-    keras_model: Path, tmp_path: Path, shape: str, needle: str
+    refused_in_a_worker: dict[str, CliRun], shape: str, needle: str
 ) -> None:
-    run = run_cli("convert", keras_model, "--output-dir", tmp_path / "out", "--input-shape", shape)
+    run = refused_in_a_worker[shape]
     assert run.exit_code == 2
     _assert_clean_error(run.stderr, needle)
-    assert not (tmp_path / "out").exists()
+    assert not run.output_dir.exists()
 
 
 @pytest.mark.tf
-def test_earlier_outputs_survive_a_bad_run(keras_model: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "report.json").write_text("earlier")
-    run = run_cli("convert", keras_model, "--output-dir", out, "--signature", "nope")
+def test_earlier_outputs_survive_a_bad_run(refused_in_a_worker: dict[str, CliRun]) -> None:
+    run = refused_in_a_worker["earlier"]
+    out = run.output_dir
     assert run.exit_code == 2
     assert (out / "report.json").read_text() == "earlier"
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
@@ -127,10 +160,7 @@ def test_output_dir_that_is_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_corrupt_saved_model_pb(tmp_path: Path) -> None:
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "saved_model.pb").write_bytes(b"\x00not a protobuf\xff" * 10)
-    run = run_cli("convert", model, "--output-dir", tmp_path / "out")
+def test_corrupt_saved_model_pb(refused_in_a_worker: dict[str, CliRun]) -> None:
+    run = refused_in_a_worker["corrupt"]
     assert run.exit_code == 2
     _assert_clean_error(run.stderr, "saved_model.pb is not a valid SavedModel")

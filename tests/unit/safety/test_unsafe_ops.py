@@ -4,13 +4,15 @@ them and the report lists what they do. Real SavedModels, built at test time."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from support import unsafe_models
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
-from support.cli import run_cli
+from support.cli import CliRun, run_cli
+from support.cli_batch import run_cli_batch
 from support.tfjs_writer import write_tiny_graph_model
 from support.unsafe_ops_fixtures import add_write_file_node
 
@@ -46,20 +48,43 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """One hostile model's run: its canary, and its output directory before the run."""
+
+    run: CliRun
+    canary: Path
+    before: dict[str, bytes] | None
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Refusal]:
+    """Every hostile model built, then all run two at a time (independent runs, each in its
+    own directory): the test of each case reads its run."""
+    prepared: dict[str, tuple[Path, dict[str, bytes] | None]] = {}
+    commands: dict[str, tuple[str | Path, ...]] = {}
+    for case, (builder, _, _) in HOSTILE.items():
+        root = tmp_path_factory.mktemp("hostile")
+        canary = root / "canary"
+        model = builder(root / "model", canary)
+        out = root / "out"
+        prepared[case] = (canary, earlier_outputs(out))
+        commands[case] = ("convert", model, "--output-dir", out, "--jobs", "1", *QUICK)
+    runs = run_cli_batch(commands)
+    return {case: Refusal(runs[case], *prepared[case]) for case in HOSTILE}
+
+
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_saved_model_is_refused_before_it_runs(case: str, tmp_path: Path) -> None:
-    builder, op, where = HOSTILE[case]
-    canary = tmp_path / "canary"
-    model = builder(tmp_path / "model", canary)
-    out = tmp_path / "out"
-    before = earlier_outputs(out)
+def test_hostile_saved_model_is_refused_before_it_runs(
+    case: str, refusals: dict[str, Refusal]
+) -> None:
+    _, op, where = HOSTILE[case]
+    refusal = refusals[case]
 
-    run = run_cli("convert", model, "--output-dir", out, "--jobs", "1", *QUICK)
-
-    line = assert_one_line_error(run, 2, f"graph op {op} at ", where, "--allow-unsafe-ops")
+    line = assert_one_line_error(refusal.run, 2, f"graph op {op} at ", where, "--allow-unsafe-ops")
     assert "refused" in line
-    assert not canary.exists(), "the op ran"
-    assert snapshot(out) == before
+    assert not refusal.canary.exists(), "the op ran"
+    assert snapshot(refusal.run.output_dir) == refusal.before
 
 
 @pytest.mark.parametrize(

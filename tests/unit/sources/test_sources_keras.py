@@ -9,7 +9,8 @@ import pytest
 
 from hub_convert.errors import BadInputError
 from hub_convert.sources import resolve
-from support.cli import run_cli
+from support.cli import CliRun, run_cli
+from support.cli_batch import run_cli_batch
 from support.source_fixtures import (
     error_line,
     keras2_h5_file,
@@ -32,6 +33,29 @@ def keras_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "plain.h5": keras2_h5_file(root / "plain.h5", with_lambda=False),
         "lambda.h5": keras2_h5_file(root / "lambda.h5", with_lambda=True),
     }
+
+
+@pytest.fixture(scope="module")
+def cli_runs(
+    keras_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, ...], CliRun]:
+    """The CLI runs of this module that start a worker, two at a time (independent runs,
+    each into its own directory): keyed by (Lambda file,) or (writer, options)."""
+    root = tmp_path_factory.mktemp("keras_cli")
+    commands: dict[tuple[str, ...], tuple[str | Path, ...]] = {}
+    for name in ("lambda.keras", "lambda.h5"):
+        commands[(name,)] = (
+            keras_files[name], "--output-dir", root / f"out_{name}", "--allow-unsafe",
+            "--tflite-variants", "float32",
+        )  # fmt: skip
+    for written_by in ("tf_keras", "keras 2.10"):
+        directory = root / written_by.replace(" ", "_")
+        directory.mkdir()
+        model = keras2_h5_function_activation(directory / "activation.h5", written_by=written_by)
+        for extra in ((), ("--allow-unsafe",)):
+            out = directory / f"out{len(extra)}"
+            commands[(written_by, *extra)] = (model, "--output-dir", out, *extra)
+    return run_cli_batch({key: ("convert", *command) for key, command in commands.items()})
 
 
 @pytest.mark.parametrize("name", ["lambda.keras", "lambda.h5"])
@@ -99,18 +123,10 @@ def test_cli_refuses_lambda_without_allow_unsafe(
 
 @pytest.mark.parametrize(("name", "kind"), [("lambda.keras", "keras"), ("lambda.h5", "h5")])
 def test_cli_converts_lambda_with_allow_unsafe(
-    keras_files: dict[str, Path], tmp_path: Path, name: str, kind: str
+    cli_runs: dict[tuple[str, ...], CliRun], name: str, kind: str
 ) -> None:
-    out = tmp_path / "out"
-    run = run_cli(
-        "convert",
-        keras_files[name],
-        "--output-dir",
-        out,
-        "--allow-unsafe",
-        "--tflite-variants",
-        "float32",
-    )
+    run = cli_runs[(name,)]
+    out = run.output_dir
     assert run.exit_code == 0, run.stderr
     assert statuses(run.report) == {("tflite", "float32"): "passed", ("onnx", "float32"): "passed"}
     source = run.report["source"]
@@ -125,16 +141,15 @@ def test_cli_converts_lambda_with_allow_unsafe(
 @pytest.mark.parametrize("allow_unsafe", [False, True], ids=["default", "allow-unsafe"])
 @pytest.mark.parametrize("written_by", ["tf_keras", "keras 2.10"])
 def test_a_function_the_file_names_but_cannot_hold_is_one_line_with_advice_that_fits(
-    tmp_path: Path, allow_unsafe: bool, written_by: str
+    cli_runs: dict[tuple[str, ...], CliRun], allow_unsafe: bool, written_by: str
 ) -> None:
     """A plain Python activation is written by name only: no option can load it, so the
     error names the layer and the function, and does not suggest --allow-unsafe. tf_keras's
     form is found in the config before loading; Keras 2.10's bare name when Keras fails."""
-    model = keras2_h5_function_activation(tmp_path / "activation.h5", written_by=written_by)
-    out = tmp_path / "out"
-    extra = ["--allow-unsafe"] if allow_unsafe else []
-
-    run = run_cli("convert", model, "--output-dir", out, *extra)
+    extra = ("--allow-unsafe",) if allow_unsafe else ()
+    run = cli_runs[(written_by, *extra)]
+    model = run.output_dir.parent / "activation.h5"
+    out = run.output_dir
 
     assert run.exit_code == 2
     assert error_line(run.stderr) == (

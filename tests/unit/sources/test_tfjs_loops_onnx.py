@@ -21,13 +21,27 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import run_cli
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
 from support.paths import DATA
 from support.source_fixtures import statuses
 
 TFJS_DATA = DATA / "tfjs"
 HANDTRACK_MAP = TFJS_DATA / "graph_handtrack_map/handtrack_map.json"
 FACEBOXES_NMS = TFJS_DATA / "graph_faceboxes_nms/faceboxes_nms.json"
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, CliRun]:
+    """Both cuts converted by the CLI at once (independent runs, each into its own
+    directory)."""
+    root = tmp_path_factory.mktemp("loops_cli")
+    return run_cli_batch(
+        {
+            model: ("convert", model, "--output-dir", root / model.stem, "--latency-runs", "0")
+            for model in (FACEBOXES_NMS, HANDTRACK_MAP)
+        }
+    )
 
 
 def test_the_fixture_holds_a_tf1_loop_over_tensor_arrays() -> None:
@@ -40,9 +54,10 @@ def test_the_fixture_holds_a_tf1_loop_over_tensor_arrays() -> None:
 
 
 @pytest.mark.tf
-def test_tf1_loop_with_tensor_arrays_converts_to_onnx_and_matches(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = run_cli("convert", FACEBOXES_NMS, "--output-dir", out, "--latency-runs", "0")
+def test_tf1_loop_with_tensor_arrays_converts_to_onnx_and_matches(
+    cli_runs: dict[Path, CliRun],
+) -> None:
+    result = cli_runs[FACEBOXES_NMS]
     assert result.exit_code == 0, result.stderr[-2000:]
     report = result.report
     assert statuses(report)[("onnx", "float32")] == "passed", report["artifacts"]
@@ -94,9 +109,10 @@ def test_lowered_while_is_lifted_back_into_a_while_and_computes_the_same() -> No
 
 
 @pytest.mark.tf
-def test_lowered_while_over_tensor_lists_converts_to_onnx_and_matches(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = run_cli("convert", HANDTRACK_MAP, "--output-dir", out, "--latency-runs", "0")
+def test_lowered_while_over_tensor_lists_converts_to_onnx_and_matches(
+    cli_runs: dict[Path, CliRun],
+) -> None:
+    result = cli_runs[HANDTRACK_MAP]
     assert result.exit_code == 0, result.stderr[-2000:]
     report = result.report
     assert set(statuses(report).values()) == {"passed"}, report["artifacts"]

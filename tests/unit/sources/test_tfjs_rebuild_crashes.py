@@ -14,11 +14,47 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import run_cli
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
 from support.paths import DATA
 from support.source_fixtures import statuses
 
 BLAZEFACE_PAD = DATA / "tfjs/graph_blazeface_pad/blazeface_pad.json"
+
+
+def _with_identity_after_pad(model_dir: Path) -> Path:
+    """The cut with Pad -> Identity -> AddV2 instead of Pad -> AddV2, in ``model_dir``."""
+    document = json.loads(BLAZEFACE_PAD.read_text())
+    nodes = document["modelTopology"]["node"]
+    pad = next(n for n in nodes if n["op"] == "Pad")
+    add = next(n for n in nodes if n["op"] == "AddV2")
+    nodes.append(
+        {
+            "name": "pad_identity",
+            "op": "Identity",
+            "input": [pad["name"]],
+            "attr": {"T": {"type": "DT_FLOAT"}},
+        }
+    )
+    add["input"] = ["pad_identity" if i == pad["name"] else i for i in add["input"]]
+    model_dir.mkdir()
+    (model_dir / "blazeface_pad.json").write_text(json.dumps(document))
+    (model_dir / "blazeface_pad.bin").write_bytes(BLAZEFACE_PAD.with_suffix(".bin").read_bytes())
+    return model_dir / "blazeface_pad.json"
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    """The cut and its Identity form converted by the CLI at once (independent runs, each
+    into its own directory)."""
+    root = tmp_path_factory.mktemp("blazeface_cli")
+    models = {"as cut": BLAZEFACE_PAD, "identity": _with_identity_after_pad(root / "model")}
+    return run_cli_batch(
+        {
+            name: ("convert", model, "--output-dir", root / f"out_{index}", "--latency-runs", "0")
+            for index, (name, model) in enumerate(models.items())
+        }
+    )
 
 
 def test_the_fixture_holds_the_crashing_pattern() -> None:
@@ -47,37 +83,20 @@ def test_pad_addend_is_rewritten_and_nothing_else(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_blazeface_block_converts_instead_of_crashing_tensorflow(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = run_cli("convert", BLAZEFACE_PAD, "--output-dir", out, "--latency-runs", "0")
+def test_blazeface_block_converts_instead_of_crashing_tensorflow(
+    cli_runs: dict[str, CliRun],
+) -> None:
+    result = cli_runs["as cut"]
     assert result.exit_code == 0, result.stderr[-2000:]
     assert set(statuses(result.report).values()) == {"passed"}, statuses(result.report)
 
 
 @pytest.mark.tf
-def test_pad_reaching_the_add_through_identities_is_rewritten_too(tmp_path: Path) -> None:
+def test_pad_reaching_the_add_through_identities_is_rewritten_too(
+    cli_runs: dict[str, CliRun],
+) -> None:
     """Grappler drops Identity nodes before it fuses, so Pad -> Identity -> AddV2 crashed
     TensorFlow the same way."""
-    document = json.loads(BLAZEFACE_PAD.read_text())
-    nodes = document["modelTopology"]["node"]
-    pad = next(n for n in nodes if n["op"] == "Pad")
-    add = next(n for n in nodes if n["op"] == "AddV2")
-    nodes.append(
-        {
-            "name": "pad_identity",
-            "op": "Identity",
-            "input": [pad["name"]],
-            "attr": {"T": {"type": "DT_FLOAT"}},
-        }
-    )
-    add["input"] = ["pad_identity" if i == pad["name"] else i for i in add["input"]]
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    (model_dir / "blazeface_pad.json").write_text(json.dumps(document))
-    (model_dir / "blazeface_pad.bin").write_bytes(BLAZEFACE_PAD.with_suffix(".bin").read_bytes())
-    out = tmp_path / "out"
-    result = run_cli(
-        "convert", model_dir / "blazeface_pad.json", "--output-dir", out, "--latency-runs", "0"
-    )
+    result = cli_runs["identity"]
     assert result.exit_code == 0, result.stderr[-2000:]
     assert set(statuses(result.report).values()) == {"passed"}, statuses(result.report)

@@ -23,7 +23,8 @@ import pytest
 from hub_convert.sources import resolve
 from hub_convert.sources.tfjs import check_tfjs
 from hub_convert.sources.tfjs.export import signature_keys
-from support.cli import run_cli
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
 from support.paths import DATA
 from support.source_fixtures import statuses
 
@@ -174,21 +175,27 @@ def test_recurrent_layers_over_a_time_axis_of_unknown_length(tmp_path: Path) -> 
 # -- end to end through the CLI ----------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    """Every fixture converted by the CLI, two at a time (independent runs, each into its own
+    directory)."""
+    root = tmp_path_factory.mktemp("tfjs_cli")
+    return run_cli_batch(
+        {
+            name: (
+                "convert", recorded(name).model_json, "--output-dir", root / name,
+                "--tflite-variants", "float32", "--latency-runs", "0",
+            )
+            for name in FIXTURES
+        }
+    )  # fmt: skip
+
+
 @pytest.mark.tf
 @pytest.mark.parametrize("name", FIXTURES)
-def test_cli_converts_and_validates(name: str, tmp_path: Path) -> None:
+def test_cli_converts_and_validates(name: str, cli_runs: dict[str, CliRun]) -> None:
     fixture = recorded(name)
-    out = tmp_path / "out"
-    run = run_cli(
-        "convert",
-        fixture.model_json,
-        "--output-dir",
-        out,
-        "--tflite-variants",
-        "float32",
-        "--latency-runs",
-        "0",
-    )
+    run = cli_runs[name]
     assert run.exit_code == 0, run.stderr
     assert statuses(run.report) == {("tflite", "float32"): "passed", ("onnx", "float32"): "passed"}
     source = run.report["source"]
