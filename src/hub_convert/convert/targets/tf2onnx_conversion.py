@@ -20,6 +20,7 @@ import numpy as np
 from ...report.artifact import UnsupportedOp
 from ..op_types import converted_op_types
 from .onnx_inline import inline_tf1_loop_calls
+from .onnx_load_failure import capture_stderr, load_failure, unmapped_ops
 from .onnx_names import RENAMED_OUTPUTS_KEY, distinct_output_names, restore_input_names
 
 _UNSUPPORTED_MESSAGE = "Tensorflow op [%s: %s] is not supported"
@@ -103,17 +104,26 @@ def convert(
         # numpy.product, which numpy 2 removed; numpy.prod is the same function.
         setattr(np, "product", np.prod)  # noqa: B010
 
-    graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
-        str(saved_model_dir),
-        None,
-        None,
-        tags,
-        [signature],
-        None,
-        large_model,
-        return_initialized_tables=True,
-        return_tensors_to_rename=True,
-    )
+    try:
+        with capture_stderr() as logged:
+            graph_def, inputs, outputs, tables, renames = tf_loader.from_saved_model(
+                str(saved_model_dir),
+                None,
+                None,
+                tags,
+                [signature],
+                None,
+                large_model,
+                return_initialized_tables=True,
+                return_tensors_to_rename=True,
+            )
+    except Exception as exc:
+        unmapped = unmapped_ops(saved_model_dir, tags, signature)
+        return OnnxConversion(
+            model=None,
+            unsupported=[UnsupportedOp(op=op) for op in unmapped],
+            error=load_failure(exc, logged, unmapped),
+        )
     inline_tf1_loop_calls(graph_def)  # else tf2onnx cannot rewrite TF1 while loops
     renames, renamed_outputs = distinct_output_names(renames, inputs, outputs)
     source_ops = converted_op_types(graph_def)

@@ -22,7 +22,7 @@ from ..graph_facts import variable_bytes
 from ..signature import load_signature
 from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate
-from .tflite_errors import first_lines, ops_from_error, too_big_reason
+from .tflite_errors import converter_error, first_lines, ops_from_error, too_big_reason
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
 from .tflite_runner import load
 from .tflite_saved_model import converter_for
@@ -144,7 +144,7 @@ def convert_with(
     needs = sorted({op for error in errors for op in ops_from_error(error)})
     return TFLiteConversion(
         model=None,
-        error=first_lines(errors[-1]),
+        error=converter_error(errors[-1]),
         unconvertible_ops=needs,
         source_ops=source_ops,
         attempts=attempts,

@@ -46,6 +46,20 @@ def ops_from_error(message: str) -> list[str]:
     return sorted(ops)
 
 
+def converter_error(message: str) -> str:
+    """The converter's error in a line when it names ops no TFLite file can hold (neither a
+    builtin nor a Flex op, e.g. StringNGrams); else its first lines (an MLIR dump follows the
+    cause, hundreds of lines of it)."""
+    beyond = sorted(set(_UNCONVERTIBLE_RE.findall(message)))
+    if not beyond:
+        return first_lines(message)
+    return (
+        f"{', '.join(beyond)} {'is' if len(beyond) == 1 else 'are'} neither a TFLite builtin nor"
+        " a Flex (TF Select) op: no TFLite runtime has a kernel for "
+        f"{'it' if len(beyond) == 1 else 'them'} (only a custom op registered in the app could)"
+    )
+
+
 def first_lines(message: str, limit: int = 12) -> str:
     """The message's first ``limit`` non-blank lines, and how many more there were."""
     lines = [line for line in message.strip().splitlines() if line.strip()]
