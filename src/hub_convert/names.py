@@ -8,10 +8,9 @@ import re
 from collections.abc import Iterable
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-# A text the slug renders plainly: "/" is the only character replaced and nothing is trimmed.
-# Two such texts share a slug only where one has "_" and the other "/" at the same place
-# (models_cls, models/cls): then both get a hash, so neither can take the other's name.
-_PLAIN = re.compile(r"[A-Za-z0-9_-]+(?:[./][A-Za-z0-9_-]+)*")
+# A text the slug renders plainly: only each "/" replaced (by "_"), nothing trimmed. Two such
+# texts share a slug only where one has "_" and the other "/" at the same place (models_cls,
+# models/cls): then both get a hash, so neither can take the other's name.
 _HASH_CHARS = 12
 
 
@@ -29,8 +28,8 @@ def unique_names(
 ) -> dict[str, str]:
     """A file-name-safe name for each text, no two alike (not even in case, for case-insensitive
     file systems) and none in ``taken``. A text the slug renders plainly keeps its plain slug
-    (``models/mobilenet_v2`` → ``models_mobilenet_v2``) unless another text of the set would
-    share it; with ``stable``, any other text, and each of those sharing a slug, gets a hash
+    (``models/mobilenet_v2`` → ``models_mobilenet_v2``) unless another such text of the set
+    shares it; with ``stable``, any other text, and each of those sharing a slug, gets a hash
     of the text after it (``models/cls.`` → ``models_cls-1a2b…``), so its name depends on
     itself, not on the order of the set; a clash left over gets a counter. Without
     ``stable``, only clashes are changed, by the counter. ``empty``: the slug of a text that
@@ -39,12 +38,13 @@ def unique_names(
     reserved = {name.lower() for name in taken}
     plain = {text: slug(text) or empty for text in ordered}
     if stable:
+        kept = [text for text in ordered if plain[text] == text.replace("/", "_")]
         counts: dict[str, int] = {}
-        for text in ordered:
+        for text in kept:
             counts[plain[text].lower()] = counts.get(plain[text].lower(), 0) + 1
         for text in ordered:
-            shared = counts[plain[text].lower()] > 1 or plain[text].lower() in reserved
-            if shared or not _PLAIN.fullmatch(text):
+            lowered = plain[text].lower()
+            if text not in kept or counts[lowered] > 1 or lowered in reserved:
                 plain[text] = f"{plain[text]}-{_digest(text)}"
     used = set(reserved)
     names: dict[str, str] = {}

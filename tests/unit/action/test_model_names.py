@@ -24,13 +24,20 @@ def test_a_name_does_not_depend_on_the_order_of_the_set() -> None:
 
 
 def test_paths_with_the_same_slug_get_distinct_names() -> None:
-    texts = ["models/cls", "models/cls.", "models/cls_", "models_cls", "models/cls[1]", "..."]
+    texts = ["models/cls", "models/cls.", "models/cls_", "models/cls[1]", "..."]
     names = unique_names(texts)
-    assert names["models/cls"].startswith("models_cls-")  # models_cls would share its name
-    assert names["models_cls"].startswith("models_cls-")
+    assert names["models/cls"] == "models_cls"  # the others' names depend on their own paths
     assert len(set(names.values())) == len(texts)
     assert names["models/cls."].startswith("models_cls-")
     assert all(name and name.strip("._") == name for name in names.values())
+
+
+def test_plain_paths_that_share_a_name_both_get_a_hash() -> None:
+    names = unique_names(["models/cls", "models_cls", "models/x"])
+    assert names["models/cls"].startswith("models_cls-")
+    assert names["models_cls"].startswith("models_cls-")
+    assert names["models/cls"] != names["models_cls"]
+    assert names["models/x"] == "models_x"
 
 
 def test_names_differing_only_in_case_are_distinct_too() -> None:
