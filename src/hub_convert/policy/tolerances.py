@@ -33,6 +33,10 @@ ALL_VARIANTS: tuple[str, ...] = get_args(Variant)
 #   layers, not a defect. An output over the max abs bound passes when, as a whole, cosine
 #   ≥ 1 − 1e-6 and PSNR ≥ 80 dB (RMS error ≤ 1e-4 of the peak), the corpus's line between
 #   rounding and defects; the report still shows the max abs and its bound.
+#   What it waives is capped at WHOLE_WAIVER_CAP × the bound (about 1e-3 of the peak): cosine and
+#   PSNR average over the output, so one value 5 % of the peak off in a million passes both;
+#   the worst real rounding case (3.1e-4 at peak 1) is 1.6× its bound.
+WHOLE_WAIVER_CAP = 10.0
 _FLOAT32 = Tolerance(max_abs=1e-4, max_rel=1e-4, whole_min_cosine=1 - 1e-6, whole_min_psnr_db=80.0)
 _FLOAT16 = Tolerance(min_cosine=0.999, min_psnr_db=40.0)
 _INT8 = Tolerance(min_cosine=0.99, min_psnr_db=30.0)
@@ -161,7 +165,13 @@ def judge(
             failed.append(f"PSNR {psnr_db:.1f} dB < {tolerance.min_psnr_db:g} dB")
     whole = _close_as_a_whole(tolerance, cosine, psnr_db)
     if over_bound and len(failed) == 1 and whole:
-        return Judgement(True, bound, failed, whole=whole)
+        assert bound is not None  # over_bound means the max abs check ran
+        if max_abs <= WHOLE_WAIVER_CAP * bound:
+            return Judgement(True, bound, failed, whole=whole)
+        failed[0] += (
+            f"; close {whole.removeprefix('as a whole: ')} as a whole, but over "
+            f"{WHOLE_WAIVER_CAP:g}× the bound: a local error, not rounding"
+        )
     return Judgement(within=not failed, max_abs_bound=bound, failed_checks=failed)
 
 

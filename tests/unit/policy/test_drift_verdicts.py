@@ -219,3 +219,21 @@ def test_policy_file_bounds_include_the_scale_relative_one() -> None:
     tolerance = Tolerance(max_abs=0.0, max_rel=1e-2)
     drift = compare_output("y", [np.array([100.0, 50.0])], [np.array([100.9, 50.0])], tolerance)
     assert drift.within_tolerance and drift.max_abs_bound == pytest.approx(1.0)
+
+
+def test_one_value_far_off_in_a_big_output_does_not_pass_as_a_whole() -> None:
+    # One value off by 5 % of the peak among a million: cosine and PSNR (86 dB) average it
+    # away, yet it is a local defect; the waiver stops at 10× the max abs bound.
+    rng = _rng()
+    reference = [rng.uniform(0, 1, size=(1, 1_000_000))]
+    candidate = [reference[0] + rng.normal(0, 1e-7, size=reference[0].shape)]
+    peak = float(np.abs(reference[0]).max())
+    candidate[0][0, 4242] += 0.05 * peak
+
+    drift = compare_output("mask", reference, candidate, FLOAT32)
+
+    assert not drift.within_tolerance
+    assert drift.within_as_a_whole is None
+    [check] = drift.failed_checks
+    assert check.startswith("max abs 0.05 > 0.0002")
+    assert "over 10× the bound: a local error, not rounding" in check
