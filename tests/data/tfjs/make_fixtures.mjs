@@ -430,6 +430,26 @@ async function graphEmotion(baseUrl) {
     });
 }
 
+/**
+ * graph_table/: a graph model with a modelInitializer (a hash table TF.js fills at load),
+ * written by the tensorflowjs converter (make_graph_table.py); not rewritten here, only run.
+ */
+async function graphTable(baseUrl) {
+  const dir = path.join(HERE, 'graph_table');
+  for (const file of fs.readdirSync(dir)) {
+    if (file.endsWith('.npy') || file === 'io.json') fs.rmSync(path.join(dir, file));
+  }
+  const model = await tf.loadGraphModel(`${baseUrl}/graph_table/model.json`);
+  const x = tf.tensor(uniform(prng(701), 6 * 4, -1, 1), [6, 4]);
+  // Keys in the table (3, 5, 7, 11) and not (0, 4): TF.js has no int64, ids are int32.
+  const ids = tf.tensor([3, 5, 7, 11, 0, 4], [6], 'int32');
+  const result = asList(await model.executeAsync({ x, ids }));
+  writeIo(dir, 'model.json',
+    [{ name: 'x', tensor: x }, { name: 'ids', tensor: ids }],
+    result.map((tensor, i) => ({ name: model.outputs[i].name, tensor })),
+    { computedWith: 'tf.loadGraphModel(model.json).executeAsync(inputs)' });
+}
+
 async function main() {
   await tf.setBackend('cpu');
   await tf.ready();
@@ -442,6 +462,7 @@ async function main() {
     await layersNames(baseUrl);
     await layersCustom(baseUrl);
     await graphEmotion(baseUrl);
+    await graphTable(baseUrl);
   } finally {
     server.close();
   }

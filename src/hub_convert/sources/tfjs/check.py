@@ -56,16 +56,12 @@ class CheckedModel:
 def _check_graph_model(model: ModelJson, groups: list[WeightGroup]) -> None:
     if not isinstance(model.topology.get("node"), list):
         raise BadInputError(f"{model.path}: modelTopology has no 'node' list (not a GraphDef)")
-    initializer_nodes = (model.initializer or {}).get("node") or []
-    if initializer_nodes:
-        # Hash tables filled by an initializer graph have no counterpart in a single
-        # serving function here, and neither TFLite builtins nor ONNX could run them.
-        raise BadInputError(
-            f"{model.path}: has a modelInitializer (hash-table initialization, "
-            f"{len(initializer_nodes)} nodes), which hub-convert does not support"
-        )
+    initializer = model.initializer or {}
+    if initializer.get("node") is not None and not isinstance(initializer.get("node"), list):
+        raise BadInputError(f"{model.path}: modelInitializer has no 'node' list (not a GraphDef)")
     names = {spec.name for group in groups for spec in group.weights}
     missing = topo.constants_without_weights(model.topology, names)
+    missing += topo.constants_without_weights(initializer, names)
     if missing:
         shown = ", ".join(repr(n) for n in missing[:3]) + (" ..." if len(missing) > 3 else "")
         raise BadInputError(
@@ -105,6 +101,8 @@ def load_checked(path: Path) -> CheckedModel:
     if model.format == GRAPH_MODEL:
         _check_graph_model(model, groups)
         unsafe = scan_graph(json_graph(model.topology), "tfjs")
+        if model.initializer:  # what runs at load is scanned as what runs at inference
+            unsafe += scan_graph(json_graph(model.initializer), "tfjs")
     else:
         _check_layers_model(model)
         unsafe = unsafe_layers(topo.keras_model_config(model.topology))

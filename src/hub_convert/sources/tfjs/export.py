@@ -52,7 +52,10 @@ def _error_cause(exc: Exception) -> str:
 
 
 def _pruned_graph_function(
-    graph_def: Any, inputs: Sequence[TensorSpec], outputs: Sequence[TensorSpec]
+    graph_def: Any,
+    inputs: Sequence[TensorSpec],
+    outputs: Sequence[TensorSpec],
+    resource_feeds: Sequence[str] = (),
 ) -> Any:
     """The graph as a concrete function from the input tensors to the output tensors.
 
@@ -68,7 +71,8 @@ def _pruned_graph_function(
     wrapped = tf.compat.v1.wrap_function(load, [])
     tensor = wrapped.graph.get_tensor_by_name
     return wrapped.prune(
-        feeds=[tensor(f"tfjs/{s.tensor}") for s in inputs],
+        feeds=[tensor(f"tfjs/{s.tensor}") for s in inputs]
+        + [tensor(f"tfjs/{name}") for name in resource_feeds],
         fetches=[tensor(f"tfjs/{s.tensor}") for s in outputs],
     )
 
@@ -79,12 +83,19 @@ def save_graph_model(
     outputs: Sequence[TensorSpec],
     target: Path,
     where: str,
+    tables: Sequence[tuple[str, Any]] = (),
 ) -> None:
-    """Save ``graph_def`` at ``target`` with a ``serving_default`` over the named inputs."""
+    """Save ``graph_def`` at ``target`` with a ``serving_default`` over the named inputs.
+
+    ``tables``: (the graph's resource input, the hash table whose handle it takes); the
+    tables are saved with the SavedModel, which fills them when it loads.
+    """
     import tensorflow as tf
 
     try:
-        graph_function = _pruned_graph_function(graph_def, inputs, outputs)
+        graph_function = _pruned_graph_function(
+            graph_def, inputs, outputs, [feed for feed, _ in tables]
+        )
     except (ValueError, TypeError, KeyError, tf.errors.OpError) as exc:
         raise BadInputError(
             f"{where}: TensorFlow cannot import the rebuilt graph: {_error_cause(exc)}"
@@ -99,12 +110,13 @@ def save_graph_model(
     ]
 
     def serve(*args: Any) -> dict[str, Any]:
-        results = graph_function(*args)
+        results = graph_function(*args, *(table.resource_handle for _, table in tables))
         return {key: tf.identity(t, name=key) for key, t in zip(output_keys, results, strict=True)}
 
     function = tf.function(serve, input_signature=specs).get_concrete_function()
     module = tf.Module()
     module.graph_function = graph_function
+    module.tables = [table for _, table in tables]
     _save(module, function, target)
 
 

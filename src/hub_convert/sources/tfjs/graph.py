@@ -208,6 +208,8 @@ def _inputs(model: ModelJson, nodes: dict[str, Any]) -> list[TensorSpec]:
         ]
     specs = []
     for key, entry in signature_inputs.items():
+        if "resourceId" in entry:
+            continue  # a table handle TF.js feeds from the modelInitializer (initializer.py)
         node = nodes.get(_node_name(entry["name"]))
         if node is None:
             continue  # TF.js skips inputs that freezing removed; so does this

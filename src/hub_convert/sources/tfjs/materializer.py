@@ -28,10 +28,13 @@ class TfjsMaterializer:
         if model.format == GRAPH_MODEL:
             from .export import save_graph_model
             from .graph import build_graph_def, graph_io
+            from .initializer import build_tables, table_specs
 
             graph_def = build_graph_def(model, weights)
             inputs, outputs = graph_io(model, graph_def)
-            save_graph_model(graph_def, inputs, outputs, target, str(model.path))
+            specs = table_specs(model, weights)
+            tables = list(zip([s.feeds for s in specs], build_tables(specs), strict=True))
+            save_graph_model(graph_def, inputs, outputs, target, str(model.path), tables)
         else:
             from .export import save_keras_model
             from .layers import build_keras_model

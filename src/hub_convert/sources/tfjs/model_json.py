@@ -32,6 +32,7 @@ class ModelJson:
     converted_by: str
     signature: dict[str, Any] | None
     initializer: dict[str, Any] | None
+    initializer_signature: dict[str, Any] | None = None  # its outputs: table handles
 
     @property
     def base_dir(self) -> Path:
@@ -161,4 +162,5 @@ def parse_model_json(path: Path) -> ModelJson:
         converted_by=_text(document.get("convertedBy")),
         signature=_signature(path, document) if fmt == GRAPH_MODEL else None,
         initializer=initializer,
+        initializer_signature=_optional_object(path, document, "initializerSignature"),
     )
