@@ -14,7 +14,9 @@ Target = Literal["tflite", "onnx"]
 TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]
 OnnxVariant = Literal["float32", "float16", "dynamic"]
 Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
-SourceKind = Literal["saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs"]
+SourceKind = Literal[
+    "saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs", "frozen_graph"
+]
 FailRule = Literal["error", "drift", "flex", "unsupported-ops", "not-validated"]
 # The stages of a run whose time the report gives ("Where the time went").
 Stage = Literal[

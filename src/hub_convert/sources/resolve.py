@@ -19,6 +19,7 @@ from ..errors import BadInputError
 from ..report.vocabulary import SOURCE_KINDS, SourceKind
 from . import archive as archives
 from . import keras_file, tfjs
+from .frozen_graph import frozen_graph_source, looks_like_frozen_graph
 from .hub import handle_source, is_handle
 from .saved_model import directory_source, is_saved_model_dir
 from .source_model import SourceModel
@@ -30,7 +31,7 @@ KINDS = SOURCE_KINDS
 _HANDLE_HOSTS = ("tfhub.dev/", "www.kaggle.com/models/", "kaggle.com/models/")
 _ACCEPTED = (
     "a SavedModel directory, a .tar.gz/.tgz/.zip archive of one, a .keras or .h5 file, "
-    "a TF.js model.json, or a TF Hub / Kaggle handle URL"
+    "a TF.js model.json, a frozen graph (.pb), or a TF Hub / Kaggle handle URL"
 )
 
 
@@ -86,6 +87,8 @@ def _detect(path: Path, display_path: str) -> SourceKind:
     sniffed = _sniff(path)
     if sniffed is not None:
         return sniffed
+    if looks_like_frozen_graph(path):
+        return "frozen_graph"
     if name == "saved_model.pb":
         raise BadInputError(
             f"{display_path}: not a SavedModel directory (got a file); pass the directory "
@@ -134,6 +137,8 @@ def _source(
         return keras_file.keras_source(
             path, display_path, work_dir, kind=kind, allow_unsafe=allow_unsafe
         )
+    if kind == "frozen_graph":
+        return frozen_graph_source(path, display_path, work_dir)
     return _tfjs_source(path, display_path, work_dir)
 
 
