@@ -17,23 +17,64 @@ import pytest
 from support import unsafe_models
 from support.adversarial import assert_one_line_error, earlier_outputs, snapshot
 from support.cli import CliRun, run_cli
+from support.cli_batch import run_cli_batch
+
+Snapshot = dict[str, bytes] | None
 
 QUICK = ("--targets", "tflite", "--tflite-variants", "float32", "--latency-runs", "0")
 
 
-def _convert(model: Path, tmp_path: Path, *options: str) -> CliRun:
-    out = tmp_path / "out"
-    before = earlier_outputs(out)
-    run = run_cli("convert", model, "--output-dir", out, "--jobs", "1", *QUICK, *options)
-    assert snapshot(out) == before, "the output directory changed"
+@pytest.fixture(scope="module")
+def failing_runs(
+    classifier_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[CliRun, Snapshot]]:
+    """Every model of this module that fails at run time, built, then all converted two at a
+    time (independent runs), each into an output directory holding an earlier run's files:
+    (the run, that directory before it)."""
+    cases = {
+        name: tmp_path_factory.mktemp("failing")
+        for name in ("abort", "assert", "missing variables", "py_function", "strings", "allocates")
+    }
+    missing_variables = cases["missing variables"] / "model"
+    shutil.copytree(classifier_model, missing_variables)
+    shutil.rmtree(missing_variables / "variables")
+    canary = cases["py_function"] / "canary"
+    models: dict[str, tuple[Path, tuple[str, ...]]] = {
+        "abort": (unsafe_models.aborts_tensorflow(cases["abort"] / "model"), ()),
+        "assert": (unsafe_models.asserts_positive(cases["assert"] / "model"), ()),
+        "missing variables": (missing_variables, ()),
+        "py_function": (
+            unsafe_models.calls_py_function(cases["py_function"] / "model", canary),
+            ("--allow-unsafe-ops",),
+        ),
+        "strings": (unsafe_models.parses_strings(cases["strings"] / "model"), ()),
+        # 4 TB: more than any machine, whatever the limit.
+        "allocates": (unsafe_models.allocates(cases["allocates"] / "model", 10**12), ()),
+    }
+    befores: dict[str, Snapshot] = {}
+    commands: dict[str, tuple[str | Path, ...]] = {}
+    for name, (model, options) in models.items():
+        out = cases[name] / "out"
+        befores[name] = earlier_outputs(out)
+        commands[name] = ("convert", model, "--output-dir", out, "--jobs", "1", *QUICK, *options)
+    runs = run_cli_batch(commands)
+    return {name: (run, befores[name]) for name, run in runs.items()}
+
+
+def _failed(failing_runs: dict[str, tuple[CliRun, Snapshot]], name: str) -> CliRun:
+    """The run of ``name``, checked to have left its output directory as it was."""
+    run, before = failing_runs[name]
+    assert snapshot(run.output_dir) == before, "the output directory changed"
     return run
 
 
 @pytest.mark.tf
-def test_a_node_that_kills_tensorflow_is_named(tmp_path: Path) -> None:
+def test_a_node_that_kills_tensorflow_is_named(
+    failing_runs: dict[str, tuple[CliRun, Snapshot]],
+) -> None:
     """The worker dies with a signal while running the original: the model is run again with
     TensorFlow logging each node it starts, and the error names the one it died in."""
-    run = _convert(unsafe_models.aborts_tensorflow(tmp_path / "model"), tmp_path)
+    run = _failed(failing_runs, "abort")
     line = assert_one_line_error(
         run,
         2,
@@ -47,8 +88,8 @@ def test_a_node_that_kills_tensorflow_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_assert_in_the_graph_fires(tmp_path: Path) -> None:
-    run = _convert(unsafe_models.asserts_positive(tmp_path / "model"), tmp_path)
+def test_assert_in_the_graph_fires(failing_runs: dict[str, tuple[CliRun, Snapshot]]) -> None:
+    run = _failed(failing_runs, "assert")
     assert_one_line_error(
         run,
         2,
@@ -60,12 +101,8 @@ def test_assert_in_the_graph_fires(tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_missing_variable_files(classifier_model: Path, tmp_path: Path) -> None:
-    model = tmp_path / "model"
-    shutil.copytree(classifier_model, model)
-    shutil.rmtree(model / "variables")
-
-    run = _convert(model, tmp_path)
+def test_missing_variable_files(failing_runs: dict[str, tuple[CliRun, Snapshot]]) -> None:
+    run = _failed(failing_runs, "missing variables")
 
     assert_one_line_error(
         run, 2, "model: loading the model in TensorFlow failed", "variables/variables"
@@ -73,28 +110,26 @@ def test_missing_variable_files(classifier_model: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.tf
-def test_py_function_without_its_callback(tmp_path: Path) -> None:
-    canary = tmp_path / "canary"
-    model = unsafe_models.calls_py_function(tmp_path / "model", canary)
-
-    run = _convert(model, tmp_path, "--allow-unsafe-ops")
+def test_py_function_without_its_callback(failing_runs: dict[str, tuple[CliRun, Snapshot]]) -> None:
+    run = _failed(failing_runs, "py_function")
 
     assert_one_line_error(run, 2, "Could not find callback", "(node EagerPyFunc)")
-    assert not canary.exists()
+    assert not (run.output_dir.parent / "canary").exists()
 
 
 @pytest.mark.tf
-def test_string_input_the_model_cannot_parse(tmp_path: Path) -> None:
-    run = _convert(unsafe_models.parses_strings(tmp_path / "model"), tmp_path)
+def test_string_input_the_model_cannot_parse(
+    failing_runs: dict[str, tuple[CliRun, Snapshot]],
+) -> None:
+    run = _failed(failing_runs, "strings")
     assert_one_line_error(
         run, 2, "StringToNumberOp could not correctly convert string", "(node StringToNumber)"
     )
 
 
 @pytest.mark.tf
-def test_graph_that_allocates_too_much(tmp_path: Path) -> None:
-    # 4 TB: more than any machine, whatever the limit.
-    run = _convert(unsafe_models.allocates(tmp_path / "model", 10**12), tmp_path)
+def test_graph_that_allocates_too_much(failing_runs: dict[str, tuple[CliRun, Snapshot]]) -> None:
+    run = _failed(failing_runs, "allocates")
     assert_one_line_error(run, 2, "ran out of memory", "--max-memory", "(node zeros)")
 
 
