@@ -111,9 +111,8 @@ def meta_graph_as_graph(meta_graph: Any) -> Graph:
         for asset in _asset_file_defs(meta_graph)
         if _own_asset(asset.filename) and asset.tensor_info.name
     )
+    # Paths passed on through calls: safety/own_assets.py follows them.
     asset_args = _asset_args(meta_graph, {f.name: f.args for f in functions})
-    for callee, names in _args_fed_assets(graph_def, asset_nodes, functions).items():
-        asset_args[callee] = asset_args.get(callee, frozenset()) | names
     return Graph(
         nodes=tuple(_node(n) for n in graph_def.node),
         functions=functions,
@@ -139,34 +138,6 @@ def _asset_file_defs(meta_graph: Any) -> list[Any]:
             if packed.Unpack(asset):
                 assets.append(asset)
     return assets
-
-
-def _args_fed_assets(
-    graph_def: Any, asset_nodes: frozenset[str], functions: tuple[GraphFunction, ...]
-) -> dict[str, frozenset[str]]:
-    """Function arguments fed with an asset path by a call, from the top level down through
-    nested calls (TF1 exports pass it to their table initializers this way)."""
-    args = {f.name: f.args for f in functions}
-    fed: dict[str, set[str]] = {}
-
-    def feed(nodes: Any, paths: set[str], unit_fed: dict[str, set[str]]) -> bool:
-        grew = False
-        for node in nodes:
-            data_inputs = [ref for ref in node.input if not ref.startswith("^")]
-            for callee in (c for value in node.attr.values() for c in _calls(value)):
-                names = args.get(callee, ())
-                for index, ref in enumerate(data_inputs[: len(names)]):
-                    if node_name(ref) in paths and names[index] not in unit_fed.get(callee, ()):
-                        unit_fed.setdefault(callee, set()).add(names[index])
-                        grew = True
-        return grew
-
-    feed(graph_def.node, set(asset_nodes), fed)
-    bodies = {f.signature.name: f.node_def for f in graph_def.library.function}
-    for _ in range(len(bodies) + 1):  # a fixpoint: each round goes one call deeper
-        if not any(feed(bodies[name], set(paths), fed) for name, paths in list(fed.items())):
-            break
-    return {name: frozenset(values) for name, values in fed.items()}
 
 
 def scan_saved_model(saved_model_dir: Path) -> list[UnsafeOp]:

@@ -13,8 +13,8 @@ node of each, called or not. Two kinds of nodes are not findings:
   save node, never from the restore node. Anything else the saver reaches is a finding, so an
   op cannot hide there — nor can a saver op be called from a signature, an initializer or any
   function the loader may call.
-- **Vocabulary files among the model's own assets**: a table initializer whose file name is
-  an asset of the SavedModel (inside its ``assets/`` directory).
+- **Vocabulary files among the model's own assets**: a table initializer whose file name is,
+  provably, an asset of the SavedModel (inside its ``assets/`` directory): own_assets.py.
 
 Readers turn a MetaGraph (convert/saved_model_scan.py, in a worker) or a TF.js
 ``modelTopology`` (``json_graph`` below, in the main process) into a ``Graph``.
@@ -25,61 +25,24 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..report.source_info import UnsafeOp
+from .graph_model import TOP, Graph, GraphFunction, GraphNode, Saver, node_name
+from .own_assets import asset_arguments, reads_own_asset
 from .unsafe_ops import ASSET_READERS, CONDITION_ATTRS, SAVER_RESTORE_OPS, SAVER_SAVE_OPS, op_effect
 
-TOP = ""  # the unit name of the top-level graph; functions go by their own names
-
-
-@dataclass(frozen=True)
-class GraphNode:
-    name: str
-    op: str
-    inputs: tuple[str, ...] = ()  # "a", "a:1", "^a", "a:output:0", or a function argument
-    calls: tuple[str, ...] = ()  # functions named by its attributes (If, While, *Call, ...)
-    strings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # CONDITION_ATTRS
-
-
-@dataclass(frozen=True)
-class GraphFunction:
-    name: str
-    args: tuple[str, ...]
-    nodes: tuple[GraphNode, ...]
-
-
-@dataclass(frozen=True)
-class Saver:
-    """The nodes a MetaGraph's ``saver_def`` names (node names, tensor suffixes removed)."""
-
-    filename: str
-    save: str
-    restore: str
-
-
-@dataclass(frozen=True)
-class Graph:
-    """What the scan needs from one MetaGraph or TF.js graph."""
-
-    nodes: tuple[GraphNode, ...]
-    functions: tuple[GraphFunction, ...] = ()
-    saver: Saver | None = None
-    # Top-level nodes a loader reaches by name: signature tensors, init ops, collections.
-    named_nodes: frozenset[str] = frozenset()
-    # Functions a loader may call by name (the SavedObjectGraph's concrete functions).
-    entry_functions: frozenset[str] = frozenset()
-    # Where the model's own asset paths arrive: top-level nodes (TF1) and function arguments
-    # bound to an asset (TF2).
-    asset_nodes: frozenset[str] = frozenset()
-    asset_args: Mapping[str, frozenset[str]] = field(default_factory=dict)
-
-
-def node_name(ref: str) -> str:
-    """The node an input reference names: ``^a`` → ``a``; ``a:1`` / ``a:output:0`` → ``a``."""
-    return ref.lstrip("^").split(":", 1)[0]
-
+__all__ = [
+    "Graph",
+    "GraphFunction",
+    "GraphNode",
+    "Saver",
+    "json_field",
+    "json_graph",
+    "node_name",
+    "scan_graph",
+]
 
 Item = tuple[Literal["node", "function"], str, str]  # (kind, unit, name)
 
@@ -167,21 +130,6 @@ def _saver_parts(graph: Graph) -> _SaverParts | None:
     )
 
 
-def _reads_own_asset(graph: Graph, unit: str, node: GraphNode, nodes: dict[str, GraphNode]) -> bool:
-    """A table initializer whose file name input is one of the model's own asset paths."""
-    if len(node.inputs) < 2:
-        return False
-    ref = node_name(node.inputs[1])
-    for _ in range(16):  # through Identity nodes, as TF1 graphs sometimes have
-        source = nodes.get(ref)
-        if source is None or source.op != "Identity" or not source.inputs:
-            break
-        ref = node_name(source.inputs[0])
-    if unit == TOP:
-        return ref in graph.asset_nodes
-    return ref in graph.asset_args.get(unit, frozenset())
-
-
 def _live(graph: Graph) -> set[Item] | None:
     """What a SavedModel loader can run: everything reachable from the nodes it runs by name
     (signature tensors, init ops, table initializers, collections), the saver's restore op and
@@ -202,6 +150,7 @@ def scan_graph(graph: Graph, found_in: Literal["saved_model", "tfjs"]) -> list[U
     saver = _saver_parts(graph)
     live = _live(graph) if found_in == "saved_model" else None
     units = [(TOP, graph.nodes), *((f.name, f.nodes) for f in graph.functions)]
+    own_assets = asset_arguments(graph)
     findings = []
     for unit, nodes in units:
         by_name = {n.name: n for n in nodes}
@@ -215,7 +164,7 @@ def scan_graph(graph: Graph, found_in: Literal["saved_model", "tfjs"]) -> list[U
                 continue
             if saver is not None and saver.owns(unit, node):
                 continue
-            if node.op in ASSET_READERS and _reads_own_asset(graph, unit, node, by_name):
+            if node.op in ASSET_READERS and reads_own_asset(unit, node, by_name, graph, own_assets):
                 continue
             findings.append(
                 UnsafeOp(

@@ -170,8 +170,9 @@ CONDITIONAL_OPS: dict[str, Callable[[Strings], Effect | None]] = {
     "DebugNumericSummary": _debug_urls,
 }
 
-# The attributes CONDITIONAL_OPS read, so graph readers know which strings to collect.
-CONDITION_ATTRS = frozenset({"output_stream", "descriptor_source", "debug_urls"})
+# The attributes graph readers collect as strings: those CONDITIONAL_OPS read, and a
+# variable's shared_name (own_assets.py: two variable ops sharing it are one variable).
+CONDITION_ATTRS = frozenset({"output_stream", "descriptor_source", "debug_urls", "shared_name"})
 
 # Checkpoint ops that a SavedModel's own saver uses (graph_scan.py decides when they are its).
 SAVER_RESTORE_OPS = frozenset({"RestoreV2", "Restore", "RestoreSlice"})
@@ -187,45 +188,6 @@ def op_effect(op: str, attrs: Strings) -> Effect | None:
         return effect
     condition = CONDITIONAL_OPS.get(op)
     return condition(attrs) if condition else None
-
-
-# Keras 2 (tf_keras) TFOpLambda layers call a TensorFlow API symbol by its dotted name
-# ("math.add", "io.write_file"). These namespaces and names reach files, the network or
-# Python, or run Python while the model loads.
-TF_API_UNSAFE_NAMESPACES: dict[str, Effect] = {
-    "io": _READS,  # io.read_file, io.write_file, io.gfile.*, io.matching_files
-    "data": _READS,
-    "saved_model": _READS,
-    "summary": _WRITES,
-    "train": _WRITES,  # checkpoints
-    "lookup": _READS,  # text-file initializers
-    "debugging": _WRITES,  # debugging.experimental.enable_dump_debug_info
-    "compat": _PYTHON,  # compat.v1.py_func, compat.v1.gfile, ...
-    "raw_ops": _PYTHON,  # any op at all
-    "config": _PYTHON,
-    "distribute": _NETWORK,
-    "experimental": _PYTHON,
-    "keras": _READS,  # keras.utils.get_file
-    "autograph": _PYTHON,
-    "profiler": _WRITES,
-    "tpu": _NETWORK,
-    "queue": _READS,
-    "sysconfig": _PYTHON,
-    "test": _PYTHON,
-}
-TF_API_UNSAFE_NAMES: dict[str, Effect] = {
-    "print": _WRITES,  # output_stream="file://..."
-    "py_function": _PYTHON,
-    "numpy_function": _PYTHON,
-    "load_op_library": _PYTHON,
-    "load_library": _PYTHON,
-}
-
-
-def tf_api_effect(symbol: str) -> Effect | None:
-    """What calling ``tf.<symbol>`` (a TFOpLambda's function) reaches, if anything unsafe."""
-    head = symbol.split(".", 1)[0]
-    return TF_API_UNSAFE_NAMES.get(symbol) or TF_API_UNSAFE_NAMESPACES.get(head)
 
 
 def describe(finding: UnsafeOp) -> str:

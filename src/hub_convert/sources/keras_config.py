@@ -6,7 +6,8 @@ are unsafe ops (``--allow-unsafe-ops``), found in ``.keras`` / ``.h5`` configs a
 layers models before anything loads them:
 
 - ``TFOpLambda`` / ``SlicingOpLambda`` (Keras 2 / tf_keras): call the TensorFlow API symbol
-  named in the config, e.g. ``io.write_file``, while the model is rebuilt and whenever it runs;
+  named in the config while the model is rebuilt and whenever it runs; those off the
+  allow-list of tensor operations (safety/tf_api.py), e.g. ``io.write_file``, are findings;
 - ``TFSMLayer`` (Keras 3): loads a SavedModel from a path named in the config, whose graph
   no scan of this file can see;
 - lookup layers (``StringLookup``, ``IntegerLookup``, ``TextVectorization``) whose
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..report.source_info import UnsafeOp
-from ..safety.unsafe_ops import tf_api_effect
+from ..safety.tf_api import tf_api_effect
 
 _OP_LAMBDAS = ("TFOpLambda", "SlicingOpLambda")
 _VOCABULARY_LAYERS = ("StringLookup", "IntegerLookup", "TextVectorization")

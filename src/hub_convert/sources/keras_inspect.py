@@ -24,6 +24,28 @@ from .keras_config import unsafe_layers
 # Packages Keras itself imports classes from when deserializing (keras.saving); a "module"
 # outside them names user code that hub-convert does not have.
 KERAS_PACKAGES = frozenset({"keras", "tf_keras", "keras_hub", "keras_cv", "keras_nlp"})
+# TensorFlow's own classes that Keras 2.13-2.15 names with their module when a model uses
+# them: tf.random_normal_initializer() and the like are init_ops_v2 (init_ops: tf.compat.v1)
+# classes. tf_keras reads them by class name as its own initializers of that name; they
+# hold numbers only. Anything else from TensorFlow is not known to be safe to import.
+TENSORFLOW_CLASSES: dict[str, frozenset[str]] = dict.fromkeys(
+    ("tensorflow.python.ops.init_ops_v2", "tensorflow.python.ops.init_ops"),
+    frozenset(
+        {
+            "Constant",
+            "GlorotNormal",
+            "GlorotUniform",
+            "Identity",
+            "Ones",
+            "Orthogonal",
+            "RandomNormal",
+            "RandomUniform",
+            "TruncatedNormal",
+            "VarianceScaling",
+            "Zeros",
+        }
+    ),
+)
 # Keras classes that unpickle code from the file: TorchModuleWrapper holds a torch.save()d
 # module (Keras' own safe mode refuses it too).
 PICKLING_CLASSES = frozenset({"TorchModuleWrapper"})
@@ -173,14 +195,20 @@ def unsafe_objects(config: Any, layer: str = "") -> Iterator[UnsafeObject]:
         return
     if isinstance(class_name, str):
         module = config.get("module")
-        if ">" in class_name or (
-            isinstance(module, str) and module.split(".", 1)[0] not in KERAS_PACKAGES
-        ):
+        if ">" in class_name or (isinstance(module, str) and not _known_module(module, class_name)):
             where = f" from module {module}" if isinstance(module, str) else ""
             yield UnsafeObject(layer, f"uses the custom class {class_name!r}{where}")
             return
     for value in config.values():
         yield from unsafe_objects(value, layer)
+
+
+def _known_module(module: str, class_name: str) -> bool:
+    """A class Keras deserializes from its own packages, or one of TensorFlow's own data-only
+    classes (TENSORFLOW_CLASSES)."""
+    if module.split(".", 1)[0] in KERAS_PACKAGES:
+        return True
+    return class_name in TENSORFLOW_CLASSES.get(module, frozenset())
 
 
 def missing_functions(config: Any, layer: str = "", key: str = "") -> Iterator[MissingFunction]:
