@@ -1,3 +1,3 @@
 """hub-convert: convert TensorFlow / TF Hub models to TFLite and ONNX, validate, and report."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
