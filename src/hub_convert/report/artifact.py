@@ -7,6 +7,7 @@ import os
 
 from pydantic import Field
 
+from .device import DeviceView
 from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Shape, Share, Text
 from .strict_model import StrictModel
 from .vocabulary import Status, Target, Variant
@@ -222,6 +223,9 @@ class Artifact(StrictModel):
         "produced the file, or all of them when none did.",
     )
     speedup_vs_tensorflow: FiniteFloat | None = None
+    device: DeviceView | None = Field(
+        default=None, description="Where the file will run: delegates, mobile runtimes, shapes."
+    )
 
     def worst_drift(self) -> OutputDrift | None:
         """The output that violates its tolerance, else the one with the largest max abs error."""
