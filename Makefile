@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test unit lint bench big corpus clean image image-test
+.PHONY: install demo test unit lint schema bench big corpus clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ lint: $(STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
 	$(BIN)/zizmor --offline --config .github/zizmor.yml .github/workflows action.yml
+
+# report.schema.json from the report models (a test fails while it is stale; releases attach it).
+schema: $(STAMP)
+	$(BIN)/python -m hub_convert.report.json_schema report.schema.json
 
 test: lint
 	$(BIN)/pytest
