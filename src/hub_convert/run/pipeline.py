@@ -20,6 +20,7 @@ from ..units import GIB, human
 from ..workers import model_size
 from .config import ConvertConfig
 from .conversions import Conversions
+from .device_stage import check_devices
 from .output_dir import build_report, into_output_dir
 from .session import run_session
 
@@ -74,6 +75,7 @@ def run(
                 shutil.copyfile(stages.samples_path, keep_samples)
             staged = conversions.convert(source, prepared, early)
             latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
+            staged = check_devices(stages, prepared, staged)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):
             artifacts = [
