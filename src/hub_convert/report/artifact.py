@@ -9,6 +9,7 @@ from pydantic import Field
 
 from .device import DeviceView
 from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Shape, Share, Text
+from .localization import Localization
 from .strict_model import StrictModel
 from .vocabulary import Status, Target, Variant
 
@@ -225,6 +226,10 @@ class Artifact(StrictModel):
     speedup_vs_tensorflow: FiniteFloat | None = None
     device: DeviceView | None = Field(
         default=None, description="Where the file will run: delegates, mobile runtimes, shapes."
+    )
+    localization: Localization | None = Field(
+        default=None,
+        description="Where it drifts: layer by layer against the original (drift, --explain).",
     )
 
     def worst_drift(self) -> OutputDrift | None:

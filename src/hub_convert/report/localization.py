@@ -1,0 +1,47 @@
+"""The report's per-artifact ``localization``: where in the graph a converted file starts to
+differ from the original, layer by layer, on one validation sample. Advice: it never changes
+an artifact's status."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .limits import Count, FiniteFloat, Name, Text
+from .strict_model import StrictModel
+
+MAX_LAYERS_SHOWN = 5
+
+
+class LayerError(StrictModel):
+    """One converted tensor mapped onto a node of the original's frozen graph."""
+
+    node: Name = Field(description="The original's node (its frozen graph) the tensor maps to.")
+    op: Name = Field(description="The converted file's operator producing the tensor.")
+    relative_error: FiniteFloat = Field(
+        description="RMS error of the tensor / the original's peak |value| there."
+    )
+    introduced: FiniteFloat = Field(
+        description="relative_error minus the largest relative_error among its inputs: the "
+        "error this layer adds."
+    )
+    max_abs: FiniteFloat
+    cosine: FiniteFloat
+    within_tolerance: bool = Field(description="Judged by the artifact's tolerance.")
+
+
+class Localization(StrictModel):
+    """Per-layer comparison of one artifact with the original, on validation sample 0."""
+
+    tensors: Count = Field(description="Op outputs of the converted file that depend on inputs.")
+    mapped: Count = Field(description="Of those, how many were matched to an original node.")
+    first_over: LayerError | None = Field(
+        default=None, description="The first mapped layer, in graph order, over the tolerance."
+    )
+    worst: list[LayerError] = Field(
+        default_factory=list,
+        max_length=MAX_LAYERS_SHOWN,
+        description="The layers that add the most error, most first.",
+    )
+    notes: list[Text] = Field(default_factory=list, max_length=10)
+    error: Text | None = Field(default=None, description="Why no localization was made.")
+    seconds: FiniteFloat | None = None
