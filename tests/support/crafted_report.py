@@ -24,6 +24,13 @@ from hub_convert.report.artifact import (
     Tolerance,
     UnsupportedOp,
 )
+from hub_convert.report.device import (
+    DeviceView,
+    MobilePartitions,
+    OpLeftOut,
+    ShapeCheck,
+    XnnpackCoverage,
+)
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
@@ -41,7 +48,7 @@ MULTILINE = (
     + "\n@octocat #3 https://evil\n"
     + INJECTED
 )
-_VOCABULARY = {"kind", "target", "variant", "status", "fail_on"}
+_VOCABULARY = {"kind", "target", "variant", "status", "fail_on", "provider", "suitability"}
 _FREE_MAPPINGS = {
     "op_counts",
     "provenance",
@@ -49,6 +56,7 @@ _FREE_MAPPINGS = {
     "output_op_counts",
     "weight_types",
     "input_shapes",
+    "shapes",
 }
 
 
@@ -136,6 +144,31 @@ def _rich_report(*, synthetic: bool) -> Report:
         speedup_vs_tensorflow=2.0,
     )
     report.artifacts.append(dynamic)
+    tflite.device = DeviceView(
+        xnnpack=XnnpackCoverage(
+            delegated_ops=1, total_ops=2, left_out=[OpLeftOut(op="TOPK_V2", nodes=["t"])]
+        ),
+        gpu="not checked: no GPU",
+        fixed_shapes="batch fixed at 1 (x: 1×4)",
+        problems=["XNNPACK not checked: error"],
+    )
+    onnx.device = DeviceView(
+        mobile=[
+            MobilePartitions(
+                provider=provider,
+                supported_nodes=3,
+                total_nodes=4,
+                partitions=2,
+                unsupported_ops=[OpLeftOut(op="Erf", nodes=["e"])],
+                suitability="MAYBE",
+            )
+            for provider in ("NNAPI", "CoreML NeuralNetwork", "CoreML MLProgram")
+        ],
+        opset=17,
+        min_onnxruntime="1.12",
+        mobile_note="shapes fixed",
+        shape_checks=[ShapeCheck(shapes={"x": [2, 4]}, passed=False, problem="Reshape failed")],
+    )
     validation = report.validation
     validation.warnings = ["int8 calibrated on random data"]
     validation.calibration = "100 random samples"
@@ -200,6 +233,11 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
         if artifact.coverage and details:
             values += artifact.coverage.flex_ops + list(artifact.coverage.output_op_counts)
             values += [u.op for u in artifact.coverage.unsupported_ops]
+        device = artifact.device
+        if device and details:  # the device section is part of the details
+            values += [o.op for o in device.xnnpack.left_out] if device.xnnpack else []
+            values += [u.op for m in device.mobile for u in m.unsupported_ops]
+            values += [name for check in device.shape_checks for name in check.shapes]
     return values
 
 
@@ -230,4 +268,10 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
                 elif d.order_insensitive and d.within_tolerance and d.failed_checks:
                     values += [d.order_insensitive.method, d.order_insensitive.depends_on]
                 values += [d.nonfinite] if d.nonfinite else []
+        device = artifact.device
+        if device and details:
+            values += [device.fixed_shapes] if device.fixed_shapes else []
+            values += [device.gpu] if device.gpu else []
+            values += [device.mobile_note] if device.mobile_note else []
+            values += device.problems + [c.problem for c in device.shape_checks if c.problem]
     return values
