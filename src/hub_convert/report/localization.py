@@ -18,7 +18,7 @@ class LayerError(StrictModel):
     node: Name = Field(description="The original's node (its frozen graph) the tensor maps to.")
     op: Name = Field(description="The converted file's operator producing the tensor.")
     relative_error: FiniteFloat = Field(
-        description="RMS error of the tensor / the original's peak |value| there."
+        description="‖converted − original‖ / ‖original‖ of the tensor (relative L2 error)."
     )
     introduced: FiniteFloat = Field(
         description="relative_error minus the largest relative_error among its inputs: the "

@@ -158,6 +158,7 @@ STAGE_NAMES = {
     "export": "save the signature at the validation shape",
     "convert": "convert",
     "validate": "validate",
+    "localize": "localize the drift, layer by layer",
     "latency": "latency",
     "report": "write the files",
 }

@@ -29,6 +29,7 @@ Stage = Literal[
     "export",  # the signature saved at the validation shape, once for all TFLite variants
     "convert",  # one artifact's conversion
     "validate",  # one artifact run on the samples and compared
+    "localize",  # a drifting artifact compared with the original layer by layer
     "latency",  # one runtime's median latency (no target: the original in TensorFlow)
     "report",  # files moved into the output directory, report.json and report.md written
 ]

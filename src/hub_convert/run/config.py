@@ -106,6 +106,7 @@ class ConvertConfig:
     seed: int = 0
     opset: int = 17
     allow_flex: bool = True
+    explain: bool = False  # localize every artifact, not only the drifting ones
     int8_io: Int8IO = "float"
     onnx_float16_io: Float16IO = "float32"
     representative_data: Path | None = None
@@ -207,6 +208,7 @@ def build_config(
         opset=parse_int(text("opset"), label("opset"), default=17, minimum=7),
         max_drift=parse_max_drift(text("max-drift"), label("max-drift")),
         allow_flex=parse_bool(text("allow-flex"), label("allow-flex"), default=True),
+        explain=parse_bool(text("explain"), label("explain"), default=False),
         fail_on=fail_on,
         int8_io=parse_choice(text("int8-io"), INT8_IO, label("int8-io"), default="float"),
         onnx_float16_io=parse_choice(

@@ -21,6 +21,7 @@ from ..workers import model_size
 from .config import ConvertConfig
 from .conversions import Conversions
 from .device_stage import check_devices
+from .localize_stage import localize
 from .output_dir import build_report, into_output_dir
 from .session import run_session
 
@@ -76,6 +77,7 @@ def run(
             staged = conversions.convert(source, prepared, early)
             latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
             staged = check_devices(stages, prepared, staged)
+            staged = localize(stages, source, prepared, staged, explain=config.explain)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):
             artifacts = [

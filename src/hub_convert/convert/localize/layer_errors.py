@@ -1,0 +1,132 @@
+"""Per-layer error of a converted run against the original's tensors, and what it adds.
+
+A layer's error is its output's relative L2 error (‖converted − original‖ / ‖original‖); what
+it *introduces* is that minus the largest error among its inputs, so error carried from
+upstream is not charged to it. Layers are judged by the artifact's own tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...policy.tolerances import judge
+from ...report.artifact import Tolerance
+from ...report.localization import MAX_LAYERS_SHOWN, LayerError, Localization
+from ..drift import cosine_similarity, psnr_db
+from .converted import ConvertedRun
+from .mapping import candidate_nodes, in_reference_layout
+from .reference_tensors import ReferenceGraph, unprefixed
+
+
+def localize_run(
+    run: ConvertedRun,
+    reference: ReferenceGraph,
+    sample: dict[str, np.ndarray],
+    tolerance: Tolerance,
+) -> Localization:
+    """Map ``run``'s tensors onto ``reference``, measure each, and name where it drifts."""
+    candidates = {t.key: candidate_nodes(t, reference) for t in run.tensors}
+    wanted = sorted({node for nodes in candidates.values() for node in nodes})
+    values = reference.run(sample, wanted)
+    errors = dict.fromkeys(run.graph_inputs, 0.0)  # carried error per converted tensor
+    layers: list[tuple[int, LayerError]] = []
+    for tensor in run.tensors:
+        upstream = max((errors.get(key, 0.0) for key in tensor.inputs), default=0.0)
+        best = _closest(tensor, candidates[tensor.key], values)
+        if best is None:
+            errors[tensor.key] = upstream
+            continue
+        node, expected, got = best
+        position, node = reference.order.get(node, 0), unprefixed(node)
+        layer = _layer_error(node, tensor.op, expected, got, upstream, tolerance)
+        errors[tensor.key] = layer.relative_error
+        layers.append((position, layer))
+    layers.sort(key=lambda item: item[0])
+    notes = list(run.notes)
+    if not layers:
+        notes.append("no tensor of the file could be matched to the original's graph")
+    elif len(layers) < len(run.tensors) // 2:
+        notes.append(
+            f"only {len(layers)} of {len(run.tensors)} tensors matched the original's graph: "
+            "layers between them are not shown"
+        )
+    return Localization(
+        tensors=len(run.tensors),
+        mapped=len(layers),
+        first_over=next((layer for _, layer in layers if not layer.within_tolerance), None),
+        worst=sorted((layer for _, layer in layers), key=lambda x: -x.introduced)[
+            :MAX_LAYERS_SHOWN
+        ],
+        notes=notes,
+    )
+
+
+def _closest(
+    tensor: object, nodes: list[str], values: dict[str, np.ndarray]
+) -> tuple[str, np.ndarray, np.ndarray] | None:
+    best: tuple[float, str, np.ndarray, np.ndarray] | None = None
+    for node in nodes:
+        expected = values.get(node)
+        if expected is None or not np.issubdtype(np.asarray(expected).dtype, np.floating):
+            continue
+        expected = np.asarray(expected, dtype=np.float64)
+        got = in_reference_layout(tensor, expected.shape)  # type: ignore[arg-type]
+        if got is None:
+            continue
+        got = got.astype(np.float64)
+        distance = _relative_rms(expected, got)
+        if best is None or distance < best[0]:
+            best = (distance, node, expected, got)
+    return None if best is None else best[1:]
+
+
+def _relative_rms(expected: np.ndarray, got: np.ndarray) -> float:
+    finite = np.isfinite(expected)
+    if not finite.any():
+        return 0.0
+    diff = np.where(finite, got - expected, 0.0)
+    if not np.isfinite(diff).all():
+        return float("inf")
+    # Relative to the signal's own size, so averaging or scaling a tensor does not change it.
+    size = float(np.linalg.norm(np.where(finite, expected, 0.0)))
+    return float(np.linalg.norm(diff)) / (size or 1.0)
+
+
+def _layer_error(
+    node: str, op: str, expected: np.ndarray, got: np.ndarray, upstream: float, tolerance: Tolerance
+) -> LayerError:
+    relative = _relative_rms(expected, got)
+    finite = np.isfinite(got) & np.isfinite(expected)
+    if not np.isfinite(relative) or not finite.all():
+        # float16 overflow and the like: infinite error, shown as the largest finite number
+        big = float(np.finfo(np.float64).max)
+        return LayerError(
+            node=node,
+            op=op,
+            relative_error=big,
+            introduced=big - upstream if upstream < big else 0.0,
+            max_abs=big,
+            cosine=-1.0,
+            within_tolerance=False,
+        )
+    diff = np.abs(got - expected)
+    max_abs, mse = float(diff.max(initial=0.0)), float(np.mean(np.square(diff)))
+    peak = float(np.abs(expected).max(initial=0.0))
+    cosine = cosine_similarity(expected.ravel(), got.ravel())
+    verdict = judge(
+        tolerance,
+        max_abs=max_abs,
+        peak_abs=peak,
+        cosine=cosine,
+        psnr_db=psnr_db(expected, mse),
+        mse=mse,
+    )
+    return LayerError(
+        node=node,
+        op=op,
+        relative_error=relative,
+        introduced=relative - upstream,
+        max_abs=max_abs,
+        cosine=cosine,
+        within_tolerance=verdict.within,
+    )

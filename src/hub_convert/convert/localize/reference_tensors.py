@@ -1,0 +1,79 @@
+"""The original's intermediate tensors: its signature frozen (the graph the converters saw)
+and run on one sample in a ``tf.compat.v1.Session``, fetching chosen nodes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Inlining a signature prefixes its nodes with the call's name; converters drop the prefix.
+_CALL_PREFIX = re.compile(r"^((Func/)?(Stateful)?PartitionedCall(_\d+)?/)+")
+_SKIPPED_OPS = {"Const", "NoOp", "Placeholder", "Enter", "Exit", "NextIteration", "Switch", "Merge"}
+
+
+@dataclass
+class ReferenceGraph:
+    """The frozen original: its nodes by unprefixed name, who reads them, and a runner."""
+
+    nodes: dict[str, str]  # unprefixed name -> node name
+    consumers: dict[str, list[str]]  # node name -> node names reading its first output
+    order: dict[str, int]  # node name -> position in the graph
+    session: Any
+    feeds: dict[str, str]  # signature input name -> placeholder tensor name
+
+    def run(self, sample: dict[str, np.ndarray], nodes: list[str]) -> dict[str, np.ndarray]:
+        """The first output of each of ``nodes`` on ``sample``; nodes that cannot be fetched
+        (inside a loop) are left out."""
+        feed = {tensor: sample[name] for name, tensor in self.feeds.items()}
+        fetches = [f"{node}:0" for node in nodes]
+        try:
+            return dict(zip(nodes, self.session.run(fetches, feed), strict=True))
+        except Exception:  # one unfetchable node fails them all: fetch one at a time
+            values = {}
+            for node, fetch in zip(nodes, fetches, strict=True):
+                try:
+                    values[node] = self.session.run(fetch, feed)
+                except Exception:
+                    continue
+            return values
+
+
+def unprefixed(name: str) -> str:
+    """A node name without the function-call prefixes inlining added."""
+    return _CALL_PREFIX.sub("", name)
+
+
+def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
+    """Freeze ``signature`` of ``saved_model_dir`` and open a session on it."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    loaded = tf.saved_model.load(str(saved_model_dir))  # alive while freezing: it owns
+    function = loaded.signatures[signature]  # the variables the signature reads
+    frozen = convert_variables_to_constants_v2(function)
+    graph_def = frozen.graph.as_graph_def()
+    names = sorted(function.structured_input_signature[1])
+    placeholders = [t.name for t in frozen.inputs if t.dtype != tf.resource]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name="")
+    consumers: dict[str, list[str]] = {}
+    nodes: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for position, node in enumerate(graph_def.node):
+        order[node.name] = position
+        if node.op not in _SKIPPED_OPS:
+            nodes.setdefault(unprefixed(node.name), node.name)
+        for read in node.input:
+            if not read.startswith("^") and read.split(":")[-1] in (read, "0"):
+                consumers.setdefault(read.split(":")[0], []).append(node.name)
+    session = tf.compat.v1.Session(graph=graph)
+    return ReferenceGraph(
+        nodes, consumers, order, session, dict(zip(names, placeholders, strict=False))
+    )

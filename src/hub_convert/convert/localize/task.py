@@ -1,0 +1,28 @@
+"""The worker task: one artifact localized (top-level, so the pool pickles it by name)."""
+
+from __future__ import annotations
+
+import time
+
+from ...report.localization import Localization
+from ..samples import Samples
+from .layer_errors import localize_run
+from .onnx_layers import run_onnx
+from .reference_tensors import load_reference
+from .spec import LocalizeSpec
+from .tflite_layers import run_tflite
+
+
+def localize_artifact(spec: LocalizeSpec) -> Localization:
+    """Where ``spec.path`` drifts from the original, on validation sample 0; a failure is
+    reported in ``error``, never raised (the localization is advice)."""
+    began = time.perf_counter()
+    try:
+        sample = Samples.load(spec.samples_path).inputs[0]
+        run = (run_tflite if spec.target == "tflite" else run_onnx)(spec.path, sample)
+        reference = load_reference(spec.saved_model_dir, spec.signature)
+        result = localize_run(run, reference, sample, spec.tolerance)
+    except Exception as exc:  # advice only: any failure is said, the run goes on
+        result = Localization(tensors=0, mapped=0, error=f"{type(exc).__name__}: {exc}"[:2000])
+    result.seconds = round(time.perf_counter() - began, 3)
+    return result

@@ -1,0 +1,88 @@
+"""The localization stage: each drifting artifact (every artifact with ``--explain``) compared
+layer by layer with the original in a worker; a run with no drift costs nothing here."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from ..convert.fixed_shape import EXPORTED_SIGNATURE
+from ..convert.localize.spec import LocalizeSpec
+from ..convert.localize.task import localize_artifact
+from ..convert.specs import PreparedSource, StagedArtifact
+from ..report.localization import Localization
+from ..sources.source_model import SourceModel
+from ..workers.pool import WorkerFailure
+from .stages import Stages
+
+Log = Callable[[str], None]
+
+
+def wanted(item: StagedArtifact, explain: bool) -> bool:
+    """Whether an artifact gets a localization: it drifts, or ``--explain`` asks for all."""
+    return item.staged is not None and (item.artifact.status == "drift" or explain)
+
+
+def localize(
+    stages: Stages,
+    source: SourceModel,
+    prepared: PreparedSource,
+    staged: list[StagedArtifact],
+    *,
+    explain: bool = False,
+) -> list[StagedArtifact]:
+    """``staged`` with a ``localization`` on each artifact ``wanted`` picks."""
+    chosen = [item for item in staged if wanted(item, explain)]
+    if not chosen:
+        return staged
+    futures = {
+        id(item): stages.pool.submit(localize_artifact, _spec(stages, source, prepared, item))
+        for item in chosen
+    }
+    result = []
+    with stages.clock.stage("localize"):
+        for item in staged:
+            future = futures.get(id(item))
+            if future is None:
+                result.append(item)
+                continue
+            try:
+                found = stages.wait(future, f"localizing {item.file_name}")
+            except WorkerFailure as exc:
+                found = Localization(tensors=0, mapped=0, error=f"the localization worker {exc}")
+            stages.log(f"  {item.artifact.target} {item.artifact.variant}: {summary(found)}")
+            artifact = item.artifact.model_copy(update={"localization": found})
+            result.append(dataclasses.replace(item, artifact=artifact))
+    return result
+
+
+def summary(found: Localization) -> str:
+    """One log line: where the artifact first goes over its tolerance, and how much mapped."""
+    if found.error is not None:
+        return f"not localized ({found.error})"
+    mapped = f"{found.mapped} of {found.tensors} tensors mapped to the original"
+    if found.first_over is not None:
+        return (
+            f"first over the tolerance at {found.first_over.node} ({found.first_over.op}); {mapped}"
+        )
+    return f"no layer over the tolerance; {mapped}"
+
+
+def _spec(
+    stages: Stages, source: SourceModel, prepared: PreparedSource, item: StagedArtifact
+) -> LocalizeSpec:
+    # The graph each converter saw: TFLite's the signature saved at the validation shape.
+    model_dir: Path = source.saved_model_dir
+    signature = prepared.signature
+    if item.artifact.target == "tflite" and prepared.fixed_shape is not None:
+        model_dir, signature = prepared.fixed_shape.directory, EXPORTED_SIGNATURE
+    assert item.staged is not None
+    return LocalizeSpec(
+        target=item.artifact.target,
+        path=item.staged,
+        saved_model_dir=model_dir,
+        signature=signature,
+        samples_path=stages.samples_path,
+        tolerance=item.artifact.tolerance,
+    )
