@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test unit lint schema bench big corpus clean image image-test
+.PHONY: install demo test unit lint schema bench big corpus clean image image-test comment-image
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/make_demo_model.py examples/build/tiny_classifier
 	$(BIN)/hub-convert convert examples/build/tiny_classifier --output-dir out
+
+# docs/images/comment.png: the demo model's real pull request comment as GitHub lays it out,
+# screenshotted in headless Chromium (tests/support/comment_page.py; apt-get install chromium).
+comment-image: $(STAMP)
+	cd tests && ../$(BIN)/python -m support.comment_page ../docs/images/comment.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests entrypoint.py examples bench corpus docker
