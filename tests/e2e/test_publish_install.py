@@ -163,6 +163,16 @@ def test_publish_installs_without_tensorflow_and_posts_a_report(
     )
     assert help_run.returncode == 0, help_run.stderr
     assert "--pr-number" in help_run.stdout
+    # convert in this install: one line naming the extra, exit 2, no traceback.
+    convert_run = subprocess.run(
+        [str(script), "convert", str(tmp_path), "-o", str(tmp_path / "never")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert convert_run.returncode == 2, convert_run.stderr
+    (line,) = convert_run.stderr.splitlines()
+    assert line.startswith("hub-convert: error: ") and 'pip install "hub-convert[convert]"' in line
 
     # The privileged workflow_run job: the fork's report.json and pr-number were downloaded
     # into the workspace; the comment goes to that PR, the files become a workflow artifact.
