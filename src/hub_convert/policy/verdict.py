@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..report.artifact import Artifact
 from ..report.run_info import Verdict
 from ..report.vocabulary import FailRule
+from .device_rules import DeviceRule, device_failures
 
 
 def broken_rules(artifact: Artifact, fail_on: list[FailRule]) -> list[FailRule]:
@@ -24,15 +25,22 @@ def broken_rules(artifact: Artifact, fail_on: list[FailRule]) -> list[FailRule]:
     return broken
 
 
-def decide(artifacts: list[Artifact], fail_on: list[FailRule]) -> Verdict:
-    """The verdict: passed unless an artifact breaks one of the ``fail_on`` rules."""
+def decide(
+    artifacts: list[Artifact], fail_on: list[FailRule], require: tuple[DeviceRule, ...] = ()
+) -> Verdict:
+    """The verdict: passed unless an artifact breaks one of the ``fail_on`` rules or of the
+    ``require`` rules (where it must run; one line each)."""
     failures = []
+    failing = 0
     for artifact in artifacts:
         rules = broken_rules(artifact, fail_on)
         if rules:
             failures.append(
                 f"{artifact.target} {artifact.variant}: {artifact.status} (rule {', '.join(rules)})"
             )
+        device_lines = device_failures(artifact, require)
+        failures += device_lines
+        failing += bool(rules or device_lines)
     counts: dict[str, int] = {}
     for artifact in artifacts:
         counts[artifact.status] = counts.get(artifact.status, 0) + 1
@@ -42,7 +50,7 @@ def decide(artifacts: list[Artifact], fail_on: list[FailRule]) -> Verdict:
     if failures:
         return Verdict(
             passed=False,
-            line=f"policy failed for {len(failures)} of {len(artifacts)} artifacts ({tally})",
+            line=f"policy failed for {failing} of {len(artifacts)} artifacts ({tally})",
             failures=failures,
         )
     if counts.get("passed") == len(artifacts):
