@@ -31,6 +31,7 @@ from hub_convert.report.device import (
     ShapeCheck,
     XnnpackCoverage,
 )
+from hub_convert.report.localization import LayerError, Localization
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
@@ -169,6 +170,19 @@ def _rich_report(*, synthetic: bool) -> Report:
         mobile_note="shapes fixed",
         shape_checks=[ShapeCheck(shapes={"x": [2, 4]}, passed=False, problem="Reshape failed")],
     )
+    layer = LayerError(
+        node="n",
+        op="CONV_2D",
+        relative_error=0.3,
+        introduced=0.2,
+        max_abs=5.0,
+        cosine=0.9,
+        within_tolerance=False,
+    )
+    tflite.localization = Localization(
+        tensors=5, mapped=4, first_over=layer, worst=[layer, layer.model_copy()], notes=["advice"]
+    )
+    dynamic.localization = Localization(tensors=0, mapped=0, error="RuntimeError: failed")
     validation = report.validation
     validation.warnings = ["int8 calibrated on random data"]
     validation.calibration = "100 random samples"
@@ -238,6 +252,10 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
             values += [o.op for o in device.xnnpack.left_out] if device.xnnpack else []
             values += [u.op for m in device.mobile for u in m.unsupported_ops]
             values += [name for check in device.shape_checks for name in check.shapes]
+        found = artifact.localization
+        if found:  # shown with or without details
+            layers = [found.first_over] if found.first_over else []
+            values += [name for layer in layers + found.worst for name in (layer.node, layer.op)]
     return values
 
 
@@ -274,4 +292,7 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
             values += [device.gpu] if device.gpu else []
             values += [device.mobile_note] if device.mobile_note else []
             values += device.problems + [c.problem for c in device.shape_checks if c.problem]
+        found = artifact.localization
+        if found:
+            values += found.notes + ([found.error] if found.error else [])
     return values
