@@ -16,28 +16,77 @@ pytestmark = pytest.mark.tf
 
 
 @pytest.fixture(scope="module")
-def int8_run(
-    classifier_model: Path, classifier_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> CliRun:
-    out = tmp_path_factory.mktemp("int8")
-    return run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        out,
-        "--tflite-variants",
-        "float32,dynamic,int8,int16x8",
-        "--onnx-variants",
-        "float32,float16,dynamic",
-        "--representative-data",
-        classifier_data,
-        "--calibration-samples",
-        "32",
-        "--samples",
-        "16",
-        "--jobs",  # a model this small gets one worker by default; two load TF's latency early
-        "2",
+def runs(
+    classifier_model: Path,
+    classifier_data: Path,
+    determinant_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, CliRun]:
+    """This module's conversions, two at a time (independent runs, each into its own
+    directory ``out_<name>``; the files they read beside those directories)."""
+    root = tmp_path_factory.mktemp("quantization")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    with np.load(classifier_data) as archive:
+        np.save(data_dir / "features.npy", archive["features"])
+    policy = root / "hub-convert.yml"
+    policy.write_text("fail-on: [error]\ntolerances:\n  tflite:int8: {min_psnr_db: 200}\n")
+    np.savez(root / "bad.npz", feature=np.zeros((4, 16), np.float32))
+    np.savez(root / "shape.npz", features=np.zeros((4, 15), np.float32))
+    np.savez(root / "dtype.npz", features=np.zeros((4, 16), np.int32))
+    tflite_only = ("--targets", "tflite", "--latency-runs", "0")
+    commands: dict[str, tuple[str | Path, ...]] = {
+        "int8": (
+            classifier_model,
+            *("--tflite-variants", "float32,dynamic,int8,int16x8"),
+            *("--onnx-variants", "float32,float16,dynamic"),
+            *("--representative-data", classifier_data),
+            *("--calibration-samples", "32", "--samples", "16"),
+            # a model this small gets one worker by default; two load TF's latency early
+            *("--jobs", "2"),
+        ),
+        "npy dir": (
+            classifier_model, *tflite_only, "--tflite-variants", "int8", "--int8-io", "int8",
+            "--representative-data", data_dir, "--calibration-samples", "32", "--samples", "16",
+        ),
+        "synthetic": (
+            classifier_model, *tflite_only, "--tflite-variants", "int8",
+            "--calibration-samples", "16",
+        ),
+        "policy": (
+            classifier_model, *tflite_only, "--tflite-variants", "int8",
+            "--representative-data", classifier_data, "--policy", policy,
+        ),
+        "bad": (
+            classifier_model, "--tflite-variants", "int8",
+            "--representative-data", root / "bad.npz",
+        ),
+        "shape": (classifier_model, "--representative-data", root / "shape.npz"),
+        "dtype": (classifier_model, "--representative-data", root / "dtype.npz"),
+        "no flex": (
+            determinant_model, "--targets", "tflite", "--tflite-variants", "float32",
+            "--no-allow-flex",
+        ),
+    }  # fmt: skip
+    return run_cli_batch(
+        {
+            name: (
+                "convert",
+                model,
+                "--output-dir",
+                root / f"out_{name.replace(' ', '_')}",
+                *options,
+            )
+            for name, (model, *options) in commands.items()
+        }
     )
+
+
+@pytest.fixture(scope="module")
+def int8_run(runs: dict[str, CliRun]) -> CliRun:
+    """TFLite float32, dynamic, int8, int16x8 and ONNX float32, float16, dynamic, calibrated
+    on the classifier's .npz, two workers."""
+    return runs["int8"]
 
 
 def test_int8_and_int16x8_calibrated_on_npz(int8_run: CliRun) -> None:
@@ -137,33 +186,8 @@ def test_with_two_workers_every_latency_ends_after_every_conversion(int8_run: Cl
     assert min(s["start_seconds"] for s in others) >= max(end(s) for s in work)
 
 
-def test_same_run_with_a_directory_of_npy_files(
-    classifier_model: Path, classifier_data: Path, tmp_path: Path
-) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    with np.load(classifier_data) as archive:
-        np.save(data_dir / "features.npy", archive["features"])
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path / "out",
-        "--targets",
-        "tflite",
-        "--tflite-variants",
-        "int8",
-        "--int8-io",
-        "int8",
-        "--representative-data",
-        data_dir,
-        "--calibration-samples",
-        "32",
-        "--samples",
-        "16",
-        "--latency-runs",
-        "0",
-    )
+def test_same_run_with_a_directory_of_npy_files(runs: dict[str, CliRun]) -> None:
+    run = runs["npy dir"]
     assert run.exit_code == 0, run.stderr
     artifact = run.artifact("tflite", "int8")
     assert artifact["status"] == "passed"
@@ -177,30 +201,8 @@ def test_same_run_with_a_directory_of_npy_files(
     assert artifact["latency_ms"] is None
 
 
-def test_mismatched_npz_is_a_clear_input_error(classifier_model: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.npz"
-    np.savez(bad, feature=np.zeros((4, 16), np.float32))
-    wrong_shape = tmp_path / "shape.npz"
-    np.savez(wrong_shape, features=np.zeros((4, 15), np.float32))
-    wrong_dtype = tmp_path / "dtype.npz"
-    np.savez(wrong_dtype, features=np.zeros((4, 16), np.int32))
-    outs = {name: tmp_path / f"out_{name}" for name in ("bad", "shape", "dtype")}
-    runs = run_cli_batch(
-        {
-            "bad": (
-                "convert", classifier_model, "--output-dir", outs["bad"],
-                "--tflite-variants", "int8", "--representative-data", bad,
-            ),
-            "shape": (
-                "convert", classifier_model, "--output-dir", outs["shape"],
-                "--representative-data", wrong_shape,
-            ),
-            "dtype": (
-                "convert", classifier_model, "--output-dir", outs["dtype"],
-                "--representative-data", wrong_dtype,
-            ),
-        }
-    )  # fmt: skip
+def test_mismatched_npz_is_a_clear_input_error(runs: dict[str, CliRun]) -> None:
+    bad = runs["bad"].output_dir.parent / "bad.npz"
     run = runs["bad"]
     assert run.exit_code == 2
     error = run.stderr.strip().splitlines()[-1]
@@ -214,50 +216,19 @@ def test_mismatched_npz_is_a_clear_input_error(classifier_model: Path, tmp_path:
     run = runs["dtype"]
     assert run.exit_code == 2
     assert "array 'features' is int32, the input is float32" in run.stderr
-    assert not [out for out in outs.values() if out.exists()]
+    assert not [name for name in ("bad", "shape", "dtype") if runs[name].output_dir.exists()]
 
 
-def test_synthetic_calibration_warns_loudly(classifier_model: Path, tmp_path: Path) -> None:
-    run = run_cli(
-        "convert",
-        classifier_model,
-        "--output-dir",
-        tmp_path,
-        "--targets",
-        "tflite",
-        "--tflite-variants",
-        "int8",
-        "--calibration-samples",
-        "16",
-        "--latency-runs",
-        "0",
-    )
+def test_synthetic_calibration_warns_loudly(runs: dict[str, CliRun]) -> None:
+    run = runs["synthetic"]
     assert run.report["validation"]["warnings"][0].startswith(
         "Quantized variants were calibrated on random synthetic inputs"
     )
-    assert "[!WARNING]" in (tmp_path / "report.md").read_text()
+    assert "[!WARNING]" in (run.output_dir / "report.md").read_text()
 
 
-def test_policy_file_tightens_a_tolerance_and_fail_on_decides(
-    classifier_model: Path, classifier_data: Path, tmp_path: Path
-) -> None:
-    policy = tmp_path / "hub-convert.yml"
-    policy.write_text("fail-on: [error]\ntolerances:\n  tflite:int8: {min_psnr_db: 200}\n")
-    common = [
-        "convert",
-        classifier_model,
-        "--targets",
-        "tflite",
-        "--tflite-variants",
-        "int8",
-        "--representative-data",
-        classifier_data,
-        "--latency-runs",
-        "0",
-        "--policy",
-        policy,
-    ]
-    lenient = run_cli(*common, "--output-dir", tmp_path / "a")
+def test_policy_file_tightens_a_tolerance_and_fail_on_decides(runs: dict[str, CliRun]) -> None:
+    lenient = runs["policy"]
     assert lenient.exit_code == 0, lenient.stderr
     artifact = lenient.artifact("tflite", "int8")
     assert artifact["status"] == "drift"
@@ -271,7 +242,7 @@ def test_policy_file_tightens_a_tolerance_and_fail_on_decides(
     }
     assert lenient.report["fail_on"] == ["error"]
     # --fail-on on the command line wins over the policy file's: the same report judged again.
-    strict = rejudge(tmp_path / "a" / "report.json", "--fail-on", "error,drift")
+    strict = rejudge(lenient.output_dir / "report.json", "--fail-on", "error,drift")
     assert strict.report.fail_on == ["error", "drift"]
     assert strict.exit_code == 1
     assert strict.report.verdict.failures == ["tflite int8: drift (rule drift)"]
@@ -291,7 +262,7 @@ def test_bad_policy_file(classifier_model: Path, tmp_path: Path) -> None:
 
 
 def test_flex_only_op_is_not_validated_never_passed(
-    determinant_run: CliRun, determinant_model: Path, tmp_path: Path
+    determinant_run: CliRun, runs: dict[str, CliRun]
 ) -> None:
     run = determinant_run
     assert run.exit_code == 0, run.stderr  # default fail-on is error,drift
@@ -305,17 +276,7 @@ def test_flex_only_op_is_not_validated_never_passed(
     flex_fails = rejudge(run.output_dir / "report.json", "--fail-on", "error,flex")
     assert flex_fails.exit_code == 1
     assert flex_fails.report.verdict.failures == ["tflite float32: not-validated (rule flex)"]
-    no_flex = run_cli(
-        "convert",
-        determinant_model,
-        "--output-dir",
-        tmp_path / "n",
-        "--targets",
-        "tflite",
-        "--tflite-variants",
-        "float32",
-        "--no-allow-flex",
-    )
+    no_flex = runs["no flex"]
     assert no_flex.exit_code == 1
     failed = no_flex.artifact("tflite", "float32")
     assert failed["status"] == "failed"
