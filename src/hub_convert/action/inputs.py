@@ -98,7 +98,7 @@ def equivalent_command(values: Mapping[str, str | None]) -> str:
                 continue
         if name == "output-dir":
             argv[-1] = value
-        elif name in ("allow-flex", "allow-unsafe", "allow-unsafe-ops"):
+        elif name in ("allow-flex", "allow-unsafe", "allow-unsafe-ops", "explain"):
             wanted = parse_bool(value, label(name), default=False)
             argv.append(f"--{name}" if wanted else f"--no-{name}")
         elif name == "input-shape":

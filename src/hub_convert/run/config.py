@@ -81,6 +81,7 @@ CONVERT_OPTIONS = (
     "opset",
     "max-drift",
     "allow-flex",
+    "explain",
     "fail-on",
     "timeout",
     "jobs",
