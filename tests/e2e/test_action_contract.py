@@ -1,5 +1,5 @@
 """action.yml is the Action's contract: the code reads exactly its inputs, writes exactly its
-outputs, uses its defaults, and the README's tables list the same names. No TensorFlow."""
+outputs, uses its defaults, and the documentation's tables list the same names. No TensorFlow."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ def action_spec() -> dict[str, Any]:
 
 
 def readme_table_names(heading: str) -> set[str]:
-    """The backticked names in the first column of the table under ``### heading``."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split(f"\n### {heading}\n", 1)[1].split("\n#", 1)[0]
+    """The backticked names in the first column of the table under ``## heading`` in the
+    Action's documentation (docs/action.md; the README points there)."""
+    text = (ROOT / "docs/action.md").read_text()
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n#", 1)[0]
     names: set[str] = set()
     for line in section.splitlines():
         if line.startswith("| `"):

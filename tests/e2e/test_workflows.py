@@ -1,4 +1,4 @@
-"""The repository's workflows and the README's example workflows: the hygiene users copy.
+"""The repository's workflows and the example workflows of the README and docs/: what users copy.
 
 Every workflow denies the token everything at the top (`permissions: {}`) and grants each job
 what it needs; third-party actions are pinned by full commit SHA; `actions/checkout` stores no
@@ -25,8 +25,11 @@ IMAGE_LINE = re.compile(r"^  image: docker://ghcr\.io/org/hub-convert-action:v\d
 
 
 def readme_workflows() -> dict[str, str]:
-    """The README's ```yaml blocks that are whole workflows, by the file name they suggest."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    """The ```yaml blocks of the README and docs/ that are whole workflows, by the file name
+    they suggest."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
     found: dict[str, str] = {}
     for index, text in enumerate(blocks):
         loaded = yaml.safe_load(text)
