@@ -33,7 +33,7 @@ COPY templates /tmp/build/hub-convert/templates
 RUN pip --python /opt/venv/bin/python install --no-deps --no-compile --no-build-isolation \
         /tmp/build/hub-convert
 
-# What hub-convert never loads (README, "The image" says how that was checked):
+# What hub-convert never loads (docs/action.md, "The image" says how that was checked):
 # - libclang: TensorFlow's build-time dependency for generating bindings; nothing imports `clang`;
 # - grpcio: imported only by TensorFlow's debugger server (tfdbg) and experimental RPC ops;
 # - tensorflow/include: C++ headers for compiling custom ops (tf.sysconfig.get_include);
@@ -68,7 +68,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2
 
-# The unprivileged user the worker processes run model code as (README, "Security model"): the
+# The unprivileged user the worker processes run model code as (docs/security.md, "Security model"): the
 # entrypoint stays root (it gives what it writes in the workspace to the workspace's owner), and
 # a worker becomes this user before it imports TensorFlow. Fixed ids, no home, no shell.
 RUN groupadd --system --gid 10001 hubconvert \

@@ -1,6 +1,6 @@
 """The Action's credentials stay out of reach of the worker processes that run model code.
 
-Four layers (src/hub_convert/isolation.py; README, "Which process can see which secret"):
+Four layers (src/hub_convert/isolation.py; docs/security.md, "Which process can see which secret"):
 the entrypoint re-executes itself without the credentials in its initial environment; the
 process holding them is not dumpable; when it is root and the worker user exists, workers
 run as that unprivileged user; workers and the pool talk over socket pairs. The credential

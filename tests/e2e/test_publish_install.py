@@ -1,6 +1,6 @@
 """`pip install hub-convert` for publishing: no TensorFlow, on every supported Python.
 
-The privileged half of the fork workflow (README, *Pull requests from forks*) installs the
+The privileged half of the fork workflow (docs/forks.md) installs the
 package into a fresh virtual environment and runs `hub-convert publish`. This builds the wheel,
 installs it the way that workflow does (dependencies resolved by pip from the package index,
 constrained to the versions pinned in requirements.txt), and publishes a report.json to the
@@ -136,7 +136,7 @@ def test_publish_installs_without_tensorflow_and_posts_a_report(
         pytest.skip(f"no Python {version} interpreter on this machine")
     venv = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=120)
-    # As the README's fork workflow does: the package, its declared dependencies resolved by
+    # As docs/forks.md's fork workflow does: the package, its declared dependencies resolved by
     # pip, held to the pinned versions by requirements.txt used as a constraints file.
     install = subprocess.run(
         [

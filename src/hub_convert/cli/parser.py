@@ -174,7 +174,7 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="BOUND",
         help="max abs error allowed: one number for every variant, or VARIANT=NUMBER,... "
         "(e.g. float32=1e-4,float16=5e-3) (default: each variant's own, relative to each "
-        "output's peak; README, Validation inputs and tolerances)",
+        "output's peak; docs/report.md, Validation inputs and tolerances)",
     )
     judged.add_argument(
         "--fail-on",

@@ -2,7 +2,7 @@
 a conversion needs. No TensorFlow: the main process uses it to choose the number of workers.
 
 Measured with TensorFlow 2.21 on a 1 GiB SavedModel (a stack of dense layers, bench/big_model.py;
-README, *Big models*): TFLiteConverter peaks at 8.8 GiB converting 1 GiB of float32 weights from
+docs/speed.md#big-models): TFLiteConverter peaks at 8.8 GiB converting 1 GiB of float32 weights from
 the signature, freezing the signature at 10.6 GiB, tf2onnx's large-model conversion above 11 GiB.
 Those are the converters' own copies (the frozen GraphDef, its serialized form, MLIR's constants,
 the flatbuffer being built, tf2onnx's folded constants); hub-convert adds no copy of its own for

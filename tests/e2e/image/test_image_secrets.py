@@ -1,7 +1,7 @@
 """Model code run in the Action's image finds no credential.
 
 The image's entrypoint re-executes itself without the credentials in its environment, holds
-them non-dumpable, and its workers run as the image's `hubconvert` user (README, "Which
+them non-dumpable, and its workers run as the image's `hubconvert` user (docs/security.md, "Which
 process can see which secret"). The same model outside a container: test_action_secrets.py.
 The run is the runner's (support/container_runner.py); without HUB_CONVERT_IMAGE (`make
 image-test`) these tests are skipped.
