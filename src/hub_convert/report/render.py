@@ -25,6 +25,7 @@ from .markdown_safety import (
 from .plain_text import shape_text
 from .run_info import StageTime
 from .schema import Report
+from .summary import coverage_rows, tolerance_marker, tolerance_rules
 
 
 def metric(value: float | None, digits: int = 3) -> str:
@@ -215,6 +216,9 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["newline"] = Safe("\n")
     env.globals["change"] = change
+    env.globals["tolerance_rules"] = tolerance_rules
+    env.globals["tolerance_marker"] = tolerance_marker
+    env.globals["coverage_rows"] = coverage_rows
     return env
 
 
