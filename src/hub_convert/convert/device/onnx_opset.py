@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# ONNX Runtime's compatibility table (onnxruntime.ai/docs/reference/compatibility.html): the
-# first release implementing each default-domain opset.
+# The first ONNX Runtime release implementing each default-domain opset, as ONNX Runtime's own
+# version matrix (docs/Versioning.md) recorded it up to opset 15. Its later rows were not kept
+# up to date upstream (1.12 and 1.13 were listed at opset 15), so newer opsets are not guessed:
+# the report says the release is not recorded here.
 FIRST_ORT_FOR_OPSET: dict[int, str] = {
     7: "0.1.4",
     8: "0.1.4",
@@ -16,14 +18,6 @@ FIRST_ORT_FOR_OPSET: dict[int, str] = {
     13: "1.6",
     14: "1.8",
     15: "1.9",
-    16: "1.11",
-    17: "1.12",
-    18: "1.14",
-    19: "1.15",
-    20: "1.17",
-    21: "1.18",
-    22: "1.21",
-    23: "1.23",
 }
 
 
