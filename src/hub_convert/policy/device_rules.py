@@ -3,14 +3,11 @@ line naming the artifact, the rule and what was measured."""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 from ..errors import BadInputError
 from ..report.artifact import Artifact
-from ..report.device import DeviceView
+from ..report.device import DEVICE_RULES, DeviceRule, DeviceView
 
-DeviceRule = Literal["xnnpack-full", "nnapi-full", "coreml-full"]
-DEVICE_RULES: tuple[DeviceRule, ...] = get_args(DeviceRule)
+__all__ = ["DEVICE_RULES", "DeviceRule", "device_failures", "parse_device_rules"]
 
 
 def parse_device_rules(text: str, label: str) -> tuple[DeviceRule, ...]:

@@ -4,7 +4,7 @@ ONNX; the shapes it was checked at)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -15,6 +15,10 @@ MobileProvider = Literal["NNAPI", "CoreML NeuralNetwork", "CoreML MLProgram"]
 Suitability = Literal["YES", "MAYBE", "NO"]
 
 MOBILE_PROVIDERS: tuple[MobileProvider, ...] = ("NNAPI", "CoreML NeuralNetwork", "CoreML MLProgram")
+
+# ``require`` rules (policy/device_rules.py judges them); here so the report can record them.
+DeviceRule = Literal["xnnpack-full", "nnapi-full", "coreml-full"]
+DEVICE_RULES: tuple[DeviceRule, ...] = get_args(DeviceRule)
 
 
 class OpLeftOut(StrictModel):

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .artifact import Artifact
 from .comparison_schema import Comparison
+from .device import DEVICE_RULES, DeviceRule
 from .limits import MAX_REPORT_BYTES, UNTRUSTED, Command, Count, Name
 from .plain_text import printable
 from .run_info import Environment, Timings, ValidationSetup, Verdict
@@ -39,6 +40,11 @@ class Report(StrictModel):
     environment: Environment
     validation: ValidationSetup
     fail_on: list[FailRule] = Field(max_length=len(FAIL_RULES))
+    require: list[DeviceRule] = Field(
+        default_factory=list,
+        max_length=len(DEVICE_RULES),
+        description="Where each file must run (require rules); empty: no such gate.",
+    )
     artifacts: list[Artifact] = Field(max_length=64)
     verdict: Verdict
     timings: Timings | None = None
