@@ -8,9 +8,7 @@ artifact, release assets), and the pull request gets one combined comment.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
-import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,39 +25,13 @@ from ..github.publisher import publish
 from ..github.report_files import display_path
 from ..github.step_outputs import annotate_report, model_entry, report_outputs
 from ..github.workflow_commands import WorkflowCommands
-from ..names import unique_names
 from ..run.base_run import Base, default_cache
 from ..run.config import ConvertConfig
 from ..run.execute import execute
 from ..run.git_base import pull_request_base
 from ..run.model_files import content_hash
+from ..run.model_plan import expand, model_names
 from .inputs import ActionRun, check_inside_workspace, model_config
-
-_GLOB = re.compile(r"[*?\[]")
-
-
-def expand(patterns: tuple[str, ...]) -> list[str]:
-    """Each path as given, each glob's matches (sorted), relative to the current directory;
-    a glob that matches nothing is bad input (a path may be gone: deleted since the base)."""
-    models: list[str] = []
-    for pattern in patterns:
-        if _GLOB.search(pattern):
-            matches = sorted(glob.glob(pattern))
-            if not matches:
-                raise BadInputError(
-                    f"input models: {pattern!r} matches nothing in the workspace; give paths "
-                    "or globs relative to it, one per line"
-                )
-        else:
-            matches = [pattern]
-        models += [m.rstrip("/") for m in matches if m.rstrip("/") not in models]
-    return models
-
-
-def model_names(models: list[str]) -> dict[str, str]:
-    """Each model path's file-name-safe name (its output directory, its artifact's suffix),
-    distinct from every other's and from the combined report.md beside them."""
-    return unique_names(models, taken={"report.md"})
 
 
 def _model_config(parsed: ActionRun, model: str, name: str) -> ConvertConfig:

@@ -69,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 base=args.base,
                 base_cache=args.base_cache,
             )
+        if args.command == "plan":
+            from .plan_command import run_plan
+
+            return run_plan(args, os.environ)
         return _publish(args)
     except HubConvertError as exc:
         if debug:

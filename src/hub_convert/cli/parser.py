@@ -17,6 +17,7 @@ from ..run.config import (
     FLOAT16_IO,
     INT8_IO,
 )
+from .plan_command import add_plan_options
 from .publish_options import add_publish_options
 
 DESCRIPTION = (
@@ -44,6 +45,13 @@ PUBLISH_EXAMPLES = """\
 examples:
   hub-convert publish out/report.json --comment always
   hub-convert publish a/report.json b/report.json --comment-key models
+"""
+
+
+PLAN_EXAMPLES = """\
+examples:
+  hub-convert plan --models 'models/*'
+  hub-convert plan --models 'models/*' --base-ref "$BASE_SHA"
 """
 
 
@@ -272,6 +280,20 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_publish_options(publish)
+    planned = commands.add_parser(
+        "plan",
+        help="list the models a matrix of convert jobs covers, as JSON (never imports TensorFlow)",
+        description=_wrapped(
+            "Print the models to convert as a GitHub Actions matrix, "
+            '{"include": [{"model": PATH, "name": NAME}, ...]}; in a workflow step also set '
+            "the step outputs matrix and count. NAME is the model's file-name-safe name, as "
+            "the Action's models input names output directories and artifacts."
+        ),
+        usage="hub-convert plan --models GLOB [--models GLOB ...] [--base-ref REF]",
+        epilog=PLAN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_plan_options(planned)
     return parser
 
 

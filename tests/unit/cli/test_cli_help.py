@@ -13,8 +13,8 @@ import pytest
 from hub_convert.cli import build_parser, main, require_converters
 from hub_convert.errors import BadInputError
 
-# Options whose help needs no default: flags of argparse itself, and ones always given.
-NO_DEFAULT = {"-h", "--version", "--debug", "--output-dir"}
+# Options whose help needs no default: flags of argparse itself (required ones say so).
+NO_DEFAULT = {"-h", "--version", "--debug"}
 
 
 def command(name: str) -> argparse.ArgumentParser:
@@ -28,13 +28,13 @@ def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     return [a for a in parser._actions if a.option_strings]
 
 
-@pytest.mark.parametrize("name", ["convert", "publish"])
+@pytest.mark.parametrize("name", ["convert", "publish", "plan"])
 def test_every_option_has_help_with_its_default_and_a_readable_metavar(name: str) -> None:
     parser = command(name)
     for action in options(parser):
         flag = action.option_strings[0]
         assert action.help, f"{flag} has no help"
-        if not NO_DEFAULT & set(action.option_strings):
+        if not (NO_DEFAULT & set(action.option_strings) or action.required):
             assert "default" in action.help, f"{flag}: help says no default"
         metavar = action.metavar or ""
         assert "_" not in str(metavar), f"{flag}: metavar {metavar}"
