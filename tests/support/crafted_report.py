@@ -31,7 +31,7 @@ from hub_convert.report.device import (
     ShapeCheck,
     XnnpackCoverage,
 )
-from hub_convert.report.localization import LayerError, Localization
+from hub_convert.report.localization import KeepInFloat, LayerError, Localization
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
@@ -180,7 +180,14 @@ def _rich_report(*, synthetic: bool) -> Report:
         within_tolerance=False,
     )
     tflite.localization = Localization(
-        tensors=5, mapped=4, first_over=layer, worst=[layer, layer.model_copy()], notes=["advice"]
+        tensors=5,
+        mapped=4,
+        first_over=layer,
+        worst=[layer, layer.model_copy()],
+        notes=["advice"],
+        keep_in_float=KeepInFloat(
+            layers=["k1", "k2"], within_tolerance=True, worst_cosine=0.999, size_ratio=1.1, tried=2
+        ),
     )
     dynamic.localization = Localization(tensors=0, mapped=0, error="RuntimeError: failed")
     validation = report.validation
@@ -256,6 +263,7 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
         if found:  # shown with or without details
             layers = [found.first_over] if found.first_over else []
             values += [name for layer in layers + found.worst for name in (layer.node, layer.op)]
+            values += found.keep_in_float.layers if found.keep_in_float else []
     return values
 
 

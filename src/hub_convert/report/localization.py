@@ -16,6 +16,7 @@ class LayerError(StrictModel):
     """One converted tensor mapped onto a node of the original's frozen graph."""
 
     node: Name = Field(description="The original's node (its frozen graph) the tensor maps to.")
+    tensor: Name | None = Field(default=None, description="The converted file's tensor name.")
     op: Name = Field(description="The converted file's operator producing the tensor.")
     relative_error: FiniteFloat = Field(
         description="‖converted − original‖ / ‖original‖ of the tensor (relative L2 error)."
@@ -27,6 +28,21 @@ class LayerError(StrictModel):
     max_abs: FiniteFloat
     cosine: FiniteFloat
     within_tolerance: bool = Field(description="Judged by the artifact's tolerance.")
+
+
+class KeepInFloat(StrictModel):
+    """What keeping the worst layers of an int8/int16x8 file in float does, measured: the file
+    re-quantized from the same calibration with those layers left in float, and validated on
+    the same samples."""
+
+    layers: list[Name] = Field(
+        max_length=MAX_LAYERS_SHOWN, description="The original's nodes kept in float."
+    )
+    within_tolerance: bool = Field(description="Whether that file passes the artifact's tolerance.")
+    worst_cosine: FiniteFloat | None = None
+    worst_psnr_db: FiniteFloat | None = None
+    size_ratio: FiniteFloat = Field(description="Its size / the artifact's size.")
+    tried: Count = Field(description="How many sets of layers were tried (1, 2, … worst first).")
 
 
 class Localization(StrictModel):
@@ -41,6 +57,9 @@ class Localization(StrictModel):
         default_factory=list,
         max_length=MAX_LAYERS_SHOWN,
         description="The layers that add the most error, most first.",
+    )
+    keep_in_float: KeepInFloat | None = Field(
+        default=None, description="int8/int16x8: the fewest worst layers kept in float that fix it."
     )
     notes: list[Text] = Field(default_factory=list, max_length=10)
     error: Text | None = Field(default=None, description="Why no localization was made.")

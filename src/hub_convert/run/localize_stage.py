@@ -63,9 +63,16 @@ def summary(found: Localization) -> str:
         return f"not localized ({found.error})"
     mapped = f"{found.mapped} of {found.tensors} tensors mapped to the original"
     if found.first_over is not None:
-        return (
-            f"first over the tolerance at {found.first_over.node} ({found.first_over.op}); {mapped}"
-        )
+        first = found.first_over
+        line = f"first over the tolerance at {first.node} ({first.op}); {mapped}"
+        fix = found.keep_in_float
+        if fix is not None:
+            kept = f"{len(fix.layers)} layer(s) in float ({', '.join(fix.layers)})"
+            if fix.within_tolerance:
+                line += f"; keeping {kept} passes, {fix.size_ratio:.2f}x the size"
+            else:
+                line += f"; keeping {kept} still drifts"
+        return line
     return f"no layer over the tolerance; {mapped}"
 
 
@@ -78,6 +85,7 @@ def _spec(
     if item.artifact.target == "tflite" and prepared.fixed_shape is not None:
         model_dir, signature = prepared.fixed_shape.directory, EXPORTED_SIGNATURE
     assert item.staged is not None
+    calibrated = item.artifact.variant in ("int8", "int16x8")
     return LocalizeSpec(
         target=item.artifact.target,
         path=item.staged,
@@ -85,4 +93,10 @@ def _spec(
         signature=signature,
         samples_path=stages.samples_path,
         tolerance=item.artifact.tolerance,
+        variant=item.artifact.variant,
+        fixed_shape_dir=prepared.fixed_shape.directory if prepared.fixed_shape else None,
+        calibration_path=stages.calibration_path if calibrated else None,
+        int8_io=stages.config.int8_io == "int8",
+        order_depends_on=prepared.order_depends_on,
+        cut_graphs=prepared.cut_graphs,
     )

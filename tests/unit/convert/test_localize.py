@@ -1,25 +1,48 @@
-"""Where a drifting file drifts: a float16 file of a net with one overflowing conv is
-localized to that conv, in TFLite and in ONNX, by one real run of hub-convert."""
+"""Where a drifting file drifts, and what would fix it: nets with one deliberately broken conv
+(weights that overflow float16; weights that break int8 quantization) localized to that conv
+in TFLite and ONNX, and the int8 file fixed by keeping that one layer in float. Two real
+runs of hub-convert, at once."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from support.cli import CliRun, run_cli
-from support.models.broken_layer import BROKEN_SCOPE, float16_overflow
+from hub_convert.convert.localize.converted import ConvertedRun, ConvertedTensor
+from hub_convert.convert.localize.layer_errors import localize_run
+from hub_convert.convert.localize.reference_tensors import load_reference
+from hub_convert.policy.tolerances import DEFAULT_TOLERANCES
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
+from support.models.broken_layer import BROKEN_SCOPE, float16_overflow, int8_outlier
 
 pytestmark = pytest.mark.tf
 
 
 @pytest.fixture(scope="module")
-def broken_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("localize")
-    model = float16_overflow(root / "net")
-    return run_cli(
-        "convert", model, "--output-dir", root / "out", "--latency-runs", "0",
-        *("--tflite-variants", "float32,float16", "--onnx-variants", "float32,float16"),
+    return {"float16": float16_overflow(root / "f16"), "int8": int8_outlier(root / "int8")}
+
+
+@pytest.fixture(scope="module")
+def runs(models: dict[str, Path]) -> dict[str, CliRun]:
+    quiet = ("--latency-runs", "0")
+    both = ("float32,float16", "--onnx-variants", "float32,float16")
+    return run_cli_batch(
+        {
+            "float16": (
+                "convert", models["float16"], "--output-dir", models["float16"].parent / "out16",
+                *quiet, "--tflite-variants", *both,
+            ),
+            "int8": (
+                "convert", models["int8"], "--output-dir", models["int8"].parent / "out8",
+                *quiet, "--tflite-variants", "int8", "--onnx-variants", "dynamic",
+            ),
+        }
     )  # fmt: skip
 
 
@@ -31,25 +54,68 @@ def _localization(run: CliRun, target: str, variant: str) -> dict[str, Any]:
     return localization
 
 
-@pytest.mark.parametrize("target", ["tflite", "onnx"])
-def test_the_overflowing_conv_is_the_first_layer_over_the_tolerance(
-    broken_run: CliRun, target: str
+@pytest.mark.parametrize(
+    ("case", "target", "variant"),
+    [
+        ("float16", "tflite", "float16"),
+        ("float16", "onnx", "float16"),
+        ("int8", "tflite", "int8"),
+        ("int8", "onnx", "dynamic"),
+    ],
+)
+def test_the_broken_conv_is_the_first_layer_over_the_tolerance(
+    runs: dict[str, CliRun], case: str, target: str, variant: str
 ) -> None:
-    found = _localization(broken_run, target, "float16")
+    found = _localization(runs[case], target, variant)
 
     assert found["first_over"]["node"].startswith(f"{BROKEN_SCOPE}/"), found["first_over"]
     assert found["worst"][0]["node"].startswith(f"{BROKEN_SCOPE}/"), found["worst"]
-    # the convs and what follows them map; nothing before the broken conv is over
-    assert found["mapped"] >= 4 and found["mapped"] <= found["tensors"]
+    assert 4 <= found["mapped"] <= found["tensors"]
 
 
-def test_files_that_pass_cost_no_localization(broken_run: CliRun) -> None:
+def test_keeping_the_broken_conv_in_float_fixes_the_int8_file(runs: dict[str, CliRun]) -> None:
+    found = _localization(runs["int8"], "tflite", "int8")
+    fix = found["keep_in_float"]
+
+    assert fix["within_tolerance"] and fix["tried"] == 1
+    [layer] = fix["layers"]
+    assert layer.startswith(f"{BROKEN_SCOPE}/")
+    assert fix["worst_cosine"] >= 0.99 and fix["size_ratio"] > 1
+    report_md = (runs["int8"].output_dir / "report.md").read_text()
+    assert "### Where it drifts" in report_md
+    assert f"1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
+
+
+def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:
     for target in ("tflite", "onnx"):
-        artifact = broken_run.artifact(target, "float32")
+        artifact = runs["float16"].artifact(target, "float32")
         assert artifact["status"] == "passed"
         assert artifact["localization"] is None
+    assert (
+        not any(s["stage"] == "localize" for s in runs["float16"].report["timings"]["stages"])
+        or (runs["float16"].report["artifacts"])
+    )
 
 
-def test_the_log_names_the_layer(broken_run: CliRun) -> None:
-    lines = [line for line in broken_run.stderr.splitlines() if "first over the tolerance" in line]
+def test_the_log_names_the_layer(runs: dict[str, CliRun]) -> None:
+    lines = [line for line in runs["float16"].stderr.splitlines() if "first over" in line]
     assert len(lines) == 2 and all(f" at {BROKEN_SCOPE}/" in line for line in lines), lines
+
+
+def test_an_unmappable_file_says_how_much_it_mapped(models: dict[str, Path]) -> None:
+    # A converted graph whose tensor names are not the original's (a converter that renames
+    # everything): nothing is guessed, and the localization says it matched nothing.
+    reference = load_reference(models["float16"], "serving_default")
+    image = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    value = np.zeros((1, 16, 16, 8), np.float32)
+    run = ConvertedRun(
+        [ConvertedTensor(str(i), [f"op_{i}"], "CONV_2D", [str(i - 1)], value) for i in (1, 2, 3)],
+        graph_inputs=["0"],
+    )
+
+    found = localize_run(
+        run, reference, {"image": image}, DEFAULT_TOLERANCES[("tflite", "float16")]
+    )
+
+    assert (found.tensors, found.mapped, found.first_over, found.worst) == (3, 0, None, [])
+    assert found.notes == ["no tensor of the file could be matched to the original's graph"]

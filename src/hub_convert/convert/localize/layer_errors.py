@@ -39,6 +39,7 @@ def localize_run(
         node, expected, got = best
         position, node = reference.order.get(node, 0), unprefixed(node)
         layer = _layer_error(node, tensor.op, expected, got, upstream, tolerance)
+        layer.tensor = ";".join(tensor.names)
         errors[tensor.key] = layer.relative_error
         layers.append((position, layer))
     layers.sort(key=lambda item: item[0])

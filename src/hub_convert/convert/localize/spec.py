@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...report.artifact import Tolerance
-from ...report.vocabulary import Target
+from ...report.vocabulary import Target, Variant
+from ..specs import CutGraph
 
 
 @dataclass(frozen=True)
 class LocalizeSpec:
-    """One converted file, the SavedModel signature its converter saw, and sample 0."""
+    """One converted file, the SavedModel signature its converter saw, and the samples."""
 
     target: Target
     path: Path  # the converted file
@@ -19,3 +20,10 @@ class LocalizeSpec:
     signature: str
     samples_path: Path
     tolerance: Tolerance
+    variant: Variant = "float32"
+    # int8/int16x8, to re-quantize with layers kept in float: how the artifact was made
+    fixed_shape_dir: Path | None = None
+    calibration_path: Path | None = None
+    int8_io: bool = False
+    order_depends_on: dict[str, str] = field(default_factory=dict)
+    cut_graphs: dict[str, CutGraph] = field(default_factory=dict)
