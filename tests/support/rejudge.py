@@ -30,7 +30,8 @@ class Rejudged:
 def rejudge(report_json: Path, *more_args: str) -> Rejudged:
     """The report in ``report_json`` as the CLI would have judged it had its command had
     ``more_args`` too: the options parsed by the CLI's own parser (later ones win), only the
-    artifacts the options still ask for, their verdict decided under the resulting fail-on."""
+    artifacts the options still ask for, their verdict decided under the resulting fail-on and
+    require rules."""
     report = Report.model_validate_json(report_json.read_text())
     argv = [*shlex.split(report.command)[1:], *more_args]
     config = config_from_args(build_parser().parse_args(argv), argv)
@@ -41,8 +42,9 @@ def rejudge(report_json: Path, *more_args: str) -> Rejudged:
         update={
             "command": config.command,
             "fail_on": fail_on,
+            "require": list(config.require),
             "artifacts": artifacts,
-            "verdict": decide(artifacts, fail_on),
+            "verdict": decide(artifacts, fail_on, config.require),
         }
     )
     return Rejudged(config=config, report=judged, markdown=render_report(judged))

@@ -28,7 +28,7 @@ DESCRIPTION = (
 EXIT_CODES = """\
 exit codes:
   0  the policy passed (publish: published)
-  1  the policy failed: a rule of --fail-on matched (publish: publishing failed)
+  1  the policy failed: a rule of --fail-on or --require matched (publish: publishing failed)
   2  bad input: the model, an option or a file is wrong; one line says which
 """
 
@@ -191,9 +191,16 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         f"not-validated (default: {_comma_list(DEFAULT_FAIL_ON)})",
     )
     judged.add_argument(
+        "--require",
+        metavar="RULES",
+        help="where every file must run, or the exit code is 1: xnnpack-full (TFLite: every op "
+        "on XNNPACK), nnapi-full, coreml-full (ONNX: every node in one NNAPI / CoreML "
+        "partition) (default: none, or the policy file's)",
+    )
+    judged.add_argument(
         "--policy",
         metavar="FILE",
-        help="YAML file with fail-on and tolerances; command-line options take precedence "
+        help="YAML file with fail-on, require and tolerances; command-line options take precedence "
         "(default: none)",
     )
     judged.add_argument(

@@ -2,6 +2,7 @@
 
 ```yaml
 fail-on: [error, drift, flex]
+require: [xnnpack-full]                 # where each file must run (default: nowhere in particular)
 tolerances:
   "*":          {max_abs: 1e-3}        # every artifact
   float16:      {min_cosine: 0.9995}    # a variant, in both targets
@@ -23,6 +24,7 @@ from ..errors import BadInputError
 from ..report.artifact import Tolerance
 from ..report.vocabulary import FAIL_RULES, FailRule
 from ..safety.safe_read import read_file
+from .device_rules import DEVICE_RULES, DeviceRule
 from .tolerances import check_key
 
 MAX_POLICY_BYTES = 1 << 20  # a policy file is a few lines
@@ -32,6 +34,7 @@ MAX_POLICY_BYTES = 1 << 20  # a policy file is a few lines
 class PolicyFile:
     fail_on: tuple[FailRule, ...] | None
     tolerances: dict[str, Tolerance]
+    require: tuple[DeviceRule, ...] | None = None
 
 
 def load(path: Path, label: str = "--policy") -> PolicyFile:
@@ -48,10 +51,12 @@ def load(path: Path, label: str = "--policy") -> PolicyFile:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise BadInputError(f"{where}: expected a mapping with fail-on and/or tolerances")
-    unknown = sorted(set(data) - {"fail-on", "tolerances"})
+        raise BadInputError(f"{where}: expected a mapping with fail-on, require and/or tolerances")
+    unknown = sorted(set(data) - {"fail-on", "require", "tolerances"})
     if unknown:
-        raise BadInputError(f"{where}: unknown key {unknown[0]!r}; use fail-on, tolerances")
+        raise BadInputError(
+            f"{where}: unknown key {unknown[0]!r}; use fail-on, require, tolerances"
+        )
     fail_on: tuple[FailRule, ...] | None = None
     if "fail-on" in data:
         rules = data["fail-on"]
@@ -60,6 +65,14 @@ def load(path: Path, label: str = "--policy") -> PolicyFile:
         if not isinstance(rules, list) or any(r not in FAIL_RULES for r in rules):
             raise BadInputError(f"{where}: fail-on must list rules from {', '.join(FAIL_RULES)}")
         fail_on = tuple(rule for rule in FAIL_RULES if rule in rules)
+    require: tuple[DeviceRule, ...] | None = None
+    if "require" in data:
+        wanted = data["require"] or []
+        if isinstance(wanted, str):
+            wanted = [r.strip() for r in wanted.split(",") if r.strip()]
+        if not isinstance(wanted, list) or any(r not in DEVICE_RULES for r in wanted):
+            raise BadInputError(f"{where}: require must list rules from {', '.join(DEVICE_RULES)}")
+        require = tuple(rule for rule in DEVICE_RULES if rule in wanted)
     tolerances: dict[str, Tolerance] = {}
     raw = data.get("tolerances") or {}
     if not isinstance(raw, dict):
@@ -76,4 +89,4 @@ def load(path: Path, label: str = "--policy") -> PolicyFile:
                 "(known bounds: max_abs, max_rel, min_cosine, min_psnr_db, whole_min_cosine, "
                 "whole_min_psnr_db)"
             ) from None
-    return PolicyFile(fail_on=fail_on, tolerances=tolerances)
+    return PolicyFile(fail_on=fail_on, tolerances=tolerances, require=require)

@@ -27,6 +27,7 @@ from ..parsing import (
     parse_tags,
 )
 from ..policy import policy_file
+from ..policy.device_rules import DEVICE_RULES, DeviceRule
 from ..policy.tolerances import effective_tolerance, parse_max_drift
 from ..report.artifact import Tolerance
 from ..report.vocabulary import (
@@ -83,6 +84,7 @@ CONVERT_OPTIONS = (
     "allow-flex",
     "explain",
     "fail-on",
+    "require",
     "timeout",
     "jobs",
     "max-memory",
@@ -116,6 +118,7 @@ class ConvertConfig:
     policy_tolerances: dict[str, Tolerance] = field(default_factory=dict)
     max_drift: dict[str, float] = field(default_factory=dict)
     fail_on: tuple[FailRule, ...] = DEFAULT_FAIL_ON
+    require: tuple[DeviceRule, ...] = ()  # where each file must run; default: no such gate
     timeout: float = 900.0
     jobs: int = 0  # 0: as many as cores
     command: str = ""
@@ -181,6 +184,9 @@ def build_config(
     fail_on = parse_choices(text("fail-on"), FAIL_RULES, label("fail-on"), default=())
     if not fail_on:
         fail_on = policy.fail_on if policy and policy.fail_on is not None else DEFAULT_FAIL_ON
+    require = parse_choices(text("require"), DEVICE_RULES, label("require"), default=())
+    if not require and policy and policy.require is not None:
+        require = policy.require
     data = given(text("representative-data"))
     representative = Path(data) if data else None
     kind = given(text("source-kind"))
@@ -211,6 +217,7 @@ def build_config(
         allow_flex=parse_bool(text("allow-flex"), label("allow-flex"), default=True),
         explain=parse_bool(text("explain"), label("explain"), default=False),
         fail_on=fail_on,
+        require=tuple(rule for rule in DEVICE_RULES if rule in require),
         int8_io=parse_choice(text("int8-io"), INT8_IO, label("int8-io"), default="float"),
         onnx_float16_io=parse_choice(
             text("onnx-float16-io"), FLOAT16_IO, label("onnx-float16-io"), default="float32"

@@ -95,7 +95,8 @@ def build_report(
             warnings=prepared.warnings,
         ),
         fail_on=list(config.fail_on),
+        require=list(config.require),
         artifacts=artifacts,
-        verdict=verdict.decide(artifacts, list(config.fail_on)),
+        verdict=verdict.decide(artifacts, list(config.fail_on), config.require),
         timings=timings,
     )
