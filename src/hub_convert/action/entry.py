@@ -81,6 +81,10 @@ def main(env: Mapping[str, str], stream: TextIO | None = None) -> int:
         parsed = parse_inputs(inputs)
         config, settings = parsed.config, parsed.settings
         context = GitHubContext.from_env(env)
+        if parsed.mode == "plan":
+            from .plan_mode import run_plan_mode
+
+            return run_plan_mode(parsed, context, workspace, commands)
         if parsed.models:
             from .several_models import run_models
 

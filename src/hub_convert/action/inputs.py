@@ -116,6 +116,8 @@ def model_config(values: Mapping[str, str | None]) -> ConvertConfig:
 
 
 COMPARE_MODES = ("auto", "never")
+# plan: only list the models a matrix of convert jobs covers (action/plan_mode.py).
+ACTION_MODES = ("convert", "plan")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class ActionRun:
     """The ``models`` input's paths and globs; empty: the single ``model``."""
     values: Mapping[str, str | None] = field(default_factory=dict)
     """The convert inputs as given, for each model's own reproduce command."""
+    mode: str = "convert"
 
 
 def parse_inputs(inputs: ActionInputs) -> ActionRun:
@@ -153,4 +156,7 @@ def parse_inputs(inputs: ActionInputs) -> ActionRun:
     )
     debug = parse_bool(inputs.get("debug"), label("debug"), default=False)
     compare = parse_choice(inputs.get("compare"), COMPARE_MODES, label("compare"), default="auto")
-    return ActionRun(config, settings, debug, compare, models, convert_values)
+    mode = parse_choice(inputs.get("mode"), ACTION_MODES, label("mode"), default="convert")
+    if mode == "plan" and not models:
+        raise BadInputError("input mode: plan lists the models input's models; give models")
+    return ActionRun(config, settings, debug, compare, models, convert_values, mode)

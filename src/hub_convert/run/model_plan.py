@@ -43,7 +43,9 @@ def model_names(models: list[str]) -> dict[str, str]:
 
 
 def _git(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], capture_output=True, text=True, timeout=120)
+    # In the Action's container the workspace belongs to the runner's user, not to us.
+    safe = f"safe.directory={Path.cwd()}"
+    return subprocess.run(["git", "-c", safe, *args], capture_output=True, text=True, timeout=120)
 
 
 def changed_since(model: str, base_ref: str) -> bool:
@@ -51,7 +53,11 @@ def changed_since(model: str, base_ref: str) -> bool:
     changes, and files git does not track yet."""
     diff = _git("diff", "--quiet", base_ref, "--", model)
     if diff.returncode not in (0, 1):
-        raise BadInputError(f"--base-ref {base_ref}: {diff.stderr.strip() or 'git diff failed'}")
+        said = diff.stderr.strip().splitlines()[:1] or ["git diff failed"]
+        raise BadInputError(
+            f"--base-ref {base_ref}: {said[0]} (a shallow checkout lacks it: check out with "
+            "fetch-depth: 0)"
+        )
     if diff.returncode == 1:
         return True
     untracked = _git("ls-files", "--others", "--exclude-standard", "--", model)
