@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 from pebble import ProcessFuture
 
@@ -14,6 +15,7 @@ from ..convert.device.fixed_shapes import fixed_shapes_note
 from ..convert.device.tasks import DeviceSpec, device_view
 from ..convert.specs import PreparedSource, StagedArtifact
 from ..report.device import DeviceView
+from .shape_stage import check_shapes
 from .stages import Stages
 
 Log = Callable[[str], None]
@@ -21,9 +23,10 @@ CHECKED_STATUSES = ("passed", "drift", "not-validated")
 
 
 def check_devices(
-    stages: Stages, prepared: PreparedSource, staged: list[StagedArtifact]
+    stages: Stages, saved_model_dir: Path, prepared: PreparedSource, staged: list[StagedArtifact]
 ) -> list[StagedArtifact]:
-    """``staged`` with each file's device view added (files that ran or at least loaded)."""
+    """``staged`` with each file's device view added (files that ran or at least loaded), and
+    each ONNX file run at a second shape (shape_stage.py: one that breaks there fails)."""
     futures: dict[int, ProcessFuture[tuple[DeviceView, float]]] = {}
     for index, item in enumerate(staged):
         artifact = item.artifact
@@ -32,7 +35,7 @@ def check_devices(
         spec = DeviceSpec(artifact.target, item.staged, stages.log_path)
         futures[index] = stages.pool.submit(device_view, spec)
     if not futures:
-        return staged
+        return check_shapes(stages, saved_model_dir, prepared, staged)
     stages.log(f"checking where {len(futures)} file(s) will run (XNNPACK, NNAPI, CoreML)")
     original = {t.name: list(t.shape) for t in prepared.inputs}
     result = list(staged)
@@ -48,7 +51,7 @@ def check_devices(
         stages.log(f"  {item.file_name}: {summary(view)} ({seconds:.2f} s)")
         artifact = item.artifact.model_copy(update={"device": view})
         result[index] = dataclasses.replace(item, artifact=artifact)
-    return result
+    return check_shapes(stages, saved_model_dir, prepared, result)
 
 
 def summary(view: DeviceView) -> str:

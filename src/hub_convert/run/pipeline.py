@@ -76,7 +76,7 @@ def run(
                 shutil.copyfile(stages.samples_path, keep_samples)
             staged = conversions.convert(source, prepared, early)
             latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
-            staged = check_devices(stages, prepared, staged)
+            staged = check_devices(stages, source.saved_model_dir, prepared, staged)
             staged = localize(stages, source, prepared, staged, explain=config.explain)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):

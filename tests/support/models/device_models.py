@@ -54,3 +54,38 @@ def onnx_file(function: Any, path: Path) -> Path:
         function, input_signature=function.input_signature, opset=17, output_path=str(path)
     )
     return path
+
+
+def open_batch_functions() -> dict[str, Any]:
+    """tf.functions whose signature leaves the batch open (and, for "plain", the image size):
+    "plain" takes any; "topk_rfft" leaves TopK and RFFT off XNNPACK; "batch_one_inside"
+    reshapes to a constant batch of 1 inside, so it runs at batch 1 only."""
+    import numpy as np
+    import tensorflow as tf
+
+    weights = tf.constant(np.random.default_rng(2).normal(size=(1024, 8)).astype(np.float32))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="x")])
+    def plain(x: Any) -> Any:
+        return tf.nn.softmax(tf.reduce_mean(_conv(tf, x), [1, 2]))
+
+    spec = [tf.TensorSpec([None, 16, 16, 3], tf.float32, name="x")]
+
+    @tf.function(input_signature=spec)
+    def topk_rfft(x: Any) -> Any:
+        values, _ = tf.math.top_k(tf.reshape(_conv(tf, x), [-1, 1024]), 8)
+        return tf.abs(tf.signal.rfft(values))
+
+    @tf.function(input_signature=spec)
+    def batch_one_inside(x: Any) -> Any:
+        return tf.matmul(tf.reshape(_conv(tf, x), [1, -1]), weights)
+
+    return {"plain": plain, "topk_rfft": topk_rfft, "batch_one_inside": batch_one_inside}
+
+
+def saved_model(function: Any, path: Path) -> Path:
+    """``function`` saved as a SavedModel's serving_default signature."""
+    import tensorflow as tf
+
+    tf.saved_model.save(tf.Module(), str(path), signatures={"serving_default": function})
+    return path

@@ -1,0 +1,133 @@
+"""Every shape an ONNX file claims: each file run at a second shape (see second_shape.py)
+against the original at that shape, in one worker task that loads the original once.
+
+A file that declares a dimension open and breaks at another value of it fails: it claims a
+shape it cannot take. When the original refuses the second shape too, the file is still run;
+if it runs, it was not compared, and if it breaks, the reason says the original shares it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...report.artifact import Tolerance
+from ...report.device import ShapeCheck
+from ..samples import Samples
+from ..signature import load_signature, run_reference
+from ..targets import onnx
+from ..tasks import output_to
+from ..tf_errors import one_line
+from ..validate import compare_outputs, status_from_drift
+from .second_shape import SecondShape, second_shapes
+
+
+@dataclass(frozen=True)
+class ShapeFile:
+    """One ONNX file to run at a second shape."""
+
+    file_name: str
+    path: Path
+    tolerance: Tolerance
+    input_shapes: dict[str, list[int | None]]
+
+
+@dataclass(frozen=True)
+class ShapeCheckSpec:
+    """The original, its validation samples and the ONNX files to check."""
+
+    saved_model_dir: Path
+    tags: tuple[str, ...]
+    signature: str
+    samples_path: Path
+    files: tuple[ShapeFile, ...]
+    order_depends_on: dict[str, str] = field(default_factory=dict)
+    log_path: Path | None = None
+
+
+@dataclass
+class _Reference:
+    shape: SecondShape
+    outputs: dict[str, Any] | None  # None: the original refuses every shape tried
+    refused: str | None = None
+
+
+def check_other_shapes(spec: ShapeCheckSpec) -> dict[str, ShapeCheck]:
+    """Per file name, its run at a second shape; files with no open dimension are left out."""
+    samples = Samples.load(spec.samples_path)
+    results: dict[str, ShapeCheck] = {}
+    references: dict[str, _Reference | None] = {}
+    function: Any = None
+    with output_to(spec.log_path):
+        for item in spec.files:
+            key = json.dumps(item.input_shapes, sort_keys=True)
+            if key not in references:
+                shapes = second_shapes(samples, item.input_shapes)
+                if not shapes:
+                    references[key] = None
+                else:
+                    if function is None:
+                        _, function = load_signature(
+                            spec.saved_model_dir, list(spec.tags), spec.signature
+                        )
+                    references[key] = _reference(function, shapes)
+            reference = references[key]
+            if reference is not None:
+                results[item.file_name] = _check(item, reference, samples, spec.order_depends_on)
+    return results
+
+
+def _reference(function: Any, shapes: list[SecondShape]) -> _Reference:
+    refused = ""
+    for shape in shapes:
+        try:
+            [outputs] = run_reference(function, [shape.feed])
+        except Exception as exc:  # the original refuses it: try the next shape
+            refused = refused or one_line(exc)
+            continue
+        return _Reference(shape=shape, outputs=outputs)
+    return _Reference(shape=shapes[0], outputs=None, refused=refused)
+
+
+def _claims(shape: SecondShape) -> str:
+    return f"the file declares its {' and '.join(shape.changed)} open"
+
+
+def _check(
+    item: ShapeFile, reference: _Reference, samples: Samples, order: dict[str, str]
+) -> ShapeCheck:
+    shape = reference.shape
+    shown = shape.described()
+    try:
+        got = onnx.load(item.path)(shape.feed)
+    except Exception as exc:
+        problem = f"{_claims(shape)} but breaks at {shown}: {onnx.RUNTIME}: {one_line(exc)}"
+        if reference.outputs is None:
+            problem += (
+                f"; the original refuses that shape too ({reference.refused}): "
+                "a dimension is fixed inside the model"
+            )
+        return ShapeCheck(shapes=shape.shapes(), passed=False, problem=problem)
+    if reference.outputs is None:
+        note = (
+            f"ran at {shown}; not compared: the original refuses that shape ({reference.refused})"
+        )
+        return ShapeCheck(shapes=shape.shapes(), passed=True, problem=note)
+    at_shape = Samples(samples.input_names, samples.output_names, [shape.feed], [reference.outputs])
+    drift = compare_outputs(at_shape, [got], item.tolerance, order)
+    status, reason = status_from_drift(drift)
+    if status == "drift":
+        worst = [d for d in drift if d.compared and not d.within_tolerance]
+        described = ", ".join(_drift_words(d.output, d.max_abs, d.problem) for d in worst)
+        problem = f"{_claims(shape)} but differs from the original at {shown}: {described}"
+        return ShapeCheck(shapes=shape.shapes(), passed=False, problem=problem)
+    if status == "not-validated":
+        return ShapeCheck(shapes=shape.shapes(), passed=True, problem=f"not compared: {reason}")
+    return ShapeCheck(shapes=shape.shapes(), passed=True)
+
+
+def _drift_words(output: str, max_abs: float | None, problem: str | None) -> str:
+    if problem:
+        return f"output {output!r}: {problem}"
+    return f"output {output!r} max abs {max_abs:.3g}" if max_abs is not None else repr(output)
