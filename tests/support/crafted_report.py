@@ -186,7 +186,12 @@ def _rich_report(*, synthetic: bool) -> Report:
         worst=[layer, layer.model_copy()],
         notes=["advice"],
         keep_in_float=KeepInFloat(
-            layers=["k1", "k2"], within_tolerance=True, worst_cosine=0.999, size_ratio=1.1, tried=2
+            layers=["k1", "k2"],
+            within_tolerance=True,
+            worst_cosine=0.999,
+            size_ratio=1.1,
+            tried=2,
+            quantizer="q",
         ),
     )
     dynamic.localization = Localization(tensors=0, mapped=0, error="RuntimeError: failed")
@@ -303,4 +308,6 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
         found = artifact.localization
         if found:
             values += found.notes + ([found.error] if found.error else [])
+            fix = found.keep_in_float
+            values += [fix.quantizer] if fix and fix.quantizer else []
     return values

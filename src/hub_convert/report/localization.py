@@ -43,6 +43,7 @@ class KeepInFloat(StrictModel):
     worst_psnr_db: FiniteFloat | None = None
     size_ratio: FiniteFloat = Field(description="Its size / the artifact's size.")
     tried: Count = Field(description="How many sets of layers were tried (1, 2, … worst first).")
+    quantizer: Text | None = Field(default=None, description="What made the re-quantized file.")
 
 
 class Localization(StrictModel):

@@ -83,7 +83,7 @@ def test_keeping_the_broken_conv_in_float_fixes_the_int8_file(runs: dict[str, Cl
     assert fix["worst_cosine"] >= 0.99 and fix["size_ratio"] > 1
     report_md = (runs["int8"].output_dir / "report.md").read_text()
     assert "### Where it drifts" in report_md
-    assert f"1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
+    assert f"with 1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:

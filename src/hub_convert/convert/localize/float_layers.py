@@ -9,19 +9,15 @@ on the samples like the artifact; the first that passes is the proposal.
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 
 from ...report.localization import MAX_LAYERS_SHOWN, KeepInFloat, LayerError
 from ..samples import Samples
-from ..specs import CutGraph
-from ..targets import tflite_runner
 from ..targets.tflite_saved_model import converter_for
 from ..targets.tflite_variants import configure
-from ..validate import compare_outputs, rederive_outputs, status_from_drift
+from .proposal_check import measure
 from .spec import LocalizeSpec
 
-_UNIQUING_DIGITS = re.compile(r"\d+$")
+_UNIQUING_DIGITS = re.compile(r"\d+$")  # MLIR's suffix on a name already taken
 
 
 def keep_in_float(spec: LocalizeSpec, worst: list[LayerError]) -> KeepInFloat | None:
@@ -54,7 +50,8 @@ def keep_in_float(spec: LocalizeSpec, worst: list[LayerError]) -> KeepInFloat | 
             output_data_type=io_type,
             denylisted_nodes=names,
         )
-        result = _measure(spec, model, samples, [layer.node for layer in kept], count)
+        result = measure(spec, model, samples, [layer.node for layer in kept], count)
+        result.quantizer = "TensorFlow's quantizer, same calibration"
         if result.within_tolerance:
             break
     return result
@@ -73,27 +70,3 @@ def _matching(tensor: str, outputs: list[str]) -> list[str]:
     digit between the calibrated and the quantized file)."""
     plain = _UNIQUING_DIGITS.sub("", tensor)
     return [name for name in outputs if _UNIQUING_DIGITS.sub("", name) == plain]
-
-
-def _measure(
-    spec: LocalizeSpec, model: bytes, samples: Samples, layers: list[str], tried: int
-) -> KeepInFloat:
-    with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "mixed.tflite"
-        path.write_bytes(model)
-        run = tflite_runner.load(path)
-        outputs = [run(sample) for sample in samples.inputs]
-    cut_graphs: dict[str, CutGraph] = dict(spec.cut_graphs)
-    drift = compare_outputs(samples, outputs, spec.tolerance, dict(spec.order_depends_on))
-    drift = rederive_outputs(drift, cut_graphs, samples, outputs)
-    status, _ = status_from_drift(drift)
-    cosines = [d.cosine for d in drift if d.cosine is not None]
-    psnrs = [d.psnr_db for d in drift if d.psnr_db is not None]
-    return KeepInFloat(
-        layers=layers,
-        within_tolerance=status == "passed",
-        worst_cosine=min(cosines) if cosines else None,
-        worst_psnr_db=min(psnrs) if psnrs else None,
-        size_ratio=round(len(model) / max(1, spec.path.stat().st_size), 4),
-        tried=tried,
-    )

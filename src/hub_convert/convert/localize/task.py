@@ -6,6 +6,7 @@ import time
 
 from ...report.localization import Localization
 from ..samples import Samples
+from .dynamic_float_layers import keep_in_float_dynamic
 from .float_layers import keep_in_float
 from .layer_errors import localize_run
 from .onnx_layers import run_onnx
@@ -23,17 +24,28 @@ def localize_artifact(spec: LocalizeSpec) -> Localization:
         run = (run_tflite if spec.target == "tflite" else run_onnx)(spec.path, sample)
         reference = load_reference(spec.saved_model_dir, spec.signature)
         result = localize_run(run, reference, sample, spec.tolerance)
-        if spec.variant == "int8" and result.first_over is not None:
-            try:
-                result.keep_in_float = keep_in_float(spec, result.worst)
-            except Exception as exc:  # the localization stands without the proposal
-                result.notes.append(f"keeping layers in float was not measured: {exc}"[:2000])
-        elif spec.variant == "int16x8" and result.first_over is not None:
-            result.notes.append(
-                "keeping layers in float is not measured for int16x8: TensorFlow's int16x8 "
-                "quantizer takes no list of layers to leave in float"
-            )
+        if result.first_over is not None:
+            _propose_a_fix(spec, result)
     except Exception as exc:  # advice only: any failure is said, the run goes on
         result = Localization(tensors=0, mapped=0, error=f"{type(exc).__name__}: {exc}"[:2000])
     result.seconds = round(time.perf_counter() - began, 3)
     return result
+
+
+def _propose_a_fix(spec: LocalizeSpec, result: Localization) -> None:
+    """Quantized TFLite files: measure keeping their worst layers in float (advice: a failure
+    is a note)."""
+    propose = {"int8": keep_in_float, "dynamic": keep_in_float_dynamic}.get(spec.variant)
+    if spec.target != "tflite":
+        return
+    if spec.variant == "int16x8":
+        result.notes.append(
+            "keeping layers in float is not measured for int16x8: TensorFlow's int16x8 "
+            "quantizer takes no list of layers to leave in float"
+        )
+    if propose is None:
+        return
+    try:
+        result.keep_in_float = propose(spec, result.worst)
+    except Exception as exc:
+        result.notes.append(f"keeping layers in float was not measured: {exc}"[:2000])

@@ -40,6 +40,8 @@ def run_tflite(path: Path, sample: dict[str, np.ndarray]) -> ConvertedRun:
         if not reads:
             continue  # a constant folded at run time (a weight's DEQUANTIZE)
         for index in op["outputs"]:
+            if int(index) < 0:  # an optional output left out
+                continue
             detail = details[int(index)]
             try:
                 value = _dequantized(interpreter.get_tensor(int(index)), detail)
