@@ -76,8 +76,10 @@ class ResultsService:
             payload.get("workflow_run_backend_id"),
             payload.get("workflow_job_run_backend_id"),
         )
-        # DeleteArtifact names the artifact by its own job's ids: any job of the token's run.
-        if run != ids[0] or (method != "DeleteArtifact" and job != ids[1]):
+        # DeleteArtifact and GetSignedArtifactURL name the artifact by its own job's ids: any
+        # job of the token's run.
+        by_artifact = method in ("DeleteArtifact", "GetSignedArtifactURL")
+        if run != ids[0] or (not by_artifact and job != ids[1]):
             return json_response({"code": "invalid_argument", "msg": "unknown backend ids"}, 400)
         with self._lock:
             if method == "CreateArtifact":
@@ -88,6 +90,8 @@ class ResultsService:
                 return self._list_artifacts(payload)
             if method == "DeleteArtifact":
                 return self._delete_artifact(payload)
+            if method == "GetSignedArtifactURL":
+                return self._signed_download_url(payload)
         return json_response({"code": "bad_route", "msg": method}, 404)
 
     @staticmethod
@@ -133,6 +137,7 @@ class ResultsService:
     def _list_artifacts(self, payload: dict[str, Any]) -> Response:
         run = payload["workflow_run_backend_id"]
         wanted = payload.get("name_filter")
+        wanted_id = payload.get("id_filter")  # an Int64Value: a string in proto3 JSON
         listed = [
             {
                 "workflow_run_backend_id": artifact.run,
@@ -142,9 +147,19 @@ class ResultsService:
                 "size": str(len(artifact.blob or b"")),
             }
             for artifact in self.artifacts.values()
-            if artifact.run == run and wanted in (None, name := artifact.name.rsplit("/", 1)[-1])
+            if artifact.run == run
+            and wanted in (None, name := artifact.name.rsplit("/", 1)[-1])
+            and wanted_id in (None, str(artifact.database_id))
         ]
         return json_response({"artifacts": listed} if listed else {})  # proto3 JSON: [] left out
+
+    def _signed_download_url(self, payload: dict[str, Any]) -> Response:
+        """GetSignedArtifactURL, as @actions/artifact's downloadArtifact asks before the GET."""
+        key = self._key(payload["workflow_run_backend_id"], payload["name"])
+        if key not in self.artifacts:
+            return json_response({"code": "not_found", "msg": "artifact not found"}, 404)
+        url = f"{self.blob_base_url}/blob/artifacts/{key}.zip?sv=2023-11-03&sig={SAS_SIGNATURE}"
+        return json_response({"signed_url": url})
 
     def _delete_artifact(self, payload: dict[str, Any]) -> Response:
         key = self._key(payload["workflow_run_backend_id"], payload["name"])
@@ -170,6 +185,8 @@ class ResultsService:
             return Response("Authorization header not allowed with a SAS", status=400)
         name = request.path.removeprefix("/blob/artifacts/").removesuffix(".zip")
         artifact = self.artifacts[name]
+        if request.method == "GET" and artifact.blob is not None:
+            return Response(artifact.blob, status=200, content_type="application/zip")
         if request.method != "PUT":
             return Response(status=405)
         if request.args.get("comp") == "block":
