@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -200,6 +201,39 @@ def bench_model(name: str, repeats: int, work: Path) -> dict[str, object]:
     }
 
 
+DEVICE_LINE = re.compile(r"^\s+(\S+\.(?:tflite|onnx)): .* \((\d+\.\d+) s\)$")
+SHAPES_LINE = re.compile(r"second shapes checked in (\d+\.\d+) s")
+
+
+def bench_device_stage(name: str, work: Path) -> dict[str, object]:
+    """The device stage's seconds per artifact (XNNPACK / NNAPI / CoreML views, as its log
+    lines give them) and the second-shape check of the ONNX files, from one default run."""
+    out = work / f"{name}-device"
+    done = subprocess.run(
+        [str(BIN / "hub-convert"), "convert", str(build_model(name)), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=ROOT,
+    )
+    views = {m[1]: float(m[2]) for m in map(DEVICE_LINE.match, done.stderr.splitlines()) if m}
+    shapes = SHAPES_LINE.search(done.stderr)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"views": views, "second_shapes": float(shapes[1]) if shapes else None}
+
+
+def device_markdown(name: str, device: dict[str, object]) -> str:
+    views = device["views"]
+    assert isinstance(views, dict)
+    shown = ", ".join(f"{file} {seconds:.2f} s" for file, seconds in views.items())
+    shapes = device["second_shapes"]
+    return (
+        f"**{name}**, device stage per artifact (budget 1 s): {shown or 'none logged'}; "
+        "ONNX second-shape check (the original loaded again): "
+        + (f"{shapes:.2f} s" if isinstance(shapes, float) else "not run")
+    )
+
+
 def paired_ratio(runs: list[dict[str, float]], base: list[dict[str, float]], key: str) -> float:
     """The median over repeats of this run's value / the bare pair's in the same repeat: runs
     of one repeat follow each other, so they share the machine's load."""
@@ -259,6 +293,8 @@ def main() -> None:
         for name in names:
             repeats = args.big_repeats if name == "big" else args.repeats
             results.append(bench_model(name, repeats, work))
+            if name != "big":
+                results[-1]["device"] = bench_device_stage(name, work)
     finally:
         if args.keep:
             print(f"work directory kept: {work}", file=sys.stderr)
@@ -271,6 +307,8 @@ def main() -> None:
     )
     for result in results:
         print(markdown(result) + "\n")
+        if "device" in result:
+            print(device_markdown(str(result["model"]), result["device"]) + "\n")  # type: ignore[arg-type]
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

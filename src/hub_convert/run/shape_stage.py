@@ -6,6 +6,7 @@ take. Main process only (no TensorFlow)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from ..convert.device.shape_task import ShapeCheckSpec, ShapeFile, check_other_shapes
@@ -40,11 +41,13 @@ def check_shapes(
         log_path=stages.log_path,
     )
     stages.log(f"running {len(files)} ONNX file(s) at a second shape")
+    began = time.perf_counter()
     try:
         checks = stages.wait(stages.pool.submit(check_other_shapes, spec), "checking shapes")
     except Exception as exc:  # the check itself could not run: said, never a verdict
         checks = {}
         stages.log(f"  shapes not checked: {exc}")
+    stages.log(f"  second shapes checked in {time.perf_counter() - began:.2f} s")
     return [_with_check(item, checks.get(item.file_name), stages) for item in staged]
 
 
