@@ -72,8 +72,10 @@ elif args[0] == "tag":
     revision = [v["revision"] for v in registry["remote"].values() if v["digest"] == digest][0]
     registry.setdefault("tagged", {})[args[2]] = revision
     save()
+elif args[:2] == ["image", "inspect"]:
+    print("sha256:" + registry["local"][args[-1]][:12])
 elif args[:2] == ["image", "rm"]:
-    registry["local"].pop(args[2], None)
+    registry["local"] = {}
     save()
 """
 
