@@ -2,7 +2,8 @@
 
 Runs in a worker process (imports Keras and TensorFlow when called). The file was checked in
 the main process first (keras_inspect.py); it loads with safe mode on unless the user allowed
-unsafe content.
+unsafe content. RNN layers over a fixed-length sequence are rebuilt unrolled first
+(keras_unroll.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..errors import BadInputError
 from .keras_inspect import MissingFunction, h5_attribute_text
+from .keras_unroll import unroll_recurrent_layers
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class KerasMaterializer:
 
     def __call__(self, target: Path) -> dict[str, str]:
         model, loader = self._load()
+        package = "keras" if loader.startswith("keras ") else "tf_keras"
+        model, unrolling = unroll_recurrent_layers(model, package)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             if loader.startswith("keras "):
@@ -44,7 +48,7 @@ class KerasMaterializer:
                 f"{self.display_path}: Keras could not export the model as a SavedModel "
                 f"({_first_line(exc)}); export it yourself with model.export(DIR)"
             ) from None
-        return {"loaded_with": loader}
+        return {"loaded_with": loader, **unrolling.provenance()}
 
     def _load(self) -> tuple[Any, str]:
         use_keras3 = self.keras_major >= 3 or (self.kind == "keras" and self.keras_major == 0)

@@ -1,8 +1,10 @@
-"""A Keras RNN over a sequence of unknown length: the TFLite file needs Flex TensorList ops,
-and the report says why and what avoids them (issue 9 leftovers)."""
+"""A Keras RNN over a sequence of unknown length in a SavedModel: the TFLite file needs Flex
+TensorList ops, and the report says which layer, why and what avoids them. (A Keras file's
+RNN over a fixed length is unrolled instead: test_tflite_rnn_unroll.py.)"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,10 @@ def test_tensor_list_flex_ops_are_explained(tmp_path: Path) -> None:
     assert "TensorListReserve" in artifact["coverage"]["flex_ops"]
     reason = artifact["reason"]
     assert reason.startswith("uses Flex ops (") and "TensorListReserve" in reason
-    assert "a while loop's state (a Keras RNN layer, tf.map_fn)" in reason
+    # Which layer holds the loop, and why it stayed one.
+    # Keras numbers names per process: model/gru, or model_3/gru_1 after other models.
+    assert re.search(r"a while loop's state in model(_\d+)?/gru(_\d+)? \(standard_gru\)", reason)
+    assert "the list's element shape is not static" in reason
     assert "unroll=True at a fixed sequence length" in reason
     [attempt] = artifact["attempts"]  # builtins first, then Flex
     assert attempt.startswith("builtins, ")

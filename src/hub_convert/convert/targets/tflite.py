@@ -24,6 +24,7 @@ from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate
 from .tflite_errors import converter_error, first_lines, ops_from_error, too_big_reason
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
+from .tflite_loops import loop_owners
 from .tflite_runner import load
 from .tflite_saved_model import converter_for
 from .tflite_variants import configure, weight_notes
@@ -156,15 +157,31 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
     return [_produce_one(job) for job in jobs]
 
 
-def _tensor_list_cause(flex: list[str]) -> str:
-    """Why TensorList ops end up in Flex, and what avoids them."""
+def _tensor_list_cause(flex: list[str], loops: list[str]) -> str:
+    """Why TensorList ops end up in Flex: where the loop is, why it stayed, what avoids it."""
     if not any(op.startswith("TensorList") for op in flex):
         return ""
+    where = f" in {', '.join(loops)}" if loops else ""
     return (
-        ". The TensorList ops are a while loop's state (a Keras RNN layer, tf.map_fn) that "
-        "the converter could not lower to builtins (see the builtins attempt); a Keras RNN "
-        "built with unroll=True at a fixed sequence length has no such loop"
+        f". The TensorList ops are a while loop's state{where} (a Keras RNN layer, tf.map_fn) "
+        "that the converter could not lower to builtins: the model's function was traced "
+        "with the batch or sequence length unknown, so the list's element shape is not "
+        "static (see the builtins attempt); a Keras RNN built with unroll=True at a fixed "
+        "sequence length has no such loop (hub-convert rebuilds a Keras file's RNN layers "
+        "so when the file fixes the length)"
     )
+
+
+def _loops_of(job: ConversionJob) -> list[str]:
+    """The layers whose loops the converted SavedModel holds (the fixed-shape export's when
+    this variant converted it)."""
+    converted = job.saved_model_dir
+    if job.fixed_shape is not None and job.tflite_strategy == "concrete_function":
+        converted = job.fixed_shape.directory
+    try:
+        return loop_owners(converted)
+    except Exception:  # naming the layer is a courtesy: the reason stands without it
+        return []
 
 
 def _produce_one(job: ConversionJob) -> Candidate:
@@ -213,7 +230,7 @@ def _produce_one(job: ConversionJob) -> Candidate:
             f"uses Flex ops ({', '.join(flex)}): the LiteRT Python interpreter cannot run "
             "SELECT_TF_OPS kernels, so this file was not run; it needs a runtime linked with "
             "the Flex delegate"
-        ) + _tensor_list_cause(flex)
+        ) + _tensor_list_cause(flex, _loops_of(job))
     return Candidate(
         job,
         staged,

@@ -1,0 +1,106 @@
+"""Keras RNN layers over a fixed-length sequence convert to TFLite builtins and are validated.
+
+The class: a GRU, a SimpleRNN, a Bidirectional wrapper, a stacked LSTM from tf_keras, and any
+Keras 3 RNN, run a while loop whose TensorList element shape the SavedModel leaves unknown
+(traced with the batch dimension unknown), so TFLiteConverter cannot lower it to builtins and
+the file needed Flex: ``not-validated``. A Keras file's RNN layers whose sequence length is
+fixed are rebuilt with ``unroll=True`` before the export (sources/keras_unroll.py); a layer over a
+sequence of unknown length keeps its loop, and the report says which layer and why. Files
+written by the real tf_keras and Keras 3 at test time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.cli import CliRun
+from support.cli_batch import run_cli_batch
+
+pytestmark = pytest.mark.tf
+
+QUICK = ("--targets", "tflite", "--tflite-variants", "float32", "--latency-runs", "0")
+
+
+def _keras2_files(root: Path) -> dict[str, Path]:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras
+
+    def save(name: str, layer: Any, length: int | None = 10) -> Path:
+        steps = tf_keras.Input(shape=(length, 6), name="steps")
+        out = tf_keras.layers.Dense(2, name="stage")(layer(steps))
+        path = root / f"{name}.h5"
+        tf_keras.Model(steps, out).save(path)
+        return path
+
+    return {
+        "gru": save("gru", tf_keras.layers.GRU(8, return_sequences=True, name="gru")),
+        "bigru": save("bigru", tf_keras.layers.Bidirectional(tf_keras.layers.GRU(8), name="bi")),
+        "any_length": save("any", tf_keras.layers.GRU(8, name="gru_any"), length=None),
+        # TFLite fuses a lone LSTM, not one fed by another LSTM's sequences.
+        "stacked_lstm": save(
+            "stacked",
+            lambda steps: tf_keras.layers.LSTM(8, name="lstm_second")(
+                tf_keras.layers.LSTM(8, return_sequences=True, name="lstm_first")(steps)
+            ),
+        ),
+    }
+
+
+def _keras3_lstm(root: Path) -> Path:
+    import keras
+
+    steps = keras.Input(shape=(10, 6), name="steps")
+    out = keras.layers.Dense(2, name="stage")(keras.layers.LSTM(8, name="lstm")(steps))
+    path = root / "lstm.keras"
+    keras.Model(steps, out).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    root = tmp_path_factory.mktemp("rnn")
+    models = {**_keras2_files(root), "keras3_lstm": _keras3_lstm(root)}
+    return run_cli_batch(
+        {
+            name: ("convert", path, "--output-dir", root / f"out_{name}", "--jobs", "1", *QUICK)
+            for name, path in models.items()
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [
+        ("gru", "gru (GRU)"),
+        ("bigru", "bi (Bidirectional)"),
+        ("stacked_lstm", "lstm_first (LSTM), lstm_second (LSTM)"),
+        ("keras3_lstm", "lstm (LSTM)"),
+    ],
+)
+def test_fixed_length_rnn_runs_on_builtins_and_is_validated(
+    runs: dict[str, CliRun], name: str, layer: str
+) -> None:
+    run = runs[name]
+    assert run.exit_code == 0, run.stderr
+    [artifact] = run.report["artifacts"]
+    assert artifact["status"] == "passed", artifact.get("reason")
+    assert artifact["coverage"]["flex_ops"] == []
+    assert layer in run.report["source"]["provenance"]["rnn_unrolled"]
+
+
+def test_rnn_over_any_length_keeps_its_loop_and_says_which_layer(
+    runs: dict[str, CliRun],
+) -> None:
+    run = runs["any_length"]
+    assert run.exit_code == 0, run.stderr
+    kept = run.report["source"]["provenance"]["rnn_loops_kept"]
+    assert kept.startswith("gru_any (GRU): its sequence length is not fixed in the file")
+    [artifact] = run.report["artifacts"]
+    assert artifact["status"] == "not-validated"
+    assert "TensorListReserve" in artifact["coverage"]["flex_ops"]
+    assert "gru_any (standard_gru)" in artifact["reason"]
+    assert "element shape is not static" in artifact["reason"]
