@@ -7,6 +7,8 @@ upstream is not charged to it. Layers are judged by the artifact's own tolerance
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...policy.tolerances import judge
@@ -15,7 +17,71 @@ from ...report.localization import MAX_LAYERS_SHOWN, LayerError, Localization
 from ..drift import cosine_similarity, psnr_db
 from .converted import ConvertedRun
 from .mapping import candidate_nodes, in_reference_layout
+from .op_kinds import DISCRETE_CONVERTED_OPS, DISCRETE_TF_OPS
 from .reference_tensors import ReferenceGraph, unprefixed
+
+
+@dataclass(frozen=True)
+class MeasuredLayer:
+    """A mapped layer, its place in the original's graph, and whether it is ranked."""
+
+    position: int
+    layer: LayerError
+    ranked: bool  # not an op that compares, rounds, casts or indexes (op_kinds.py)
+
+
+def measure_layers(
+    run: ConvertedRun,
+    reference: ReferenceGraph,
+    sample: dict[str, np.ndarray],
+    tolerance: Tolerance,
+) -> list[MeasuredLayer]:
+    """Map ``run``'s tensors onto ``reference`` and measure each mapped one, in graph order."""
+    candidates = {t.key: candidate_nodes(t, reference) for t in run.tensors}
+    wanted = sorted({node for nodes in candidates.values() for node in nodes})
+    values = reference.run(sample, wanted)
+    errors = dict.fromkeys(run.graph_inputs, 0.0)  # carried error per converted tensor
+    layers: list[MeasuredLayer] = []
+    for tensor in run.tensors:
+        upstream = max((errors.get(key, 0.0) for key in tensor.inputs), default=0.0)
+        best = _closest(tensor, candidates[tensor.key], values)
+        if best is None:
+            errors[tensor.key] = upstream
+            continue
+        node, expected, got = best
+        layer = _layer_error(unprefixed(node), tensor.op, expected, got, upstream, tolerance)
+        layer.tensor = ";".join(tensor.names)
+        errors[tensor.key] = layer.relative_error
+        discrete = tensor.op in DISCRETE_CONVERTED_OPS or reference.ops.get(node) in DISCRETE_TF_OPS
+        layers.append(MeasuredLayer(reference.order.get(node, 0), layer, not discrete))
+    layers.sort(key=lambda item: item.position)
+    return layers
+
+
+def most_error_first(layers: list[MeasuredLayer]) -> list[LayerError]:
+    """The ranked layers, the one that adds the most error first."""
+    return sorted((m.layer for m in layers if m.ranked), key=lambda layer: -layer.introduced)
+
+
+def summarize(layers: list[MeasuredLayer], run: ConvertedRun) -> Localization:
+    """The report's localization: how much mapped, the first ranked layer over the tolerance,
+    the ranked layers that add the most error."""
+    notes = list(run.notes)
+    if not layers:
+        notes.append("no tensor of the file could be matched to the original's graph")
+    elif len(layers) < len(run.tensors) // 2:
+        notes.append(
+            f"only {len(layers)} of {len(run.tensors)} tensors matched the original's graph: "
+            "layers between them are not shown"
+        )
+    over = (m.layer for m in layers if m.ranked and not m.layer.within_tolerance)
+    return Localization(
+        tensors=len(run.tensors),
+        mapped=len(layers),
+        first_over=next(over, None),
+        worst=most_error_first(layers)[:MAX_LAYERS_SHOWN],
+        notes=notes,
+    )
 
 
 def localize_run(
@@ -25,41 +91,7 @@ def localize_run(
     tolerance: Tolerance,
 ) -> Localization:
     """Map ``run``'s tensors onto ``reference``, measure each, and name where it drifts."""
-    candidates = {t.key: candidate_nodes(t, reference) for t in run.tensors}
-    wanted = sorted({node for nodes in candidates.values() for node in nodes})
-    values = reference.run(sample, wanted)
-    errors = dict.fromkeys(run.graph_inputs, 0.0)  # carried error per converted tensor
-    layers: list[tuple[int, LayerError]] = []
-    for tensor in run.tensors:
-        upstream = max((errors.get(key, 0.0) for key in tensor.inputs), default=0.0)
-        best = _closest(tensor, candidates[tensor.key], values)
-        if best is None:
-            errors[tensor.key] = upstream
-            continue
-        node, expected, got = best
-        position, node = reference.order.get(node, 0), unprefixed(node)
-        layer = _layer_error(node, tensor.op, expected, got, upstream, tolerance)
-        layer.tensor = ";".join(tensor.names)
-        errors[tensor.key] = layer.relative_error
-        layers.append((position, layer))
-    layers.sort(key=lambda item: item[0])
-    notes = list(run.notes)
-    if not layers:
-        notes.append("no tensor of the file could be matched to the original's graph")
-    elif len(layers) < len(run.tensors) // 2:
-        notes.append(
-            f"only {len(layers)} of {len(run.tensors)} tensors matched the original's graph: "
-            "layers between them are not shown"
-        )
-    return Localization(
-        tensors=len(run.tensors),
-        mapped=len(layers),
-        first_over=next((layer for _, layer in layers if not layer.within_tolerance), None),
-        worst=sorted((layer for _, layer in layers), key=lambda x: -x.introduced)[
-            :MAX_LAYERS_SHOWN
-        ],
-        notes=notes,
-    )
+    return summarize(measure_layers(run, reference, sample, tolerance), run)
 
 
 def _closest(

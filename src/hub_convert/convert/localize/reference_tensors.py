@@ -22,6 +22,7 @@ class ReferenceGraph:
     nodes: dict[str, str]  # unprefixed name -> node name
     consumers: dict[str, list[str]]  # node name -> node names reading its first output
     order: dict[str, int]  # node name -> position in the graph
+    ops: dict[str, str]  # node name -> op type
     session: Any
     feeds: dict[str, str]  # signature input name -> placeholder tensor name
 
@@ -29,17 +30,21 @@ class ReferenceGraph:
         """The first output of each of ``nodes`` on ``sample``; nodes that cannot be fetched
         (inside a loop) are left out."""
         feed = {tensor: sample[name] for name, tensor in self.feeds.items()}
-        fetches = [f"{node}:0" for node in nodes]
+        return self._fetch(feed, nodes)
+
+    def _fetch(self, feed: dict[str, np.ndarray], nodes: list[str]) -> dict[str, np.ndarray]:
+        # One unfetchable node fails a whole run: halve until it is found, so a graph with a
+        # few such nodes costs a few dozen runs, not one per node.
+        if not nodes:
+            return {}
         try:
-            return dict(zip(nodes, self.session.run(fetches, feed), strict=True))
-        except Exception:  # one unfetchable node fails them all: fetch one at a time
-            values = {}
-            for node, fetch in zip(nodes, fetches, strict=True):
-                try:
-                    values[node] = self.session.run(fetch, feed)
-                except Exception:
-                    continue
-            return values
+            values = self.session.run([f"{node}:0" for node in nodes], feed)
+            return dict(zip(nodes, values, strict=True))
+        except Exception:
+            if len(nodes) == 1:
+                return {}
+        half = len(nodes) // 2
+        return {**self._fetch(feed, nodes[:half]), **self._fetch(feed, nodes[half:])}
 
 
 def unprefixed(name: str) -> str:
@@ -66,8 +71,10 @@ def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
     consumers: dict[str, list[str]] = {}
     nodes: dict[str, str] = {}
     order: dict[str, int] = {}
+    ops: dict[str, str] = {}
     for position, node in enumerate(graph_def.node):
         order[node.name] = position
+        ops[node.name] = node.op
         if node.op not in _SKIPPED_OPS:
             nodes.setdefault(unprefixed(node.name), node.name)
         for read in node.input:
@@ -75,5 +82,5 @@ def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
                 consumers.setdefault(read.split(":")[0], []).append(node.name)
     session = tf.compat.v1.Session(graph=graph)
     return ReferenceGraph(
-        nodes, consumers, order, session, dict(zip(names, placeholders, strict=False))
+        nodes, consumers, order, ops, session, dict(zip(names, placeholders, strict=False))
     )

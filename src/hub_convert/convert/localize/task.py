@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 
-from ...report.localization import Localization
+from ...report.localization import LayerError, Localization
 from ..samples import Samples
 from .dynamic_float_layers import keep_in_float_dynamic
 from .float_layers import keep_in_float
-from .layer_errors import localize_run
+from .layer_errors import measure_layers, most_error_first, summarize
 from .onnx_layers import run_onnx
+from .op_kinds import WEIGHTED_TFLITE_OPS
 from .reference_tensors import load_reference
 from .spec import LocalizeSpec
 from .tflite_layers import run_tflite
@@ -23,18 +24,20 @@ def localize_artifact(spec: LocalizeSpec) -> Localization:
         sample = Samples.load(spec.samples_path).inputs[0]
         run = (run_tflite if spec.target == "tflite" else run_onnx)(spec.path, sample)
         reference = load_reference(spec.saved_model_dir, spec.signature)
-        result = localize_run(run, reference, sample, spec.tolerance)
+        layers = measure_layers(run, reference, sample, spec.tolerance)
+        result = summarize(layers, run)
         if result.first_over is not None:
-            _propose_a_fix(spec, result)
+            weighted = [x for x in most_error_first(layers) if x.op in WEIGHTED_TFLITE_OPS]
+            _propose_a_fix(spec, result, weighted)
     except Exception as exc:  # advice only: any failure is said, the run goes on
         result = Localization(tensors=0, mapped=0, error=f"{type(exc).__name__}: {exc}"[:2000])
     result.seconds = round(time.perf_counter() - began, 3)
     return result
 
 
-def _propose_a_fix(spec: LocalizeSpec, result: Localization) -> None:
-    """Quantized TFLite files: measure keeping their worst layers in float (advice: a failure
-    is a note)."""
+def _propose_a_fix(spec: LocalizeSpec, result: Localization, weighted: list[LayerError]) -> None:
+    """Quantized TFLite files: measure keeping the ``weighted`` layers that add the most error
+    in float (advice: a failure is a note)."""
     propose = {"int8": keep_in_float, "dynamic": keep_in_float_dynamic}.get(spec.variant)
     if spec.target != "tflite":
         return
@@ -46,6 +49,6 @@ def _propose_a_fix(spec: LocalizeSpec, result: Localization) -> None:
     if propose is None:
         return
     try:
-        result.keep_in_float = propose(spec, result.worst)
+        result.keep_in_float = propose(spec, weighted)
     except Exception as exc:
         result.notes.append(f"keeping layers in float was not measured: {exc}"[:2000])
