@@ -55,6 +55,13 @@ examples:
 """
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs as laid out; option help wrapped at spaces only (never inside `nnapi-full`)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are BadInputError (one line, exit 2) like every other."""
 
@@ -84,7 +91,7 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         ),
         usage="hub-convert convert MODEL --output-dir DIR [options]",
         epilog=EXIT_CODES + "\n" + CONVERT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     convert.add_argument(
         "model",
@@ -267,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hub-convert",
         description=_wrapped(DESCRIPTION),
         epilog=EXIT_CODES + "\nRun 'hub-convert COMMAND --help' for a command's options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"hub-convert {__version__}")
     commands = parser.add_subparsers(
@@ -284,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         usage="hub-convert publish REPORT_JSON [REPORT_JSON ...] [options]",
         epilog=EXIT_CODES + "\n" + PUBLISH_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     add_publish_options(publish)
     planned = commands.add_parser(
@@ -298,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         usage="hub-convert plan --models GLOB [--models GLOB ...] [--base-ref REF]",
         epilog=PLAN_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     add_plan_options(planned)
     return parser
