@@ -149,6 +149,14 @@ def test_an_image_saying_another_version_is_never_pushed(tmp_path: Path) -> None
     assert not [args for args in docker_calls(run) if args[0] == "push"]
 
 
+def test_a_stale_report_schema_is_never_released(tmp_path: Path) -> None:
+    run = start(tmp_path, registry={"schema": '{"title": "Report"}'})
+    failed, said = run_job(run)
+    assert failed == "Smoke-test the built image offline"
+    assert "report.schema.json::stale at v1.2.0" in said
+    assert not [args for args in docker_calls(run) if args[0] == "push"]
+
+
 def test_a_private_package_stops_before_the_moving_tags_and_a_rerun_resumes(
     tmp_path: Path,
 ) -> None:

@@ -38,6 +38,8 @@ if args[0] == "build":
 elif args[0] == "run":
     if "--version" in args:
         print("hub-convert " + registry["image_version"])
+    elif "hub_convert.report.json_schema" in args:
+        print(registry.get("schema", "{}"))
     elif "-c" in args and "--output-dir" in args[-1]:
         work = [a.split(":")[0] for a in args if a.endswith(":/work")][0]
         Path(work, "out").mkdir()
