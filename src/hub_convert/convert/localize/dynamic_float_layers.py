@@ -8,6 +8,8 @@ recipe), first as is, then with the 1, 2, … worst layers left in float.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 
 from ...report.localization import MAX_LAYERS_SHOWN, KeepInFloat, LayerError
@@ -47,7 +49,8 @@ def keep_in_float_dynamic(spec: LocalizeSpec, worst: list[LayerError]) -> KeepIn
                 operation_name=TFLOperationName.ALL_SUPPORTED,
                 algorithm_key=AlgorithmName.NO_QUANTIZE,
             )
-        model = bytes(making.quantize().quantized_model)
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints a size summary
+            model = bytes(making.quantize().quantized_model)
         result = measure(spec, model, samples, [layer.node for layer in kept], count + 1)
         result.quantizer = QUANTIZER
         if result.within_tolerance:
