@@ -19,22 +19,22 @@ def _net(path: Path, *, outlier: float, dead_input: bool, spread: float) -> Path
     rng = np.random.default_rng(5)
 
     def kernel(channels_in: int, scale: float) -> tf.Variable:
-        return tf.Variable(rng.normal(0, scale, (3, 3, channels_in, 8)).astype(np.float32))
+        return tf.Variable(rng.normal(0, scale, (3, 3, channels_in, 16)).astype(np.float32))
 
     class Net(tf.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.first, self.middle, self.last = kernel(3, 0.3), kernel(8, spread), kernel(8, 0.3)
+            self.first, self.middle, self.last = kernel(3, 0.3), kernel(16, spread), kernel(16, 0.3)
             if dead_input:
-                self.middle[0, 0, 0, :].assign(np.full(8, outlier, np.float32))
+                self.middle[0, 0, 0, :].assign(np.full(16, outlier, np.float32))
             else:
                 self.middle[0, 0, 0, 0].assign(outlier)
-            bias = rng.normal(0, 0.1, (8,)).astype(np.float32)
+            bias = rng.normal(0, 0.1, (16,)).astype(np.float32)
             first_bias = bias.copy()
             if dead_input:
                 first_bias[0] = -100.0
             self.first_bias, self.bias = tf.Variable(first_bias), tf.Variable(bias)
-            self.dense = tf.Variable(rng.normal(0, 0.3, (8, 4)).astype(np.float32))
+            self.dense = tf.Variable(rng.normal(0, 0.3, (16, 4)).astype(np.float32))
 
         @tf.function(input_signature=[tf.TensorSpec([1, 16, 16, 3], tf.float32, name="image")])
         def serve(self, image: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -1,6 +1,7 @@
 """Where a drifting file drifts, and what would fix it: nets with one deliberately broken conv
 (weights that overflow float16; weights that break int8 quantization) localized to that conv
-in TFLite and ONNX, and the int8 file fixed by keeping that one layer in float. Two real
+in TFLite and ONNX, and the int8 and dynamic-range files fixed by keeping that one layer in
+float. Two real
 runs of hub-convert, at once."""
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def runs(models: dict[str, Path]) -> dict[str, CliRun]:
             ),
             "int8": (
                 "convert", models["int8"], "--output-dir", models["int8"].parent / "out8",
-                *quiet, "--tflite-variants", "int8", "--onnx-variants", "dynamic",
+                *quiet, "--tflite-variants", "int8,dynamic", "--onnx-variants", "dynamic",
             ),
         }
     )  # fmt: skip
@@ -60,6 +61,7 @@ def _localization(run: CliRun, target: str, variant: str) -> dict[str, Any]:
         ("float16", "tflite", "float16"),
         ("float16", "onnx", "float16"),
         ("int8", "tflite", "int8"),
+        ("int8", "tflite", "dynamic"),
         ("int8", "onnx", "dynamic"),
     ],
 )
@@ -73,17 +75,25 @@ def test_the_broken_conv_is_the_first_layer_over_the_tolerance(
     assert 4 <= found["mapped"] <= found["tensors"]
 
 
-def test_keeping_the_broken_conv_in_float_fixes_the_int8_file(runs: dict[str, CliRun]) -> None:
-    found = _localization(runs["int8"], "tflite", "int8")
+@pytest.mark.parametrize(
+    ("variant", "quantizer"),
+    [("int8", "TensorFlow's quantizer"), ("dynamic", "ai-edge-quantizer")],
+)
+def test_keeping_the_broken_conv_in_float_fixes_the_file(
+    runs: dict[str, CliRun], variant: str, quantizer: str
+) -> None:
+    found = _localization(runs["int8"], "tflite", variant)
     fix = found["keep_in_float"]
+    assert fix["quantizer"].startswith(quantizer)
 
-    assert fix["within_tolerance"] and fix["tried"] == 1
+    assert fix["within_tolerance"] and fix["tried"] == (1 if variant == "int8" else 2)
     [layer] = fix["layers"]
     assert layer.startswith(f"{BROKEN_SCOPE}/")
     assert fix["worst_cosine"] >= 0.99 and fix["size_ratio"] > 1
     report_md = (runs["int8"].output_dir / "report.md").read_text()
     assert "### Where it drifts" in report_md
     assert f"with 1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
+    assert runs["int8"].artifact("tflite", variant)["status"] == "drift"  # advice only
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:

@@ -59,5 +59,6 @@ def keep_in_float_dynamic(spec: LocalizeSpec, worst: list[LayerError]) -> KeepIn
 
 
 def _scope(tensor: str) -> str:
-    """The op's output tensor name as ai-edge-quantizer matches it, any uniquing digits on."""
-    return "^" + re.escape(re.sub(r"\d+$", "", tensor)) + r"\d*$"
+    """The op's scope as ai-edge-quantizer matches it (its output tensor names, each ended by
+    ``;``), any uniquing digits on."""
+    return "^" + re.escape(re.sub(r"\d+$", "", tensor)) + r"\d*;$"
