@@ -185,6 +185,7 @@ def _rich_report(*, synthetic: bool) -> Report:
         first_over=layer,
         worst=[layer, layer.model_copy()],
         notes=["advice"],
+        node_data="nd.json",
         keep_in_float=KeepInFloat(
             layers=["k1", "k2"],
             within_tolerance=True,
@@ -269,6 +270,7 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
             layers = [found.first_over] if found.first_over else []
             values += [name for layer in layers + found.worst for name in (layer.node, layer.op)]
             values += found.keep_in_float.layers if found.keep_in_float else []
+            values += [found.node_data] if found.node_data else []
     return values
 
 

@@ -62,6 +62,10 @@ class Localization(StrictModel):
     keep_in_float: KeepInFloat | None = Field(
         default=None, description="int8/int16x8: the fewest worst layers kept in float that fix it."
     )
+    node_data: Name | None = Field(
+        default=None,
+        description="The Model Explorer node data file beside the artifact: each layer's error.",
+    )
     notes: list[Text] = Field(default_factory=list, max_length=10)
     error: Text | None = Field(default=None, description="Why no localization was made.")
     seconds: FiniteFloat | None = None

@@ -4,6 +4,7 @@ layer by layer with the original in a worker; a run with no drift costs nothing 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ..convert.fixed_shape import EXPORTED_SIGNATURE
 from ..convert.localize.spec import LocalizeSpec
 from ..convert.localize.task import localize_artifact
 from ..convert.specs import PreparedSource, StagedArtifact
+from ..fsutil import produce_atomic
 from ..report.localization import Localization
 from ..sources.source_model import SourceModel
 from ..workers.pool import WorkerFailure
@@ -52,9 +54,25 @@ def localize(
             except WorkerFailure as exc:
                 found = Localization(tensors=0, mapped=0, error=f"the localization worker {exc}")
             stages.log(f"  {item.artifact.target} {item.artifact.variant}: {summary(found)}")
+            found = _publish_node_data(stages, item, found)
             artifact = item.artifact.model_copy(update={"localization": found})
             result.append(dataclasses.replace(item, artifact=artifact))
     return result
+
+
+def _node_data_path(stages: Stages, item: StagedArtifact) -> Path:
+    return stages.work_dir / f"{item.file_name}.node_data.json"
+
+
+def _publish_node_data(stages: Stages, item: StagedArtifact, found: Localization) -> Localization:
+    """The worker's node data file into the output directory (atomically), named after the
+    artifact's file; the localization names it."""
+    staged = _node_data_path(stages, item)
+    if not staged.is_file():
+        return found
+    name = staged.name
+    produce_atomic(stages.config.output_dir / name, lambda tmp: shutil.copyfile(staged, tmp))
+    return found.model_copy(update={"node_data": name})
 
 
 def summary(found: Localization) -> str:
@@ -94,6 +112,7 @@ def _spec(
         samples_path=stages.samples_path,
         tolerance=item.artifact.tolerance,
         variant=item.artifact.variant,
+        node_data_path=_node_data_path(stages, item),
         fixed_shape_dir=prepared.fixed_shape.directory if prepared.fixed_shape else None,
         calibration_path=stages.calibration_path if calibrated else None,
         int8_io=stages.config.int8_io == "int8",

@@ -6,6 +6,7 @@ runs of hub-convert, at once."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,30 @@ def test_an_unmappable_file_says_how_much_it_mapped(models: dict[str, Path]) -> 
 
     assert (found.tensors, found.mapped, found.first_over, found.worst) == (3, 0, None, [])
     assert found.notes == ["no tensor of the file could be matched to the original's graph"]
+
+
+def test_the_node_data_overlays_the_file_in_model_explorer(runs: dict[str, CliRun]) -> None:
+    # Read with Model Explorer's own types and matched against the graph its own TFLite
+    # adapter shows: every key is a node's output tensor, the broken conv the reddest.
+    from dacite import Config, from_dict
+    from model_explorer.builtin_tflite_flatbuffer_adapter import BuiltinTfliteFlatbufferAdapter
+    from model_explorer.node_data_builder import GraphNodeData
+
+    artifact = runs["int8"].artifact("tflite", "int8")
+    name = artifact["localization"]["node_data"]
+    text = (runs["int8"].output_dir / name).read_text()
+    data = from_dict(GraphNodeData, json.loads(text), config=Config(strict=True))
+    collections = BuiltinTfliteFlatbufferAdapter().convert(artifact["path"], {})
+    [graph] = [g for c in collections["graphCollections"] for g in c.graphs]
+    outputs = {
+        attr["value"]
+        for node in graph["nodes"]
+        for meta in node.get("outputsMetadata", [])
+        for attr in meta["attrs"]
+        if attr["key"] == "tensor_name"
+    }
+
+    assert data.results and set(data.results) <= outputs
+    reddest = max(data.results, key=lambda key: data.results[key].value)
+    assert reddest.startswith(f"{BROKEN_SCOPE}/")
+    assert f"`{name}`" in (runs["int8"].output_dir / "report.md").read_text()

@@ -20,6 +20,7 @@ class ConvertedTensor:
     inputs: list[str]  # keys of the activation tensors it reads
     value: np.ndarray
     layout: str = NHWC  # NCHW: a 4-D tensor tf2onnx transposed from TensorFlow's NHWC
+    name: str = ""  # the file's own name for it (TFLite: the `;`-joined one; ONNX: the output)
 
 
 @dataclass

@@ -50,7 +50,7 @@ def measure_layers(
             continue
         node, expected, got = best
         layer = _layer_error(unprefixed(node), tensor.op, expected, got, upstream, tolerance)
-        layer.tensor = ";".join(tensor.names)
+        layer.tensor = tensor.name or ";".join(tensor.names)
         errors[tensor.key] = layer.relative_error
         discrete = tensor.op in DISCRETE_CONVERTED_OPS or reference.ops.get(node) in DISCRETE_TF_OPS
         layers.append(MeasuredLayer(reference.order.get(node, 0), layer, not discrete))

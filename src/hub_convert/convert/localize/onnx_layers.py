@@ -50,7 +50,9 @@ def run_onnx(path: Path, sample: dict[str, np.ndarray]) -> ConvertedRun:
     wanted = [o.name for o in session.get_outputs()]
     values = dict(zip(wanted, session.run(wanted, sample), strict=True))
     tensors = [
-        ConvertedTensor(output, [_node_name(output)], op, reads, np.asarray(values[output]), layout)
+        ConvertedTensor(
+            output, [_node_name(output)], op, reads, np.asarray(values[output]), layout, output
+        )
         for output, op, reads, layout in plan
         if output in values and isinstance(values[output], np.ndarray)
     ]

@@ -21,6 +21,7 @@ class LocalizeSpec:
     samples_path: Path
     tolerance: Tolerance
     variant: Variant = "float32"
+    node_data_path: Path | None = None  # where to write Model Explorer node data
     # int8/int16x8, to re-quantize with layers kept in float: how the artifact was made
     fixed_shape_dir: Path | None = None
     calibration_path: Path | None = None

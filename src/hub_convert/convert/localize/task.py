@@ -9,6 +9,7 @@ from ..samples import Samples
 from .dynamic_float_layers import keep_in_float_dynamic
 from .float_layers import keep_in_float
 from .layer_errors import measure_layers, most_error_first, summarize
+from .node_data import node_data_json
 from .onnx_layers import run_onnx
 from .op_kinds import WEIGHTED_TFLITE_OPS
 from .reference_tensors import load_reference
@@ -26,6 +27,8 @@ def localize_artifact(spec: LocalizeSpec) -> Localization:
         reference = load_reference(spec.saved_model_dir, spec.signature)
         layers = measure_layers(run, reference, sample, spec.tolerance)
         result = summarize(layers, run)
+        if spec.node_data_path is not None and layers:
+            spec.node_data_path.write_text(node_data_json(layers), encoding="utf-8")
         if result.first_over is not None:
             weighted = [x for x in most_error_first(layers) if x.op in WEIGHTED_TFLITE_OPS]
             _propose_a_fix(spec, result, weighted)

@@ -49,7 +49,11 @@ def run_tflite(path: Path, sample: dict[str, np.ndarray]) -> ConvertedRun:
                 continue
             activations.add(str(index))
             names = [n for n in str(detail["name"]).split(";") if n]
-            tensors.append(ConvertedTensor(str(index), names, str(op["op_name"]), reads, value))
+            tensors.append(
+                ConvertedTensor(
+                    str(index), names, str(op["op_name"]), reads, value, name=str(detail["name"])
+                )
+            )
     notes = []
     if any(not np.array_equal(clean[k], kept_outputs[k], equal_nan=True) for k in clean):
         notes.append(
