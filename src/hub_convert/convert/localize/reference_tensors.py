@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ..targets.onnx_inline import inline_tf1_loop_calls
+
 # Inlining a signature prefixes its nodes with the call's name; converters drop the prefix.
 _CALL_PREFIX = re.compile(r"^((Func/)?(Stateful)?PartitionedCall(_\d+)?/)+")
 _SKIPPED_OPS = {"Const", "NoOp", "Placeholder", "Enter", "Exit", "NextIteration", "Switch", "Merge"}
@@ -63,6 +65,8 @@ def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
     function = loaded.signatures[signature]  # the variables the signature reads
     frozen = convert_variables_to_constants_v2(function)
     graph_def = frozen.graph.as_graph_def()
+    # Grappler leaves calls of functions with TF1 loops in place; their nodes are the layers.
+    inline_tf1_loop_calls(graph_def)
     names = sorted(function.structured_input_signature[1])
     placeholders = [t.name for t in frozen.inputs if t.dtype != tf.resource]
     graph = tf.Graph()
