@@ -58,7 +58,7 @@ image:
 	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; $(CONTAINER_TOOLS)/base-image.sh; \
 	  $(CONTAINER_TOOLS)/build.sh $(IMAGE) .'
 
-# Run the action in that image as the GitHub runner does (tests/e2e/image/test_image.py).
+# Run the action in that image as the GitHub runner does (tests/e2e/image/).
 image-test: $(STAMP) image
 	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; HUB_CONVERT_IMAGE=$(IMAGE) $(BIN)/pytest -m image tests/e2e/image'
 
