@@ -104,3 +104,29 @@ def test_rnn_over_any_length_keeps_its_loop_and_says_which_layer(
     assert "TensorListReserve" in artifact["coverage"]["flex_ops"]
     assert "gru_any (standard_gru)" in artifact["reason"]
     assert "element shape is not static" in artifact["reason"]
+
+
+def test_unrolling_has_a_budget_and_is_all_or_nothing() -> None:
+    # No conversion: what the export would rebuild, and what the provenance would say.
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras
+
+    from hub_convert.sources.keras_unroll import MAX_UNROLLED_STEPS, plan
+
+    def model(*lengths: int | None) -> Any:
+        inputs = [tf_keras.Input(shape=(n, 4)) for n in lengths]
+        grus = [tf_keras.layers.GRU(2, name=f"gru_{i}")(x) for i, x in enumerate(inputs)]
+        joined = grus[0] if len(grus) == 1 else tf_keras.layers.Concatenate()(grus)
+        return tf_keras.Model(inputs, joined)
+
+    chosen, unrolling = plan(model(MAX_UNROLLED_STEPS))
+    assert chosen == {"gru_0"}
+    chosen, unrolling = plan(model(MAX_UNROLLED_STEPS + 1))
+    assert chosen == set()
+    assert f"past the {MAX_UNROLLED_STEPS} cell calls" in unrolling.provenance()["rnn_loops_kept"]
+    # One loop left needs Flex anyway: the fixed-length layer is not unrolled for nothing.
+    chosen, unrolling = plan(model(10, None))
+    assert chosen == set()
+    kept = unrolling.provenance()["rnn_loops_kept"]
+    assert "gru_1 (GRU): its sequence length is not fixed" in kept
+    assert "gru_0 (GRU): not unrolled, as another layer keeps its loop" in kept
