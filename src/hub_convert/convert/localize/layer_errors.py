@@ -17,7 +17,7 @@ from ...report.localization import MAX_LAYERS_SHOWN, LayerError, Localization
 from ..drift import cosine_similarity, psnr_db
 from .converted import ConvertedRun, ConvertedTensor
 from .mapping import candidate_nodes, in_reference_layout
-from .op_kinds import DISCRETE_CONVERTED_OPS, DISCRETE_TF_OPS
+from .op_kinds import DISCRETE_TF_OPS, is_discrete
 from .reference_tensors import ReferenceGraph, unprefixed
 
 
@@ -27,7 +27,7 @@ class MeasuredLayer:
 
     position: int
     layer: LayerError
-    ranked: bool  # not an op that compares, rounds, casts or indexes (op_kinds.py)
+    ranked: bool  # neither an op that compares, rounds, casts or indexes nor after one
 
 
 def measure_layers(
@@ -41,9 +41,12 @@ def measure_layers(
     wanted = sorted({node for nodes in candidates.values() for node in nodes})
     values = reference.run(sample, wanted)
     errors = dict.fromkeys(run.graph_inputs, 0.0)  # carried error per converted tensor
+    decided: set[str] = set()  # tensors computed from a comparison, rounding, cast or index
     layers: list[MeasuredLayer] = []
     for tensor in run.tensors:
         upstream = max((errors.get(key, 0.0) for key in tensor.inputs), default=0.0)
+        if is_discrete(tensor.op, tensor.value) or decided.intersection(tensor.inputs):
+            decided.add(tensor.key)
         best = _closest(tensor, candidates[tensor.key], values)
         if best is None:
             errors[tensor.key] = upstream
@@ -52,8 +55,10 @@ def measure_layers(
         layer = _layer_error(unprefixed(node), tensor.op, expected, got, upstream, tolerance)
         layer.tensor = tensor.name or ";".join(tensor.names)
         errors[tensor.key] = layer.relative_error
-        discrete = tensor.op in DISCRETE_CONVERTED_OPS or reference.ops.get(node) in DISCRETE_TF_OPS
-        layers.append(MeasuredLayer(reference.order.get(node, 0), layer, not discrete))
+        if reference.ops.get(node) in DISCRETE_TF_OPS:
+            decided.add(tensor.key)
+        position = reference.order.get(node, 0)
+        layers.append(MeasuredLayer(position, layer, tensor.key not in decided))
     layers.sort(key=lambda item: item.position)
     return layers
 

@@ -1,16 +1,20 @@
 """Which layers are ranked, and which a quantizer can keep in float.
 
 Ops that compare, round, cast or index turn a small numeric error into a jump (a flipped
-comparison, another argmax): their error says nothing about where precision was lost, so they
-are mapped and measured but never named as where a file drifts. (Measured on the corpus's
-detectors: Cast and Equal nodes of the post-processing ranked above every conv otherwise.)
+comparison, another argmax, rows in another order): their error, and that of everything
+computed from their results, says nothing about where precision was lost, so those layers are
+mapped and measured but never named as where a file drifts. (Measured on the corpus's
+detectors: Cast and Equal nodes, and the box arithmetic after NonMaxSuppression, ranked above
+every conv otherwise.)
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 DISCRETE_TF_OPS = frozenset(
     {
-        "ArgMax", "ArgMin", "Cast", "Equal", "NotEqual", "Greater", "GreaterEqual", "Less",
+        "ArgMax", "ArgMin", "Equal", "NotEqual", "Greater", "GreaterEqual", "Less",
         "LessEqual", "Floor", "FloorDiv", "FloorMod", "Round", "Select", "SelectV2", "Where",
         "GatherV2", "GatherNd", "OneHot", "TopKV2", "NonMaxSuppressionV3",
         "NonMaxSuppressionV4", "NonMaxSuppressionV5", "LogicalAnd", "LogicalOr", "LogicalNot",
@@ -37,3 +41,11 @@ WEIGHTED_TFLITE_OPS = frozenset(
         "BIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN", "SVDF",
     }
 )  # fmt: skip
+
+
+def is_discrete(op: str, value: np.ndarray) -> bool:
+    """Whether a converted op's output is a decision, not a rounded number: a cast counts
+    only when it casts to integers or booleans (float32 to float16 is precision)."""
+    if op in ("CAST", "Cast"):
+        return not np.issubdtype(value.dtype, np.floating)
+    return op in DISCRETE_CONVERTED_OPS

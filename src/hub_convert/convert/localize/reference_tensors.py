@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..targets.onnx_inline import inline_tf1_loop_calls
+from .inline_calls import inline_every_call
 
 # Inlining a signature prefixes its nodes with the call's name; converters drop the prefix.
 _CALL_PREFIX = re.compile(r"^((Func/)?(Stateful)?PartitionedCall(_\d+)?/)+")
@@ -65,8 +65,7 @@ def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
     function = loaded.signatures[signature]  # the variables the signature reads
     frozen = convert_variables_to_constants_v2(function)
     graph_def = frozen.graph.as_graph_def()
-    # Grappler leaves calls of functions with TF1 loops in place; their nodes are the layers.
-    inline_tf1_loop_calls(graph_def)
+    inline_every_call(graph_def)
     names = sorted(function.structured_input_signature[1])
     placeholders = [t.name for t in frozen.inputs if t.dtype != tf.resource]
     graph = tf.Graph()

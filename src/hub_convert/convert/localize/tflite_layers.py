@@ -39,7 +39,7 @@ def run_tflite(path: Path, sample: dict[str, np.ndarray]) -> ConvertedRun:
         reads = [str(i) for i in op["inputs"] if str(i) in activations]
         if not reads:
             continue  # a constant folded at run time (a weight's DEQUANTIZE)
-        for index in op["outputs"]:
+        for position, index in enumerate(op["outputs"]):
             if int(index) < 0:  # an optional output left out
                 continue
             detail = details[int(index)]
@@ -48,7 +48,9 @@ def run_tflite(path: Path, sample: dict[str, np.ndarray]) -> ConvertedRun:
             except ValueError:
                 continue
             activations.add(str(index))
-            names = [n for n in str(detail["name"]).split(";") if n]
+            # The original's side is each node's first output: a second output (UNPACK, SPLIT)
+            # is carried for what it feeds, not matched.
+            names = [n for n in str(detail["name"]).split(";") if n] if position == 0 else []
             tensors.append(
                 ConvertedTensor(
                     str(index), names, str(op["op_name"]), reads, value, name=str(detail["name"])
