@@ -91,7 +91,7 @@ def summary(found: Localization) -> str:
             else:
                 line += f"; keeping {kept} still drifts"
         return line
-    return f"no layer over the tolerance; {mapped}"
+    return f"no layer over the tolerance before a decision (comparison, index); {mapped}"
 
 
 def _spec(

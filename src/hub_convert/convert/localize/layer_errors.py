@@ -80,6 +80,13 @@ def summarize(layers: list[MeasuredLayer], run: ConvertedRun) -> Localization:
             "layers between them are not shown"
         )
     over = (m.layer for m in layers if m.ranked and not m.layer.within_tolerance)
+    decided_over = [m.layer for m in layers if not m.ranked and not m.layer.within_tolerance]
+    if decided_over and all(m.layer.within_tolerance for m in layers if m.ranked):
+        notes.append(
+            f"every layer over the tolerance ({len(decided_over)}, from "
+            f"{decided_over[0].node}) comes after a comparison, rounding or index: the "
+            "outputs differ by a decision taken otherwise, not by precision lost in a layer"
+        )
     return Localization(
         tensors=len(run.tensors),
         mapped=len(layers),
