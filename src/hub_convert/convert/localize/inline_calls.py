@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 # The same inlining the ONNX path applies to calls of bodies with TF1 loops; here to all.
-from ..targets.onnx_inline import _inline_one
+from ..targets.onnx_inline import inline_call
 
 _CALLS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 _MAX_DEPTH = 8  # calls of calls: a signature wrapping a wrapped function
@@ -28,6 +28,6 @@ def inline_every_call(graph_def: Any) -> int:
         if not calls:
             break
         for call in calls:
-            _inline_one(graph_def, call, functions[call.attr["f"].func.name])
+            inline_call(graph_def, call, functions[call.attr["f"].func.name])
         inlined += len(calls)
     return inlined

@@ -35,7 +35,7 @@ def _output_index(ref: str) -> int:
     return int(parts[1]) if len(parts) > 1 else 0
 
 
-def _inline_one(graph_def: Any, call: Any, function: Any) -> None:
+def inline_call(graph_def: Any, call: Any, function: Any) -> None:
     """Replace ``call`` in ``graph_def`` by the nodes of ``function``, under ``call``'s name."""
     import tensorflow as tf
     from tensorflow.python.framework.function_def_to_graph import function_def_to_graph_def
@@ -93,7 +93,7 @@ def inline_tf1_loop_calls(graph_def: Any) -> list[str]:
     for call in list(graph_def.node):
         function = functions.get(call.attr["f"].func.name) if call.op in _CALLS else None
         if function is not None and _has_tf1_control_flow(function):
-            _inline_one(graph_def, call, function)
+            inline_call(graph_def, call, function)
             inlined.append(function.signature.name)
     # tf2onnx converts every library function it is given; the inlined ones are not called.
     called = {n.attr["f"].func.name for n in graph_def.node if n.op in _CALLS}
