@@ -89,3 +89,25 @@ def saved_model(function: Any, path: Path) -> Path:
 
     tf.saved_model.save(tf.Module(), str(path), signatures={"serving_default": function})
     return path
+
+
+def image_size_functions() -> dict[str, Any]:
+    """tf.functions on one image of any declared size that take fewer sizes than they claim:
+    "multiple_of_32" adds a map pooled and repeated by 32 to itself, so its height and width
+    must be multiples of 32 (224 and 192, not 112), as in a feature pyramid;
+    "size_224_inside" reshapes to a constant 224×224 inside, so it runs at that size only."""
+    import tensorflow as tf
+
+    spec = [tf.TensorSpec([1, None, None, 3], tf.float32, name="x")]
+
+    @tf.function(input_signature=spec)
+    def multiple_of_32(x: Any) -> Any:
+        y = _conv(tf, x)
+        pooled = tf.nn.avg_pool2d(y, 32, 32, "VALID")
+        return tf.reduce_mean(y + tf.repeat(tf.repeat(pooled, 32, axis=1), 32, axis=2), [1, 2])
+
+    @tf.function(input_signature=spec)
+    def size_224_inside(x: Any) -> Any:
+        return tf.reduce_mean(tf.reshape(_conv(tf, x), [1, 224 * 224, 4]), 1)
+
+    return {"multiple_of_32": multiple_of_32, "size_224_inside": size_224_inside}

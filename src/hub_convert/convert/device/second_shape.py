@@ -4,7 +4,7 @@ value than its validation shape's. The inputs are made from the validation sampl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,15 +53,25 @@ def second_shapes(samples: Samples, file_shapes: Mapping[str, FileShape]) -> lis
     batch alone (for an original that accepts one image size). Empty when the file leaves
     no batch or image dimension open."""
     tried: list[SecondShape] = []
-    for crop in (True, False):
+    for crop in (_half, _multiple_of_32, None):
         shape = _feed(samples, file_shapes, crop=crop)
         if shape is not None and all(shape.shapes() != t.shapes() for t in tried):
             tried.append(shape)
     return tried
 
 
+def _half(size: int) -> int:
+    return size // 2
+
+
+def _multiple_of_32(size: int) -> int:
+    # Feature pyramids and strided nets add maps whose sizes must agree: many take only
+    # multiples of 32 (224 → 192 where 112 fails).
+    return (size - 1) // 32 * 32
+
+
 def _feed(
-    samples: Samples, file_shapes: Mapping[str, FileShape], *, crop: bool
+    samples: Samples, file_shapes: Mapping[str, FileShape], *, crop: Callable[[int], int] | None
 ) -> SecondShape | None:
     first = samples.inputs[0]
     second = samples.inputs[1] if len(samples.inputs) > 1 else first
@@ -77,10 +87,10 @@ def _feed(
             value = np.concatenate([value, second[name]], axis=0)
             changed.add("batch")
         axes = spatial_axes(declared) if crop else None
-        if axes is not None and min(value.shape[a] for a in axes) >= 2:
+        if crop is not None and axes is not None and min(crop(value.shape[a]) for a in axes) >= 1:
             index = [slice(None)] * value.ndim
             for axis in axes:
-                index[axis] = slice(0, value.shape[axis] // 2)
+                index[axis] = slice(0, crop(value.shape[axis]))
             value = value[tuple(index)]
             changed.add("image size")
         feed[name] = value
