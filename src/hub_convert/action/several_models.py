@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,6 +58,7 @@ def run_models(
     names = model_names(models)
     sections: list[tuple[ModelSection, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="hub-convert-bases-") as scratch:
+        os.chmod(scratch, 0o755)  # the workers' user reads each base model under it
         for index, model in enumerate(models):
             config = _model_config(parsed, model, names[model])
             with commands.group(f"Convert {model}"):

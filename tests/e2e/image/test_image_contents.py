@@ -12,7 +12,9 @@ import pytest
 
 from support.container_runner import IMAGE, engine
 
-MAX_IMAGE_BYTES = 1_300_000_000
+# 1.3 GB before ai-edge-quantizer and scipy (the measured keep-in-float proposal for dynamic-range
+# files, about 100 MB): 1.40 GB measured with them.
+MAX_IMAGE_BYTES = 1_450_000_000
 
 pytestmark = [
     pytest.mark.image,
