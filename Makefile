@@ -38,8 +38,9 @@ lint: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m hub_convert.report.json_schema report.schema.json
 
+# Two test files at a time (each file's module fixtures still convert once, in one process).
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not tf"
