@@ -5,7 +5,6 @@ entrypoint run as the runner runs it, GitHub played by an HTTP server on 127.0.0
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from support import models
+from support.git_repos import checkout, commit_all, git
 from support.github_fakes import FakeGitHub
 from support.runner_env import pull_request_event, run_action
 
@@ -21,29 +21,11 @@ pytestmark = pytest.mark.tf
 MODEL = "models/classifier"
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(cwd),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
 def commit_model(repo: Path, build: object, message: str) -> str:
     target = repo / MODEL
     shutil.rmtree(target, ignore_errors=True)
     build(target)  # type: ignore[operator]
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
+    return commit_all(repo, message)
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +50,6 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, st
     bare = root / "origin.git"
     git(root, "clone", "--quiet", "--bare", str(work), str(bare))
     return bare, first, base, head
-
-
-def checkout(origin: Path, where: Path) -> Path:
-    """What actions/checkout does on a pull request: a depth-1 clone of the head."""
-    git(where.parent, "clone", "--quiet", "--depth=1", f"file://{origin}", str(where))
-    return where
 
 
 def test_pull_request_comment_leads_with_the_changes_and_is_updated(
