@@ -31,8 +31,9 @@ class LayerError(StrictModel):
 
 
 class KeepInFloat(StrictModel):
-    """What keeping the worst layers of an int8/int16x8 file in float does, measured: the file
-    re-quantized from the same calibration with those layers left in float, and validated on
+    """What keeping the worst layers of a quantized TFLite file in float does, measured: an int8
+    file re-quantized from the same calibration, a dynamic-range or float16 one made again by
+    ai-edge-quantizer from the float32 file, with those layers left in float, and validated on
     the same samples."""
 
     layers: list[Name] = Field(
@@ -60,7 +61,9 @@ class Localization(StrictModel):
         description="The layers that add the most error, most first.",
     )
     keep_in_float: KeepInFloat | None = Field(
-        default=None, description="int8/int16x8: the fewest worst layers kept in float that fix it."
+        default=None,
+        description="Quantized TFLite files (int8, dynamic, float16): the fewest worst layers "
+        "kept in float that fix it.",
     )
     node_data: Name | None = Field(
         default=None,

@@ -1,8 +1,7 @@
 """Where a drifting file drifts, and what would fix it: nets with one deliberately broken conv
 (weights that overflow float16; weights that break int8 quantization) localized to that conv
-in TFLite and ONNX, and the int8 and dynamic-range files fixed by keeping that one layer in
-float. Two real
-runs of hub-convert, at once."""
+in TFLite and ONNX, and the int8, dynamic-range and float16 files fixed by keeping that one
+layer in float. Two real runs of hub-convert, at once."""
 
 from __future__ import annotations
 
@@ -77,24 +76,29 @@ def test_the_broken_conv_is_the_first_layer_over_the_tolerance(
 
 
 @pytest.mark.parametrize(
-    ("variant", "quantizer"),
-    [("int8", "TensorFlow's quantizer"), ("dynamic", "ai-edge-quantizer")],
+    ("case", "variant", "quantizer"),
+    [
+        ("int8", "int8", "TensorFlow's quantizer"),
+        ("int8", "dynamic", "ai-edge-quantizer's dynamic"),
+        ("float16", "float16", "ai-edge-quantizer's float16"),
+    ],
 )
 def test_keeping_the_broken_conv_in_float_fixes_the_file(
-    runs: dict[str, CliRun], variant: str, quantizer: str
+    runs: dict[str, CliRun], case: str, variant: str, quantizer: str
 ) -> None:
-    found = _localization(runs["int8"], "tflite", variant)
+    found = _localization(runs[case], "tflite", variant)
     fix = found["keep_in_float"]
     assert fix["quantizer"].startswith(quantizer)
 
+    # ai-edge-quantizer's recipe is first tried as is (it drifts too), then with one layer kept
     assert fix["within_tolerance"] and fix["tried"] == (1 if variant == "int8" else 2)
     [layer] = fix["layers"]
     assert layer.startswith(f"{BROKEN_SCOPE}/")
     assert fix["worst_cosine"] >= 0.99 and fix["size_ratio"] > 1
-    report_md = (runs["int8"].output_dir / "report.md").read_text()
+    report_md = (runs[case].output_dir / "report.md").read_text()
     assert "### Where it drifts" in report_md
     assert f"with 1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
-    assert runs["int8"].artifact("tflite", variant)["status"] == "drift"  # advice only
+    assert runs[case].artifact("tflite", variant)["status"] == "drift"  # advice only
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:

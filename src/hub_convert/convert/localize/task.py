@@ -6,12 +6,12 @@ import time
 
 from ...report.localization import LayerError, Localization
 from ..samples import Samples
-from .dynamic_float_layers import keep_in_float_dynamic
 from .float_layers import keep_in_float
 from .layer_errors import measure_layers, most_error_first, summarize
 from .node_data import node_data_json
 from .onnx_layers import run_onnx
 from .op_kinds import WEIGHTED_TFLITE_OPS
+from .recipe_float_layers import keep_in_float_by_recipe
 from .reference_tensors import load_reference
 from .spec import LocalizeSpec
 from .tflite_layers import run_tflite
@@ -41,7 +41,11 @@ def localize_artifact(spec: LocalizeSpec) -> Localization:
 def _propose_a_fix(spec: LocalizeSpec, result: Localization, weighted: list[LayerError]) -> None:
     """Quantized TFLite files: measure keeping the ``weighted`` layers that add the most error
     in float (advice: a failure is a note)."""
-    propose = {"int8": keep_in_float, "dynamic": keep_in_float_dynamic}.get(spec.variant)
+    propose = {
+        "int8": keep_in_float,
+        "dynamic": keep_in_float_by_recipe,
+        "float16": keep_in_float_by_recipe,
+    }.get(spec.variant)
     if spec.target != "tflite":
         return
     if spec.variant == "int16x8":
