@@ -1,6 +1,7 @@
 """Where it runs, end to end through the CLI: ``--require`` rules failing a run with one line
 and passing a model every runtime takes whole; each ONNX file run at a second shape, a batch
-fixed inside the model failing there with the shape named."""
+fixed inside the model failing there with the shape named; the ONNX Runtime format file made,
+loaded and validated like the others."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hub_convert.convert.targets.onnx_ort import FILE_IDENTIFIER
 from support.cli import CliRun
 from support.cli_batch import run_cli_batch
 from support.models.device_models import open_batch_functions, saved_model
@@ -24,7 +26,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     root = tmp_path_factory.mktemp("where_it_runs")
     functions = open_batch_functions()
     commands: dict[str, tuple[str | Path, ...]] = {
-        "plain": (*QUICK, "--require", "xnnpack-full"),
+        "plain": (*QUICK, "--require", "xnnpack-full", "--onnx-variants", "float32,ort"),
         "topk_rfft": (*QUICK, "--targets", "tflite", "--require", "xnnpack-full"),
         "batch_one_inside": (*QUICK, "--targets", "onnx"),
     }
@@ -101,3 +103,34 @@ def test_a_batch_fixed_inside_fails_at_the_second_shape(runs: dict[str, CliRun])
     assert "declares its batch open but breaks at x: 2×16×16×3" in reason
     assert "the batch is fixed inside the model" in reason
     assert artifact["device"]["shape_checks"][0]["shapes"] == {"x": [2, 16, 16, 3]}
+
+
+def test_the_ort_file_is_validated_like_the_float32_onnx_file(runs: dict[str, CliRun]) -> None:
+    import numpy as np
+    import onnxruntime as ort
+
+    run = runs["plain"]
+    artifact = run.artifact("onnx", "ort")
+    float32 = run.artifact("onnx", "float32")
+
+    path = run.output_dir / artifact["path"]
+    assert path.name == "plain.ort" and path.is_file()
+    data = path.read_bytes()
+    assert data[4:8] == FILE_IDENTIFIER
+    assert artifact["size_bytes"] == len(data)
+    assert artifact["status"] == "passed", artifact["reason"]
+    assert artifact["tolerance"] == float32["tolerance"]
+    assert [d["output"] for d in artifact["drift"]] == [d["output"] for d in float32["drift"]]
+    assert all(d["within_tolerance"] and d["max_abs"] is not None for d in artifact["drift"])
+    assert any("'Runtime' optimization style" in note for note in artifact["notes"])
+    assert artifact["coverage"]["output_op_counts"], "ops read from the .ort file itself"
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    [x] = session.get_inputs()
+    shape = [2 if not isinstance(d, int) else d for d in x.shape]
+    assert session.run(None, {x.name: np.zeros(shape, np.float32)})
+    device = artifact["device"]
+    assert device["checked_on"].startswith("the float32 .onnx file this .ort was made from")
+    assert device["mobile"] == float32["device"]["mobile"]
+    assert device["opset"] == float32["device"]["opset"]
+    assert device["shape_checks"][0]["passed"], "the .ort itself runs at the second shape"
+    assert "onnx ort" in (run.output_dir / "report.md").read_text()

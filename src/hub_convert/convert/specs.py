@@ -11,6 +11,9 @@ from ..report.artifact import Artifact, Tolerance
 from ..report.source_info import TensorInfo
 from ..report.vocabulary import Stage, Target, Variant
 
+# tf2onnx's float32 file in the staging directory, from which every ONNX variant is derived.
+TF2ONNX_FLOAT32_FILE = "tf2onnx_float32.onnx"
+
 
 @dataclass(frozen=True)
 class StageMark:

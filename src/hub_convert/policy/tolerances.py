@@ -49,6 +49,7 @@ DEFAULT_TOLERANCES: dict[tuple[Target, Variant], Tolerance] = {
     ("onnx", "float32"): _FLOAT32,
     ("onnx", "float16"): _FLOAT16,
     ("onnx", "dynamic"): _INT8,
+    ("onnx", "ort"): _FLOAT32,  # the float32 file in another format: the same numbers
 }
 # Re-deriving an order-dependent output (convert/rederive.py) runs the original's own
 # post-processing on a converted file's own continuous outputs: the same arithmetic on the same

@@ -86,6 +86,11 @@ class DeviceView(StrictModel):
     mobile_note: Text | None = Field(
         default=None, description="ONNX: what the partitions assume (input shapes fixed)."
     )
+    checked_on: Text | None = Field(
+        default=None,
+        description="ONNX Runtime format (.ort): the file the partitions and opset were read "
+        "from instead (the .onnx it was made from; ONNX Runtime's checker reads .onnx only).",
+    )
     fixed_shapes: Text | None = Field(
         default=None, description="TFLite: open dimensions of the original the file fixed."
     )

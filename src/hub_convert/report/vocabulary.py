@@ -12,8 +12,9 @@ from typing import Literal, get_args
 Status = Literal["passed", "drift", "failed", "not-validated"]
 Target = Literal["tflite", "onnx"]
 TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]
-OnnxVariant = Literal["float32", "float16", "dynamic"]
-Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]  # TFLite's ∪ ONNX's
+# "ort": the float32 file in ONNX Runtime's own format (.ort), for ONNX Runtime Mobile.
+OnnxVariant = Literal["float32", "float16", "dynamic", "ort"]
+Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8", "ort"]  # TFLite's ∪ ONNX's
 SourceKind = Literal[
     "saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs", "frozen_graph"
 ]

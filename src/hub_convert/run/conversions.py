@@ -35,6 +35,14 @@ def artifact_stem(source: SourceModel) -> str:
     return slug(source.stem or source.saved_model_dir.name) or "model"
 
 
+def file_name(stem: str, target: Target, variant: Variant) -> str:
+    """``stem_float32.tflite``, ``stem_float16.onnx``; the ONNX Runtime format file ``stem.ort``
+    (the extension ONNX Runtime recognizes the format by)."""
+    if target == "onnx" and variant == "ort":
+        return f"{stem}.ort"
+    return f"{stem}_{variant}.{target}"
+
+
 @dataclasses.dataclass(frozen=True)
 class EarlyConversions:
     """Conversions started before the original was prepared, and their task."""
@@ -204,7 +212,7 @@ class Conversions:
             tags=tags,
             signature=signature,
             shapes=shapes,
-            file_name=f"{artifact_stem(source)}_{variant}.{target}",
+            file_name=file_name(artifact_stem(source), target, variant),
             staging_dir=stages.work_dir,
             samples_path=stages.samples_path,
             tolerance=config.tolerance_for(target, variant),

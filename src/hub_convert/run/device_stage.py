@@ -13,13 +13,18 @@ from pebble import ProcessFuture
 
 from ..convert.device.fixed_shapes import fixed_shapes_note
 from ..convert.device.tasks import DeviceSpec, device_view
-from ..convert.specs import PreparedSource, StagedArtifact
+from ..convert.specs import TF2ONNX_FLOAT32_FILE, PreparedSource, StagedArtifact
 from ..report.device import DeviceView
 from .shape_stage import check_shapes
 from .stages import Stages
 
 Log = Callable[[str], None]
 CHECKED_STATUSES = ("passed", "drift", "not-validated")
+ORT_CHECKED_ON = (
+    "the float32 .onnx file this .ort was made from: ONNX Runtime's usability checker reads "
+    "ONNX files only; the .ort keeps that file's graph after basic optimizations, the graph "
+    "the checker partitions, and the same opset"
+)
 
 
 def check_devices(
@@ -32,7 +37,7 @@ def check_devices(
         artifact = item.artifact
         if item.staged is None or artifact.status not in CHECKED_STATUSES:
             continue
-        spec = DeviceSpec(artifact.target, item.staged, stages.log_path)
+        spec = DeviceSpec(artifact.target, _checked_file(stages, item), stages.log_path)
         futures[index] = stages.pool.submit(device_view, spec)
     if not futures:
         return check_shapes(stages, saved_model_dir, prepared, staged)
@@ -48,10 +53,21 @@ def check_devices(
             seconds = 0.0
         if item.artifact.target == "tflite":
             view.fixed_shapes = fixed_shapes_note(original, item.artifact.input_shapes)
+        if item.artifact.variant == "ort":
+            view.checked_on = ORT_CHECKED_ON
         stages.log(f"  {item.file_name}: {summary(view)} ({seconds:.2f} s)")
         artifact = item.artifact.model_copy(update={"device": view})
         result[index] = dataclasses.replace(item, artifact=artifact)
     return check_shapes(stages, saved_model_dir, prepared, result)
+
+
+def _checked_file(stages: Stages, item: StagedArtifact) -> Path:
+    """The file the checks read: an .ort file's are read from the float32 .onnx it was made
+    from, since ONNX Runtime's usability checker and the opset reader take ONNX files only."""
+    assert item.staged is not None
+    if item.artifact.variant == "ort":
+        return stages.work_dir / TF2ONNX_FLOAT32_FILE
+    return item.staged
 
 
 def summary(view: DeviceView) -> str:

@@ -22,7 +22,10 @@ Log = Callable[[str], None]
 
 
 def wanted(item: StagedArtifact, explain: bool) -> bool:
-    """Whether an artifact gets a localization: it drifts, or ``--explain`` asks for all."""
+    """Whether an artifact gets a localization: it drifts, or ``--explain`` asks for all.
+    Not an .ort file: it has no ONNX graph to add layer outputs to (localize the float32 .onnx)."""
+    if item.artifact.variant == "ort":
+        return False
     return item.staged is not None and (item.artifact.status == "drift" or explain)
 
 

@@ -18,11 +18,12 @@ from ...report.artifact import OpCoverage
 from ...units import human
 from ...workers import model_size
 from ..samples import Samples
-from ..specs import ConversionJob
+from ..specs import TF2ONNX_FLOAT32_FILE, ConversionJob
 from . import Candidate, SampleRunner
 from .onnx_external_data import data_file, write_external
 from .onnx_file import check, input_shapes, operator_counts
 from .onnx_names import RENAMED_OUTPUTS_KEY
+from .onnx_ort import REPLAY_OPTION, STYLE_NOTE, ort_operator_counts
 from .onnx_output_shapes import missing_shapes_reason, shape_from_inference, shape_from_samples
 from .onnx_variants import derive
 from .tf2onnx_conversion import convert
@@ -36,6 +37,8 @@ def load(path: Path) -> SampleRunner:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if path.suffix == ".ort":
+        options.add_session_config_entry(REPLAY_OPTION, "1")
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     output_names = [o.name for o in session.get_outputs()]
     input_names = {i.name for i in session.get_inputs()}
@@ -85,7 +88,7 @@ def produce(jobs: list[ConversionJob]) -> list[Candidate]:
             + " and left the TensorFlow op in the graph"
         )
     pending = shape_from_inference(conversion.model)
-    float32_path = first.staging_dir / "tf2onnx_float32.onnx"
+    float32_path = first.staging_dir / TF2ONNX_FLOAT32_FILE
     if conversion.external is not None:
         write_external(conversion.model, conversion.external, float32_path)
     else:
@@ -175,6 +178,8 @@ def _derive_candidate(
         error = f"deriving the {job.variant} model failed: {type(exc).__name__}: {exc}"
         return Candidate(job, None, base_coverage, tf2onnx_seconds, error=error)
     seconds = tf2onnx_seconds + time.perf_counter() - started
+    if job.variant == "ort":  # no ONNX graph to check: ONNX Runtime loads it when validated
+        return _ort_candidate(job, float32_path, base_coverage, seconds)
     model = onnx.load(str(job.staged_path), load_external_data=False)  # the graph, not weights
     coverage = base_coverage.model_copy(update={"output_op_counts": operator_counts(model)})
     checker_error = check(job.staged_path)
@@ -187,4 +192,27 @@ def _derive_candidate(
         seconds,
         input_shapes=input_shapes(model),
         notes=[large_note.format(data=data_file(job.staged_path).name)] if large_note else [],
+    )
+
+
+def _ort_candidate(
+    job: ConversionJob, float32_path: Path, base_coverage: OpCoverage, seconds: float
+) -> Candidate:
+    """The staged .ort file: its own ops, the float32 file's input shapes."""
+    import onnx
+
+    try:
+        counts = ort_operator_counts(job.staged_path)
+    except Exception as exc:
+        error = f"the ORT converter wrote an unreadable file: {type(exc).__name__}: {exc}"
+        return Candidate(job, None, base_coverage, seconds, error=error)
+    coverage = base_coverage.model_copy(update={"output_op_counts": counts})
+    source = onnx.load(str(float32_path), load_external_data=False)
+    return Candidate(
+        job,
+        job.staged_path,
+        coverage,
+        seconds,
+        input_shapes=input_shapes(source),
+        notes=[STYLE_NOTE],
     )

@@ -1,10 +1,11 @@
-"""The float16 and dynamic ONNX variants, derived from the float32 model tf2onnx wrote."""
+"""The float16, dynamic and ort ONNX variants, derived from the float32 model tf2onnx wrote."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .onnx_external_data import copy_model, data_file, uses_external_data
+from .onnx_ort import write_ort
 
 
 def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) -> None:
@@ -12,7 +13,7 @@ def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) 
 
     float16: onnxconverter-common's converter; inputs and outputs stay float32 unless
     ``float16_io``. dynamic: onnxruntime's dynamic quantization (int8 weights, activations
-    quantized at run time).
+    quantized at run time). ort: the float32 model in ONNX Runtime's format (onnx_ort.py).
     """
     import onnx
 
@@ -47,5 +48,7 @@ def derive(float32_path: Path, variant: str, target: Path, *, float16_io: bool) 
             weight_type=QuantType.QInt8,
             use_external_data_format=external,
         )
+    elif variant == "ort":
+        write_ort(float32_path, target)
     else:
         raise ValueError(f"unknown ONNX variant {variant!r}")
