@@ -23,7 +23,9 @@ REPLAY_OPTION = "session.enable_saved_runtime_optimizations"
 STYLE_NOTE = (
     f"ONNX Runtime format, '{OPTIMIZATION_STYLE}' optimization style (ONNX Runtime's advice for "
     "NNAPI and CoreML): basic optimizations applied, the others recorded for ONNX Runtime to "
-    f"apply when it loads the file; validated with them applied ({REPLAY_OPTION}=1)"
+    f"apply when it loads the file; validated with them applied ({REPLAY_OPTION}=1). Its "
+    "latency here lacks the x86-only NCHWc layouts the converter leaves out for ARM devices, "
+    "which the .onnx file gets when loaded here: slower on this machine, not a phone's latency"
 )
 
 
