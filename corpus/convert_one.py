@@ -37,6 +37,8 @@ def run_model(entry: dict[str, Any], default_timeout: int) -> dict[str, Any]:
         for key in ("id", "registry", "package", "version", "path", "kind", "license", "note")
     }
     record["manual_classes"] = entry.get("manual_classes") or []
+    record["family_classes"] = entry.get("family_classes") or []
+    record["family_result"] = entry.get("family_result")
     record["version"] = str(record["version"])
     record["options"] = list(entry.get("options") or [])
     started = time.monotonic()

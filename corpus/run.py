@@ -19,7 +19,8 @@ results; ``--report-only`` rewrites RESULTS.md from results.json.
 The modules beside this one, each with one job: fetch.py and package_extract.py (packages into
 corpus/.cache), convert_one.py (one model's run), reference_check.py (samples.npz and the
 order-insensitive rerun), classify.py (the failure classes), results_md.py and totals.py
-(RESULTS.md), log_lines.py and cell_text.py (text in and out), places.py (paths).
+(RESULTS.md), family_md.py (its model-family table), log_lines.py and cell_text.py (text in and
+out), places.py (paths).
 """
 
 from __future__ import annotations
@@ -124,13 +125,15 @@ def main(argv: list[str] | None = None) -> int:
 def _reclassified(
     records: dict[str, dict[str, Any]], entries: list[dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
-    """``records`` with models.yaml's current notes and manual classes, errors read again from
+    """``records`` with models.yaml's current notes and hand-written classes, errors read again from
     the kept logs, and classes found again: what --report-only rewrites."""
     by_id = {e["id"]: e for e in entries}
     for record in records.values():
         entry = by_id[record["id"]]
         record["note"] = entry.get("note")
         record["manual_classes"] = entry.get("manual_classes") or []
+        record["family_classes"] = entry.get("family_classes") or []
+        record["family_result"] = entry.get("family_result")
         log_path = OUT / f"{record['id']}.log"
         if record.get("error") and record.get("exit_code") and log_path.exists():
             text = log_path.read_text(errors="replace").replace(f"{REPO}/", "")
