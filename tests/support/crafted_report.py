@@ -32,6 +32,7 @@ from hub_convert.report.device import (
     XnnpackCoverage,
 )
 from hub_convert.report.localization import KeepInFloat, LayerError, Localization
+from hub_convert.report.mixed_precision import MixedPrecision
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
@@ -196,6 +197,9 @@ def _rich_report(*, synthetic: bool) -> Report:
         ),
     )
     dynamic.localization = Localization(tensors=0, mapped=0, error="RuntimeError: failed")
+    dynamic.mixed_precision = MixedPrecision(
+        kept=[layer.model_copy()], tried=3, int8_size_bytes=400, note="closest written"
+    )
     validation = report.validation
     validation.warnings = ["int8 calibrated on random data"]
     validation.calibration = "100 random samples"
@@ -271,6 +275,9 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
             values += [name for layer in layers + found.worst for name in (layer.node, layer.op)]
             values += found.keep_in_float.layers if found.keep_in_float else []
             values += [found.node_data] if found.node_data else []
+        mixed = artifact.mixed_precision
+        if mixed and artifact.size_bytes:
+            values += [name for layer in mixed.kept for name in (layer.node, layer.op)]
     return values
 
 
@@ -312,4 +319,7 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
             values += found.notes + ([found.error] if found.error else [])
             fix = found.keep_in_float
             values += [fix.quantizer] if fix and fix.quantizer else []
+        mixed = artifact.mixed_precision
+        if mixed and mixed.note and artifact.size_bytes:
+            values.append(mixed.note)
     return values

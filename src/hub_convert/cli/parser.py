@@ -154,7 +154,8 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
     outputs.add_argument(
         "--int8-io",
         choices=INT8_IO,
-        help="inputs/outputs of the TFLite int8 variant: float (quantize inside the model) "
+        help="inputs/outputs of the TFLite int8 (and int8-mixed) variant: float (quantize "
+        "inside the model) "
         f"or int8 (the caller quantizes) (default: {INT8_IO[0]})",
     )
     outputs.add_argument(
@@ -172,13 +173,13 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--representative-data",
         metavar="PATH",
         help=".npz with one array per input name (first axis = samples), or a directory of "
-        "NAME.npy files: calibrates int8/int16x8 and is used for validation "
+        "NAME.npy files: calibrates int8/int16x8/int8-mixed and is used for validation "
         "(default: synthetic inputs)",
     )
     outputs.add_argument(
         "--calibration-samples",
         metavar="N",
-        help="samples used to calibrate int8/int16x8 (default: 100)",
+        help="samples used to calibrate int8/int16x8/int8-mixed (default: 100)",
     )
 
     judged = convert.add_argument_group("validation and policy")

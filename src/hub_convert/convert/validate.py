@@ -65,6 +65,7 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
         weight_types=candidate.weight_types,
         notes=candidate.notes,
         attempts=[*job.earlier_attempts, *candidate.attempts],
+        mixed_precision=candidate.mixed_precision,
     )
     staged = candidate.staged if status != "failed" else None
     return StagedArtifact(artifact=artifact, staged=staged, file_name=job.file_name)

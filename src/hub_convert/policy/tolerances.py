@@ -46,6 +46,7 @@ DEFAULT_TOLERANCES: dict[tuple[Target, Variant], Tolerance] = {
     ("tflite", "dynamic"): _INT8,
     ("tflite", "int8"): _INT8,
     ("tflite", "int16x8"): Tolerance(min_cosine=0.999, min_psnr_db=40.0),
+    ("tflite", "int8-mixed"): _INT8,  # an int8 file with some float layers: held to int8's
     ("onnx", "float32"): _FLOAT32,
     ("onnx", "float16"): _FLOAT16,
     ("onnx", "dynamic"): _INT8,

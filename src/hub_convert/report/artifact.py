@@ -10,6 +10,7 @@ from pydantic import Field
 from .device import DeviceView
 from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Shape, Share, Text
 from .localization import Localization
+from .mixed_precision import MixedPrecision
 from .strict_model import StrictModel
 from .vocabulary import Status, Target, Variant
 
@@ -230,6 +231,10 @@ class Artifact(StrictModel):
     localization: Localization | None = Field(
         default=None,
         description="Where it drifts: layer by layer against the original (drift, --explain).",
+    )
+    mixed_precision: MixedPrecision | None = Field(
+        default=None,
+        description="int8-mixed: the layers the int8 file keeps in float, and why.",
     )
 
     def worst_drift(self) -> OutputDrift | None:

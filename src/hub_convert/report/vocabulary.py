@@ -11,10 +11,13 @@ from typing import Literal, get_args
 
 Status = Literal["passed", "drift", "failed", "not-validated"]
 Target = Literal["tflite", "onnx"]
-TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8"]
+# "int8-mixed": the int8 file with its worst layers kept in float (measured, per model).
+TFLiteVariant = Literal["float32", "dynamic", "float16", "int8", "int16x8", "int8-mixed"]
 # "ort": the float32 file in ONNX Runtime's own format (.ort), for ONNX Runtime Mobile.
 OnnxVariant = Literal["float32", "float16", "dynamic", "ort"]
-Variant = Literal["float32", "dynamic", "float16", "int8", "int16x8", "ort"]  # TFLite's ∪ ONNX's
+Variant = Literal[
+    "float32", "dynamic", "float16", "int8", "int16x8", "int8-mixed", "ort"
+]  # TFLite's ∪ ONNX's
 SourceKind = Literal[
     "saved_model", "tf1_hub", "hub", "archive", "keras", "h5", "tfjs", "frozen_graph"
 ]
@@ -34,6 +37,9 @@ Stage = Literal[
     "latency",  # one runtime's median latency (no target: the original in TensorFlow)
     "report",  # files moved into the output directory, report.json and report.md written
 ]
+# The tool that wrote a converted file: TFLite's dynamic and float16 files are derived from the
+# float32 file by ai-edge-quantizer when it can, else converted by TensorFlow's converter.
+MadeBy = Literal["TFLiteConverter", "ai-edge-quantizer"]
 # What an unsafe op reaches (unsafe_ops.py says which op does what).
 UnsafeEffect = Literal[
     "reads files",

@@ -48,7 +48,7 @@ from ..workers import memory_limit, model_size
 
 DEFAULT_TFLITE_VARIANTS: tuple[TFLiteVariant, ...] = ("float32", "dynamic", "float16")
 DEFAULT_ONNX_VARIANTS: tuple[OnnxVariant, ...] = ("float32",)
-CALIBRATED_VARIANTS: frozenset[str] = frozenset({"int8", "int16x8"})
+CALIBRATED_VARIANTS: frozenset[str] = frozenset({"int8", "int16x8", "int8-mixed"})
 DEFAULT_FAIL_ON: tuple[FailRule, ...] = ("error", "drift")
 DEFAULT_OUTPUT_DIR = "hub-convert-out"
 

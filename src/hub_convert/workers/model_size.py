@@ -27,7 +27,14 @@ EXTERNAL_DATA_THRESHOLD = GIB
 # Tests lower it to take the external-data path with a small model.
 EXTERNAL_DATA_THRESHOLD_ENV = "HUB_CONVERT_ONNX_EXTERNAL_DATA_BYTES"
 # TFLite weights per float32 weight byte, by variant (float16 halves them, int8 quarters).
-TFLITE_WEIGHT_SHARE = {"float32": 1.0, "float16": 0.5, "dynamic": 0.25, "int8": 0.25}
+# int8-mixed converts to a calibrated float model first: float32's size.
+TFLITE_WEIGHT_SHARE = {
+    "float32": 1.0,
+    "float16": 0.5,
+    "dynamic": 0.25,
+    "int8": 0.25,
+    "int8-mixed": 1.0,
+}
 # Memory a worker needs to convert: TensorFlow itself, plus this many times the weights (the
 # measured peaks above: 8.8 GiB for TFLite, over 11 GiB for tf2onnx, per GiB of weights).
 WORKER_BASE = int(1.5 * GIB)

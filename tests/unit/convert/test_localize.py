@@ -41,7 +41,8 @@ def runs(models: dict[str, Path]) -> dict[str, CliRun]:
             ),
             "int8": (
                 "convert", models["int8"], "--output-dir", models["int8"].parent / "out8",
-                *quiet, "--tflite-variants", "int8,dynamic", "--onnx-variants", "dynamic",
+                *quiet, "--tflite-variants", "int8,dynamic,int8-mixed",
+                "--onnx-variants", "dynamic",
             ),
         }
     )  # fmt: skip
@@ -99,6 +100,28 @@ def test_keeping_the_broken_conv_in_float_fixes_the_file(
     assert "### Where it drifts" in report_md
     assert f"with 1 layer(s) kept in float (`{layer}`), it **passes**" in report_md
     assert runs[case].artifact("tflite", variant)["status"] == "drift"  # advice only
+
+
+def test_the_int8_mixed_file_keeps_the_broken_conv_in_float_and_passes(
+    runs: dict[str, CliRun],
+) -> None:
+    run = runs["int8"]
+    int8, mixed = run.artifact("tflite", "int8"), run.artifact("tflite", "int8-mixed")
+    # the float16 run's net has the same layers and shapes: its float32 file is this one's size
+    float32 = runs["float16"].artifact("tflite", "float32")
+
+    assert (int8["status"], mixed["status"]) == ("drift", "passed"), mixed["reason"]
+    assert mixed["tolerance"] == int8["tolerance"]
+    kept = mixed["mixed_precision"]
+    assert [layer["node"].split("/")[0] for layer in kept["kept"]] == [BROKEN_SCOPE]
+    assert kept["tried"] == 1 and kept["kept"][0]["introduced"] > 0.01
+    assert int8["size_bytes"] < mixed["size_bytes"] < float32["size_bytes"]
+    assert abs(kept["int8_size_bytes"] - int8["size_bytes"]) < 0.05 * int8["size_bytes"]
+    assert mixed["weight_types"].get("INT8") and mixed["weight_types"].get("FLOAT32")
+    report_md = (run.output_dir / "report.md").read_text()
+    assert f"keeps 1 layer(s) in float, the int8 file's worst: `{kept['kept'][0]['node']}`" in (
+        report_md
+    )
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:

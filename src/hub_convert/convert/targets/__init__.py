@@ -19,6 +19,7 @@ from typing import Protocol, cast
 import numpy as np
 
 from ...report.artifact import OpCoverage
+from ...report.mixed_precision import MixedPrecision
 from ...report.vocabulary import Target
 from ..specs import ConversionJob
 
@@ -42,6 +43,7 @@ class Candidate:
     attempts: list[str] = field(default_factory=list)  # conversion attempts that failed
     # ONNX outputs of unknown rank: shaped from the samples before validation (onnx.finish)
     pending_output_shapes: list[str] = field(default_factory=list)
+    mixed_precision: MixedPrecision | None = None  # int8-mixed: the layers kept in float
 
 
 class TargetModule(Protocol):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ...report.artifact import OpCoverage, UnsupportedOp
+from ...report.mixed_precision import MixedPrecision
 from ...workers import model_size
 from ..fixed_shape import EXPORTED_SIGNATURE, fixed_shape_function, frozen_op_types
 from ..graph_facts import variable_bytes
@@ -198,6 +199,12 @@ def _produce_one(job: ConversionJob) -> Candidate:
         strategy=job.tflite_strategy,
         fixed_shape=job.fixed_shape,
     )
+    mixed = None
+    if conversion.model is not None and job.variant == "int8-mixed":
+        try:
+            conversion.model, mixed = _mixed(job, conversion.model)
+        except Exception as exc:  # the calibrated model could not be quantized or run
+            conversion.model, conversion.error = None, f"int8-mixed: {first_lines(str(exc), 2)}"
     seconds = time.perf_counter() - started
     if conversion.model is None:
         reason = conversion.error or "TFLiteConverter returned no model"
@@ -241,4 +248,11 @@ def _produce_one(job: ConversionJob) -> Candidate:
         weight_types=weight_types,
         notes=weight_notes(job.variant, weight_types),
         attempts=conversion.attempts,
+        mixed_precision=mixed,
     )
+
+
+def _mixed(job: ConversionJob, calibrated: bytes) -> tuple[bytes, MixedPrecision]:
+    from ..localize.int8_mixed import mix  # TensorFlow's graph and a session: only for this
+
+    return mix(job, calibrated)

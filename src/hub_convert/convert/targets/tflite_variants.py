@@ -26,7 +26,7 @@ def configure(
     int8_io: bool,
 ) -> None:
     """Set ``converter`` up for ``variant``: optimizations, calibration, the op sets allowed
-    (builtins, with Flex when ``select_tf_ops``)."""
+    (builtins, with Flex when ``select_tf_ops``); ``int8-mixed`` only calibrates."""
     import tensorflow as tf
 
     builtins = tf.lite.OpsSet.TFLITE_BUILTINS
@@ -35,12 +35,17 @@ def configure(
     elif variant == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
-    elif variant in ("int8", "int16x8"):
+    elif variant in ("int8", "int16x8", "int8-mixed"):
         if calibration_path is None:
             raise ValueError(f"the {variant} variant needs calibration samples")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = _representative_dataset(calibration_path)
-        if variant == "int8":
+        if variant == "int8-mixed":
+            # Calibrated, not quantized (the QuantizationDebugger's switch): the file is
+            # quantized afterwards, with chosen layers left in float (localize/int8_mixed.py).
+            converter.experimental_mlir_quantizer = True
+            converter._experimental_calibrate_only = True
+        elif variant == "int8":
             builtins = tf.lite.OpsSet.TFLITE_BUILTINS_INT8
             if int8_io:
                 converter.inference_input_type = tf.int8
@@ -66,6 +71,7 @@ _EXPECTED_WEIGHT_TYPE = {
     "float16": ("FLOAT16", "no weight tensor is stored as float16"),
     "int8": ("INT8", "no weight tensor is stored as int8"),
     "int16x8": ("INT8", "no weight tensor is stored as int8"),
+    "int8-mixed": ("INT8", "no weight tensor is stored as int8"),
 }
 
 
