@@ -124,6 +124,56 @@ def test_the_int8_mixed_file_keeps_the_broken_conv_in_float_and_passes(
     )
 
 
+def test_when_no_set_passes_the_closest_file_is_written_and_says_how_many_were_tried(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    # A tolerance nothing short of float32 meets: every set of worst layers is tried, and the
+    # file is the one whose worst cosine came closest.
+    import tensorflow as tf
+
+    from hub_convert.convert.localize.float_layers import calibrate
+    from hub_convert.convert.localize.int8_mixed import mix
+    from hub_convert.convert.samples import Samples
+    from hub_convert.convert.specs import ConversionJob
+    from hub_convert.report.artifact import Tolerance
+
+    serve = tf.saved_model.load(str(models["int8"])).signatures["serving_default"]
+    images = np.random.default_rng(1).uniform(-1, 1, (6, 1, 16, 16, 3)).astype(np.float32)
+    inputs = [{"image": image} for image in images]
+    outputs = [
+        {k: v.numpy() for k, v in serve(image=tf.constant(x["image"])).items()} for x in inputs
+    ]
+    Samples(["image"], ["scores"], inputs[:2], outputs[:2]).save(tmp_path / "samples.npz")
+    Samples(["image"], ["scores"], inputs[2:], outputs[2:]).save(tmp_path / "calibration.npz")
+    job = ConversionJob(
+        target="tflite",
+        variant="int8-mixed",
+        saved_model_dir=models["int8"],
+        tags=["serve"],
+        signature="serving_default",
+        shapes={"image": (1, 16, 16, 3)},
+        file_name="net_int8-mixed.tflite",
+        staging_dir=tmp_path,
+        samples_path=tmp_path / "samples.npz",
+        tolerance=Tolerance(min_cosine=1 - 1e-9),
+        opset=13,
+        allow_flex=False,
+        log_path=None,
+        calibration_path=tmp_path / "calibration.npz",
+    )
+
+    model, mixed = mix(
+        job, calibrate(models["int8"], "serving_default", tmp_path / "calibration.npz")
+    )
+
+    assert mixed.tried >= 2 and 1 <= len(mixed.kept) <= mixed.tried
+    assert mixed.note == (
+        f"no set of the {mixed.tried} worst weighted layers (at most 5) passes the int8 "
+        f"tolerance; the closest ({len(mixed.kept)} kept) is the file"
+    )
+    assert mixed.int8_size_bytes < len(model)
+
+
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:
     for target in ("tflite", "onnx"):
         artifact = runs["float16"].artifact(target, "float32")
