@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub_convert.run.shape_stage import RELOADED
 from support.cli import CliRun
 from support.cli_batch import run_cli_batch
 from support.models.device_models import image_size_functions, saved_model
@@ -54,3 +55,11 @@ def test_a_size_neither_takes_is_the_models_limit_not_a_failed_file(
     assert check["passed"] is True
     assert check["problem"].startswith("neither the original nor the file takes ")
     assert "not the conversion" in check["problem"]
+
+
+def test_the_second_shape_check_loads_no_model_of_its_own(runs: dict[str, CliRun]) -> None:
+    # prepare ran the original at the shapes the check tries, refused ones included
+    for run in runs.values():
+        assert "second shapes checked in" in run.stderr
+        assert "(the original's outputs recorded while preparing)" in run.stderr
+        assert RELOADED not in run.stderr

@@ -9,6 +9,7 @@ import time
 
 from ..errors import BadInputError
 from . import rederive
+from .device.second_shape_reference import record_second_shapes
 from .fixed_shape import export_for_variants
 from .graph_facts import read_graph_facts
 from .inputs import INPUT_NOTE
@@ -62,6 +63,11 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         outputs=reference,
     ).save(spec.samples_path)
     cut_graphs = rederive.reproducing(facts.cut_graphs, sample_inputs, reference) if facts else {}
+    if spec.second_shape_path is not None:  # now, so the second-shape check loads no model
+        declared = {t.name: t.shape for t in inputs}
+        record_second_shapes(
+            function, Samples.load(spec.samples_path), declared, spec.second_shape_path
+        )
     marks.append(StageMark.since("reference", began))
     fixed_shape = None
     if spec.fixed_shape_dir is not None:  # saved while the model is loaded, once for all variants

@@ -80,6 +80,8 @@ class PrepareSpec:
     calibration_samples: int = 0
     calibration_path: Path | None = None
     fixed_shape_dir: Path | None = None  # where to save the signature at the validation shape
+    # where to record the original's outputs at the ONNX files' second shapes (device/)
+    second_shape_path: Path | None = None
 
 
 @dataclass

@@ -15,6 +15,8 @@ from ..report.device import DeviceView, ShapeCheck
 from .stages import Stages
 
 CHECKED_STATUSES = ("passed", "drift", "not-validated")
+# Said when a file's second shape was not among those prepare ran the original at.
+RELOADED = "the original loaded again for a shape not recorded while preparing"
 
 
 def check_shapes(
@@ -39,15 +41,20 @@ def check_shapes(
         files=tuple(files),
         order_depends_on=prepared.order_depends_on,
         log_path=stages.log_path,
+        recorded_path=stages.second_shape_path,
     )
     stages.log(f"running {len(files)} ONNX file(s) at a second shape")
     began = time.perf_counter()
+    reloaded = False
     try:
-        checks = stages.wait(stages.pool.submit(check_other_shapes, spec), "checking shapes")
+        task = stages.pool.submit(check_other_shapes, spec)
+        checks, reloaded = stages.wait(task, "checking shapes")
     except Exception as exc:  # the check itself could not run: said, never a verdict
         checks = {}
         stages.log(f"  shapes not checked: {exc}")
-    stages.log(f"  second shapes checked in {time.perf_counter() - began:.2f} s")
+    seconds = time.perf_counter() - began
+    how = RELOADED if reloaded else "the original's outputs recorded while preparing"
+    stages.log(f"  second shapes checked in {seconds:.2f} s ({how})")
     return [_with_check(item, checks.get(item.file_name), stages) for item in staged]
 
 

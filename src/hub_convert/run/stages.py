@@ -72,6 +72,7 @@ class Stages:
         self.pool_started_at = time.time()
         self.first_task = True
         self.calibration_path = work_dir / "calibration.npz"
+        self.second_shape_path = work_dir / "second_shape.npz"
         self.latency = LatencyStage(
             pool,
             clock,
@@ -197,6 +198,7 @@ class Stages:
             calibration_samples=config.calibration_samples if config.needs_calibration() else 0,
             calibration_path=self.calibration_path,
             fixed_shape_dir=self.work_dir / "fixed_shape" if "tflite" in config.targets else None,
+            second_shape_path=self.second_shape_path if "onnx" in config.targets else None,
         )
         try:
             prepared = self.wait(

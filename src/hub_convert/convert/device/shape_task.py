@@ -10,6 +10,7 @@ inside), said but never a failed file."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..tasks import output_to
 from ..tf_errors import one_line
 from ..validate import compare_outputs, status_from_drift
 from .second_shape import SecondShape, second_shapes
+from .second_shape_reference import RecordedShapes
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ShapeCheckSpec:
     files: tuple[ShapeFile, ...]
     order_depends_on: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
+    recorded_path: Path | None = None  # the original at the second shapes, from prepare
 
 
 @dataclass
@@ -56,39 +59,48 @@ class _Reference:
     batch_refused: bool = False  # one of the refused shapes changed the batch alone
 
 
-def check_other_shapes(spec: ShapeCheckSpec) -> dict[str, ShapeCheck]:
-    """Per file name, its run at a second shape; files with no open dimension are left out."""
+def check_other_shapes(spec: ShapeCheckSpec) -> tuple[dict[str, ShapeCheck], bool]:
+    """Per file name, its run at a second shape (files with no open dimension are left out);
+    and whether the original had to be loaded here (a shape prepare did not record)."""
     samples = Samples.load(spec.samples_path)
     results: dict[str, ShapeCheck] = {}
     references: dict[str, _Reference | None] = {}
-    function: Any = None
+    recorded = RecordedShapes.load(spec.recorded_path) if spec.recorded_path else RecordedShapes()
+    loaded: list[Any] = []
+
+    def run_original(shape: SecondShape) -> dict[str, Any] | str:
+        outcome = recorded.outcome(shape)
+        if outcome is not None:
+            return outcome
+        if not loaded:  # a shape prepare did not record: the original loaded here, once
+            loaded.append(load_signature(spec.saved_model_dir, list(spec.tags), spec.signature)[1])
+        try:
+            [outputs] = run_reference(loaded[0], [shape.feed])
+        except Exception as exc:
+            return one_line(exc)
+        return outputs
+
     with output_to(spec.log_path):
         for item in spec.files:
             key = json.dumps(item.input_shapes, sort_keys=True)
             if key not in references:
                 shapes = second_shapes(samples, item.input_shapes)
-                if not shapes:
-                    references[key] = None
-                else:
-                    if function is None:
-                        _, function = load_signature(
-                            spec.saved_model_dir, list(spec.tags), spec.signature
-                        )
-                    references[key] = _reference(function, shapes)
+                references[key] = _reference(run_original, shapes) if shapes else None
             reference = references[key]
             if reference is not None:
                 results[item.file_name] = _check(item, reference, samples, spec.order_depends_on)
-    return results
+    return results, bool(loaded)
 
 
-def _reference(function: Any, shapes: list[SecondShape]) -> _Reference:
+def _reference(
+    run_original: Callable[[SecondShape], dict[str, Any] | str], shapes: list[SecondShape]
+) -> _Reference:
     refused = ""
     batch_refused = False
     for shape in shapes:
-        try:
-            [outputs] = run_reference(function, [shape.feed])
-        except Exception as exc:  # the original refuses it: try the next shape
-            refused = refused or one_line(exc)
+        outputs = run_original(shape)
+        if isinstance(outputs, str):  # the original refuses it: try the next shape
+            refused = refused or outputs
             batch_refused = batch_refused or shape.changed == ("batch",)
             continue
         return _Reference(shape=shape, outputs=outputs)
