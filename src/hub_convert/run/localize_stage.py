@@ -41,8 +41,13 @@ def localize(
     chosen = [item for item in staged if wanted(item, explain)]
     if not chosen:
         return staged
+    # The int8-mixed file is the int8 proposal's own search, made: not searched twice.
+    mixed = next((i.artifact for i in staged if _is(i, "int8-mixed") and i.staged), None)
     futures = {
-        id(item): stages.pool.submit(localize_artifact, _spec(stages, source, prepared, item))
+        id(item): stages.pool.submit(
+            localize_artifact,
+            _spec(stages, source, prepared, item, propose=mixed is None or not _is(item, "int8")),
+        )
         for item in chosen
     }
     result = []
@@ -56,6 +61,10 @@ def localize(
                 found = stages.wait(future, f"localizing {item.file_name}")
             except WorkerFailure as exc:
                 found = Localization(tensors=0, mapped=0, error=f"the localization worker {exc}")
+            if mixed is not None and _is(item, "int8") and found.first_over is not None:
+                found.notes.append(
+                    f"its worst layers kept in float: this run's int8-mixed file ({mixed.status})"
+                )
             stages.log(f"  {item.artifact.target} {item.artifact.variant}: {summary(found)}")
             found = _publish_node_data(stages, item, found)
             artifact = item.artifact.model_copy(update={"localization": found})
@@ -97,8 +106,17 @@ def summary(found: Localization) -> str:
     return f"no layer over the tolerance before a decision (comparison, index); {mapped}"
 
 
+def _is(item: StagedArtifact, variant: str) -> bool:
+    return item.artifact.target == "tflite" and item.artifact.variant == variant
+
+
 def _spec(
-    stages: Stages, source: SourceModel, prepared: PreparedSource, item: StagedArtifact
+    stages: Stages,
+    source: SourceModel,
+    prepared: PreparedSource,
+    item: StagedArtifact,
+    *,
+    propose: bool = True,
 ) -> LocalizeSpec:
     # The graph each converter saw: TFLite's the signature saved at the validation shape.
     model_dir: Path = source.saved_model_dir
@@ -106,7 +124,7 @@ def _spec(
     if item.artifact.target == "tflite" and prepared.fixed_shape is not None:
         model_dir, signature = prepared.fixed_shape.directory, EXPORTED_SIGNATURE
     assert item.staged is not None
-    calibrated = item.artifact.variant in ("int8", "int16x8")
+    calibrated = propose and item.artifact.variant in ("int8", "int16x8")
     return LocalizeSpec(
         target=item.artifact.target,
         path=item.staged,

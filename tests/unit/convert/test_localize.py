@@ -79,7 +79,6 @@ def test_the_broken_conv_is_the_first_layer_over_the_tolerance(
 @pytest.mark.parametrize(
     ("case", "variant", "quantizer"),
     [
-        ("int8", "int8", "TensorFlow's quantizer"),
         ("int8", "dynamic", "ai-edge-quantizer's dynamic"),
         ("float16", "float16", "ai-edge-quantizer's float16"),
     ],
@@ -92,7 +91,7 @@ def test_keeping_the_broken_conv_in_float_fixes_the_file(
     assert fix["quantizer"].startswith(quantizer)
 
     # ai-edge-quantizer's recipe is first tried as is (it drifts too), then with one layer kept
-    assert fix["within_tolerance"] and fix["tried"] == (1 if variant == "int8" else 2)
+    assert fix["within_tolerance"] and fix["tried"] == 2
     [layer] = fix["layers"]
     assert layer.startswith(f"{BROKEN_SCOPE}/")
     assert fix["worst_cosine"] >= 0.99 and fix["size_ratio"] > 1
@@ -129,22 +128,12 @@ def test_when_no_set_passes_the_closest_file_is_written_and_says_how_many_were_t
 ) -> None:
     # A tolerance nothing short of float32 meets: every set of worst layers is tried, and the
     # file is the one whose worst cosine came closest.
-    import tensorflow as tf
-
     from hub_convert.convert.localize.float_layers import calibrate
     from hub_convert.convert.localize.int8_mixed import mix
-    from hub_convert.convert.samples import Samples
     from hub_convert.convert.specs import ConversionJob
     from hub_convert.report.artifact import Tolerance
 
-    serve = tf.saved_model.load(str(models["int8"])).signatures["serving_default"]
-    images = np.random.default_rng(1).uniform(-1, 1, (6, 1, 16, 16, 3)).astype(np.float32)
-    inputs = [{"image": image} for image in images]
-    outputs = [
-        {k: v.numpy() for k, v in serve(image=tf.constant(x["image"])).items()} for x in inputs
-    ]
-    Samples(["image"], ["scores"], inputs[:2], outputs[:2]).save(tmp_path / "samples.npz")
-    Samples(["image"], ["scores"], inputs[2:], outputs[2:]).save(tmp_path / "calibration.npz")
+    _samples(models["int8"], tmp_path)
     job = ConversionJob(
         target="tflite",
         variant="int8-mixed",
@@ -172,6 +161,57 @@ def test_when_no_set_passes_the_closest_file_is_written_and_says_how_many_were_t
         f"tolerance; the closest ({len(mixed.kept)} kept) is the file"
     )
     assert mixed.int8_size_bytes < len(model)
+
+
+def _samples(model: Path, into: Path) -> None:
+    """``samples.npz`` (2) and ``calibration.npz`` (4) in ``into``: seeded images and the
+    original's outputs, as a run writes them."""
+    import tensorflow as tf
+
+    from hub_convert.convert.samples import Samples
+
+    serve = tf.saved_model.load(str(model)).signatures["serving_default"]
+    images = np.random.default_rng(1).uniform(-1, 1, (6, 1, 16, 16, 3)).astype(np.float32)
+    inputs = [{"image": image} for image in images]
+    outputs = [
+        {k: v.numpy() for k, v in serve(image=tf.constant(x["image"])).items()} for x in inputs
+    ]
+    Samples(["image"], ["scores"], inputs[:2], outputs[:2]).save(into / "samples.npz")
+    Samples(["image"], ["scores"], inputs[2:], outputs[2:]).save(into / "calibration.npz")
+
+
+def test_the_int8_proposal_is_measured_once_as_the_int8_mixed_file(
+    runs: dict[str, CliRun], models: dict[str, Path], tmp_path: Path
+) -> None:
+    from hub_convert.convert.localize.float_layers import keep_in_float
+    from hub_convert.convert.localize.spec import LocalizeSpec
+    from hub_convert.report.artifact import Tolerance
+    from hub_convert.report.localization import LayerError
+
+    found = _localization(runs["int8"], "tflite", "int8")
+    assert found["keep_in_float"] is None  # the run's int8-mixed file is that search
+    assert "its worst layers kept in float: this run's int8-mixed file (passed)" in found["notes"]
+    # The search the localization runs on its own (a run without int8-mixed), on this file
+    _samples(models["int8"], tmp_path)
+    artifact = runs["int8"].artifact("tflite", "int8")
+    spec = LocalizeSpec(
+        target="tflite",
+        path=Path(artifact["path"]),
+        saved_model_dir=models["int8"],
+        signature="serving_default",
+        samples_path=tmp_path / "samples.npz",
+        tolerance=Tolerance.model_validate(artifact["tolerance"]),
+        variant="int8",
+        fixed_shape_dir=models["int8"],
+        calibration_path=tmp_path / "calibration.npz",
+    )
+
+    fix = keep_in_float(spec, [LayerError.model_validate(w) for w in found["worst"]])
+
+    assert fix is not None and fix.quantizer == "TensorFlow's quantizer, same calibration"
+    assert fix.within_tolerance and fix.tried == 1 and fix.size_ratio > 1
+    [layer] = fix.layers
+    assert layer.startswith(f"{BROKEN_SCOPE}/")
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:
