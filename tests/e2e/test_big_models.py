@@ -119,12 +119,6 @@ def test_long_steps_log_progress(big_paths_run: CliRun) -> None:
     )
 
 
-def test_ordinary_models_keep_their_weights_inside(keras_run: CliRun) -> None:
-    artifact = keras_run.artifact("onnx", "float32")
-    assert artifact["external_data"] is None
-    assert not list(keras_run.output_dir.glob("*.data"))
-
-
 def test_real_converter_size_error_becomes_the_reason() -> None:
     from hub_convert.convert.targets.tflite_errors import too_big_reason
 

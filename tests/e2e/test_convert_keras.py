@@ -177,6 +177,14 @@ def test_no_partial_files_left_behind(keras_run: CliRun) -> None:
     assert "report.json" in names and "report.md" in names
 
 
+def test_ordinary_models_keep_their_weights_inside(keras_run: CliRun) -> None:
+    """No ONNX external data below the big-model threshold (tests/e2e/test_big_models.py
+    lowers it to take that path)."""
+    artifact = keras_run.artifact("onnx", "float32")
+    assert artifact["external_data"] is None
+    assert not list(keras_run.output_dir.glob("*.data"))
+
+
 def test_keras_2_0_gru_without_reset_after_loads_as_keras_2_0_computed_it(
     tmp_path: Path,
 ) -> None:
