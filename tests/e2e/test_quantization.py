@@ -281,3 +281,10 @@ def test_flex_only_op_is_not_validated_never_passed(
     failed = no_flex.artifact("tflite", "float32")
     assert failed["status"] == "failed"
     assert [u["op"] for u in failed["coverage"]["unsupported_ops"]] == ["MatrixDeterminant"]
+
+
+def test_every_failed_conversion_attempt_is_recorded(determinant_run: CliRun) -> None:
+    artifact = determinant_run.artifact("tflite", "float32")
+    assert artifact["status"] == "not-validated"  # converted with Flex, which LiteRT cannot run
+    [attempt] = artifact["attempts"]
+    assert attempt.startswith("builtins, from the signature at the validation shape: ")
