@@ -8,7 +8,7 @@ that index an embedding or a gather get indices across all its rows, not only th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import BadInputError
 from ..report.plain_text import shape_text
 from ..report.source_info import TensorInfo
+from .composite_samples import CompositeLayout, structure_arrays
 
 FLOAT_RANGE = (-1.0, 1.0)
 # A rank-0 float input is a setting rather than data: a ratio, a scale, a threshold (Robust
@@ -158,7 +159,28 @@ def synthetic_sample(specs: list[InputSpec], rng: np.random.Generator) -> dict[s
     return sample
 
 
-def synthetic_samples(specs: list[InputSpec], count: int, seed: int) -> list[dict[str, np.ndarray]]:
-    """``count`` samples from one seeded generator: identical on every run with that seed."""
+def synthetic_samples(
+    specs: list[InputSpec],
+    count: int,
+    seed: int,
+    composites: Sequence[CompositeLayout] = (),
+) -> list[dict[str, np.ndarray]]:
+    """``count`` samples from one seeded generator: identical on every run with that seed.
+
+    The parts of each SparseTensor / RaggedTensor in ``composites`` that hold its structure
+    are made coherent with its layout; its values are made like a dense input's."""
     rng = np.random.default_rng(seed)
-    return [synthetic_sample(specs, rng) for _ in range(count)]
+    dtypes = {
+        name: numpy_dtype(s.dtype)
+        for layout in composites
+        for name in layout.composite.components
+        for s in specs
+        if s.name == name
+    }
+    samples = []
+    for _ in range(count):
+        sample = synthetic_sample(specs, rng)
+        for layout in composites:
+            sample.update(structure_arrays(layout, dtypes, rng))
+        samples.append(sample)
+    return samples

@@ -9,6 +9,7 @@ import time
 
 from ..errors import BadInputError
 from . import rederive
+from .composite_inputs import read_composite_inputs
 from .device.second_shape_reference import record_second_shapes
 from .fixed_shape import export_for_variants
 from .graph_facts import read_graph_facts
@@ -49,7 +50,8 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
     facts = read_graph_facts(function, [t.name for t in inputs])
     marks = [StageMark.since("load", began)]
     began = time.time()
-    chosen_inputs = choose_validation_inputs(function, inputs, spec, facts)
+    composites = read_composite_inputs(meta_graph, chosen, [t.name for t in inputs])
+    chosen_inputs = choose_validation_inputs(function, inputs, spec, facts, composites)
     calibration = chosen_inputs.calibration
     if calibration and spec.calibration_path is not None:
         Samples([t.name for t in inputs], [], calibration, [{} for _ in calibration]).save(
@@ -86,7 +88,10 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         op_counts=facts.op_counts if facts else count_ops(meta_graph, chosen),
         input_note=INPUT_NOTE,
         fixed_dimensions=chosen_inputs.fixed_dimensions,
-        input_choices=[f"{name}: {note}" for name, note in sorted(index_notes.items())],
+        input_choices=[
+            *chosen_inputs.composite_notes,
+            *(f"{name}: {note}" for name, note in sorted(index_notes.items())),
+        ],
         sample_count=len(sample_inputs),
         data_source=data_source,
         calibration_note=chosen_inputs.calibration_note,

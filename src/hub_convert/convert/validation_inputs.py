@@ -8,6 +8,7 @@ Runs inside a worker process.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from ..report.source_info import TensorInfo
 from ..units import human
 from ..workers import memory_limit
 from . import representative_data as representative
+from .composite_inputs import CompositeInput
+from .composite_samples import COMPOSITE_SIZES, CompositeLayout, layout_for
 from .graph_facts import GraphFacts
 from .inputs import InputSpec, shape_candidates, synthetic_samples
 from .signature import run_reference
@@ -40,16 +43,22 @@ class ValidationInputs:
     calibration: list[Sample] = field(default_factory=list)
     calibration_note: str | None = None
     warnings: list[str] = field(default_factory=list)
+    composite_notes: list[str] = field(default_factory=list)  # what each sparse input got
 
 
 def choose_validation_inputs(
-    function: Any, inputs: list[TensorInfo], spec: PrepareSpec, facts: GraphFacts | None
+    function: Any,
+    inputs: list[TensorInfo],
+    spec: PrepareSpec,
+    facts: GraphFacts | None,
+    composites: list[CompositeInput] | None = None,
 ) -> ValidationInputs:
     """The validation and calibration samples, the original's outputs on the validation ones;
-    each input's ``validation_shape`` is set to the shape chosen."""
+    each input's ``validation_shape`` is set to the shape chosen. The parts of each
+    SparseTensor / RaggedTensor input in ``composites`` are made together, coherent."""
     if spec.representative_data is not None:
         return _from_representative_data(function, inputs, spec, spec.representative_data)
-    return _synthetic(function, inputs, spec, facts)
+    return _synthetic(function, inputs, spec, facts, composites or [])
 
 
 def _from_representative_data(
@@ -88,15 +97,24 @@ def _from_representative_data(
 
 
 def _synthetic(
-    function: Any, inputs: list[TensorInfo], spec: PrepareSpec, facts: GraphFacts | None
+    function: Any,
+    inputs: list[TensorInfo],
+    spec: PrepareSpec,
+    facts: GraphFacts | None,
+    composites: list[CompositeInput],
 ) -> ValidationInputs:
-    samples, reference, specs, notes = _run_synthetic(function, inputs, spec, facts)
+    samples, reference, specs, notes, layouts = _run_synthetic(
+        function, inputs, spec, facts, composites
+    )
     for info, input_spec in zip(inputs, specs, strict=True):
         info.validation_shape = list(input_spec.shape)
     chosen = ValidationInputs(samples, reference, notes, data_source="synthetic")
+    chosen.composite_notes = [layout.note() for layout in layouts]
     if spec.calibration_samples:
         # Another seed: calibration never sees the validation samples.
-        chosen.calibration = synthetic_samples(specs, spec.calibration_samples, spec.seed + 1)
+        chosen.calibration = synthetic_samples(
+            specs, spec.calibration_samples, spec.seed + 1, layouts
+        )
         chosen.calibration_note = (
             f"{spec.calibration_samples} synthetic samples (seed {spec.seed + 1})"
         )
@@ -141,19 +159,64 @@ def _synthetic_specs(
     return [InputSpec(t.name, t.dtype, shapes[t.name], limits.get(t.name)) for t in inputs]
 
 
+def _candidates(
+    inputs: list[TensorInfo], spec: PrepareSpec, composites: list[CompositeInput]
+) -> Iterator[tuple[dict[str, tuple[int, ...]], list[str], list[CompositeLayout]]]:
+    """Shapes to try for every input, with notes, and each composite input's layout: the
+    dense inputs' candidates (inputs.py) beside the composites' own sizes."""
+    parts = {name: c for c in composites for name in c.components}
+    for name in sorted(set(spec.input_shapes) & set(parts)):
+        raise BadInputError(
+            f"--input-shape {name}: {name} is a part of input {parts[name].name} (a "
+            f"{parts[name].kind} tensor), whose parts are sized together; drop it, or give "
+            "real inputs with --representative-data"
+        )
+    dense = [t for t in inputs if t.name not in parts]
+    declared = {t.name: t.shape for t in inputs}
+    candidates = list(shape_candidates(dense, spec.input_shapes, spec.display_path))
+    steps = max(len(candidates), len(COMPOSITE_SIZES) if composites else 0)
+    for step in range(steps):
+        shapes, notes = candidates[min(step, len(candidates) - 1)]
+        try:
+            layouts = [layout_for(c, _rank_hint(c, declared), step) for c in composites]
+        except ValueError as exc:
+            raise BadInputError(f"{spec.display_path}: {exc}") from exc
+        shapes = {**shapes, **{n: s for layout in layouts for n, s in layout.shapes.items()}}
+        yield shapes, list(notes), layouts
+
+
+def _rank_hint(composite: CompositeInput, declared: dict[str, list[int | None]]) -> int | None:
+    """A SparseTensor of unknown rank: the rank its dense_shape part declares."""
+    if composite.kind != "sparse":
+        return None
+    dense_shape = declared.get(composite.components[2], [])
+    return dense_shape[0] if len(dense_shape) == 1 else None
+
+
 def _run_synthetic(
-    function: Any, inputs: list[TensorInfo], spec: PrepareSpec, facts: GraphFacts | None
-) -> tuple[list[dict[str, np.ndarray]], list[dict[str, Any]], list[InputSpec], list[str]]:
-    """(samples, the original's outputs, the input specs, notes) at the first candidate shape
-    the original model accepts; BadInputError naming the error when it accepts none."""
+    function: Any,
+    inputs: list[TensorInfo],
+    spec: PrepareSpec,
+    facts: GraphFacts | None,
+    composites: list[CompositeInput],
+) -> tuple[
+    list[dict[str, np.ndarray]],
+    list[dict[str, Any]],
+    list[InputSpec],
+    list[str],
+    list[CompositeLayout],
+]:
+    """(samples, the original's outputs, the input specs, notes, composite layouts) at the
+    first candidate shape the original model accepts; BadInputError naming the error when it
+    accepts none."""
     first_error: str | None = None
     tried: list[str] = []
     empty: tuple[Any, ...] | None = None  # the first size the model accepted with an empty output
-    for shapes, notes in shape_candidates(inputs, spec.input_shapes, spec.display_path):
+    for shapes, notes, layouts in _candidates(inputs, spec, composites):
         specs = _synthetic_specs(inputs, shapes, facts)
         check_sample_size(specs, spec.samples + spec.calibration_samples, spec.display_path)
         try:
-            samples = synthetic_samples(specs, spec.samples, spec.seed)
+            samples = synthetic_samples(specs, spec.samples, spec.seed, layouts)
         except ValueError as exc:
             raise BadInputError(f"{spec.display_path}: {exc}") from exc
         try:
@@ -169,7 +232,7 @@ def _run_synthetic(
             continue
         hollow = _empty_output(reference)
         if hollow is not None:  # e.g. a crop larger than the input: it runs, and checks nothing
-            empty = empty or (samples, reference, specs, notes)
+            empty = empty or (samples, reference, specs, notes, layouts)
             first_error = first_error or f"output {hollow!r} is empty at that size"
             tried.append(", ".join(f"{n} {list(d)}" for n, d in shapes.items()))
             continue
@@ -178,18 +241,22 @@ def _run_synthetic(
                 f"smaller or larger sizes were refused by the model or left an output empty "
                 f"({first_error})"
             )
-        return samples, reference, specs, notes
+        return samples, reference, specs, notes, layouts
     if empty is not None:  # no size fills every output: compare what there is, and say so
         return (
             empty[0],
             empty[1],
             empty[2],
             [*empty[3], f"no size tried fills every output ({first_error})"],
+            empty[4],
         )
+    parts = {name for c in composites for name in c.components}
+    sizable = any(t.name not in parts for t in inputs)  # --input-shape cannot size a part
+    advice = "give working shapes with --input-shape, or " if sizable else "give "
     raise BadInputError(
         f"{spec.display_path}: the original model fails on the validation inputs "
-        f"({'; '.join(tried[:3])}): {first_error}; give working shapes with --input-shape, "
-        "or real inputs with --representative-data"
+        f"({'; '.join(tried[:3])}): {first_error}; {advice}real inputs with "
+        "--representative-data"
     )
 
 
