@@ -8,6 +8,7 @@ tests assert it was never created. TensorFlow is imported lazily, inside the bui
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,66 +30,73 @@ def _spec() -> Any:
     return tf.TensorSpec([None, 4], tf.float32, name="x")
 
 
+def _serving(path: Path, output: Callable[[Any], Any]) -> Path:
+    """The one shape most of these models share: a serving function of ``x`` (float
+    ``[None, 4]``) returning ``{"y": output(x)}``, where ``output`` hides its op."""
+    import tensorflow as tf
+
+    class Serving(tf.Module):
+        @tf.function(input_signature=[_spec()])
+        def serve(self, x: Any) -> dict[str, Any]:
+            return {"y": output(x)}
+
+    return _save(Serving(), path)
+
+
+def _after(op: Any, x: Any) -> Any:
+    """``2x``, computed only once ``op`` ran."""
+    import tensorflow as tf
+
+    with tf.control_dependencies([op]):
+        return tf.identity(x * 2.0)
+
+
 def writes_file(path: Path, canary: Path) -> Path:
     """The serving function writes ``canary`` every time it runs (WriteFile)."""
     import tensorflow as tf
 
-    class Writer(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            written = tf.io.write_file(str(canary), tf.strings.as_string(tf.reduce_sum(x)))
-            with tf.control_dependencies([written]):
-                return {"y": x * 2.0}
-
-    return _save(Writer(), path)
+    return _serving(
+        path,
+        lambda x: _after(tf.io.write_file(str(canary), tf.strings.as_string(tf.reduce_sum(x))), x),
+    )
 
 
 def reads_file(path: Path, secret: Path) -> Path:
     """The serving function reads ``secret`` and mixes its length into the output (ReadFile)."""
     import tensorflow as tf
 
-    class Reader(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            length = tf.strings.length(tf.io.read_file(str(secret)))
-            return {"y": x * 2.0 + tf.cast(length, tf.float32) * 0.0}
+    def output(x: Any) -> Any:
+        length = tf.strings.length(tf.io.read_file(str(secret)))
+        return x * 2.0 + tf.cast(length, tf.float32) * 0.0
 
-    return _save(Reader(), path)
+    return _serving(path, output)
+
+
+def _calls_python(path: Path, canary: Path, wrap: Callable[..., Any]) -> Path:
+    """``wrap`` (tf.py_function or tf.numpy_function) around a Python callback that would
+    write ``canary``."""
+    import numpy as np
+    import tensorflow as tf
+
+    def callback(x: Any) -> Any:
+        canary.write_text("python ran")
+        return (np.asarray(x) * 2.0).astype(np.float32)
+
+    return _serving(path, lambda x: tf.ensure_shape(wrap(callback, [x], tf.float32), [None, 4]))
 
 
 def calls_py_function(path: Path, canary: Path) -> Path:
     """tf.py_function (EagerPyFunc) whose Python callback would write ``canary``."""
     import tensorflow as tf
 
-    def callback(x: Any) -> Any:
-        canary.write_text("python ran")
-        return x * 2.0
-
-    class PyFunction(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            y = tf.py_function(callback, [x], tf.float32)
-            return {"y": tf.ensure_shape(y, [None, 4])}
-
-    return _save(PyFunction(), path)
+    return _calls_python(path, canary, tf.py_function)
 
 
 def calls_numpy_function(path: Path, canary: Path) -> Path:
     """tf.numpy_function (PyFunc) whose Python callback would write ``canary``."""
-    import numpy as np
     import tensorflow as tf
 
-    def callback(x: np.ndarray) -> np.ndarray:
-        canary.write_text("python ran")
-        return (x * 2.0).astype(np.float32)
-
-    class NumpyFunction(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            y = tf.numpy_function(callback, [x], tf.float32)
-            return {"y": tf.ensure_shape(y, [None, 4])}
-
-    return _save(NumpyFunction(), path)
+    return _calls_python(path, canary, tf.numpy_function)
 
 
 def initializer_writes_file(path: Path, canary: Path) -> Path:
@@ -154,9 +162,9 @@ def restore_writes_file(path: Path, canary: Path) -> Path:
     return _save(Holder(), path)
 
 
-def tf1_saver_writes_file(path: Path, canary: Path) -> Path:
-    """A TF1 SavedModel whose saver restore op (``save/restore_all``, which TF1 loaders and
-    tf.saved_model.load run with the variables path) first writes ``canary``."""
+def _tf1_saved_model(path: Path, canary: Path | None) -> Path:
+    """A TF1 SavedModel computing ``x * scale`` with the usual ``save/`` saver; with a
+    ``canary``, its restore op (``save/restore_all``) first writes that file."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
@@ -165,9 +173,11 @@ def tf1_saver_writes_file(path: Path, canary: Path) -> Path:
         x = v1.placeholder(tf.float32, [None, 4], name="x")
         scale = v1.get_variable("scale", initializer=tf.constant(2.0), use_resource=False)
         y = tf.identity(x * scale, name="y")
-        saver = v1.train.Saver()
-        written = tf.io.write_file(str(canary), "saver ran", name="hidden_write")
-        graph.get_operation_by_name("save/restore_all")._add_control_input(written)
+        saver = None
+        if canary is not None:
+            saver = v1.train.Saver()
+            written = tf.io.write_file(str(canary), "saver ran", name="hidden_write")
+            graph.get_operation_by_name("save/restore_all")._add_control_input(written)
         with v1.Session() as session:
             session.run(v1.global_variables_initializer())
             builder = v1.saved_model.Builder(str(path))
@@ -179,25 +189,15 @@ def tf1_saver_writes_file(path: Path, canary: Path) -> Path:
     return path
 
 
+def tf1_saver_writes_file(path: Path, canary: Path) -> Path:
+    """A TF1 SavedModel whose saver restore op (``save/restore_all``, which TF1 loaders and
+    tf.saved_model.load run with the variables path) first writes ``canary``."""
+    return _tf1_saved_model(path, canary)
+
+
 def tf1_plain(path: Path) -> Path:
     """A TF1 SavedModel with a variable and the usual ``save/`` saver: no findings."""
-    import tensorflow as tf
-
-    v1 = tf.compat.v1
-    graph = tf.Graph()
-    with graph.as_default():
-        x = v1.placeholder(tf.float32, [None, 4], name="x")
-        scale = v1.get_variable("scale", initializer=tf.constant(2.0), use_resource=False)
-        y = tf.identity(x * scale, name="y")
-        with v1.Session() as session:
-            session.run(v1.global_variables_initializer())
-            builder = v1.saved_model.Builder(str(path))
-            signature = v1.saved_model.predict_signature_def({"x": x}, {"y": y})
-            builder.add_meta_graph_and_variables(
-                session, ["serve"], signature_def_map={"serving_default": signature}
-            )
-            builder.save()
-    return path
+    return _tf1_saved_model(path, None)
 
 
 def vocabulary_table(path: Path, vocabulary: Path) -> Path:
@@ -228,13 +228,9 @@ def asserts_positive(path: Path) -> Path:
     """tf.debugging.assert_positive on the input: fires on the validation inputs."""
     import tensorflow as tf
 
-    class Asserting(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            tf.debugging.assert_positive(x, message="x must be positive")
-            return {"y": x * 2.0}
-
-    return _save(Asserting(), path)
+    return _serving(
+        path, lambda x: _after(tf.debugging.assert_positive(x, message="x must be positive"), x)
+    )
 
 
 def aborts_tensorflow(path: Path) -> Path:
@@ -242,14 +238,7 @@ def aborts_tensorflow(path: Path) -> Path:
     failure does): no Python exception names the node."""
     import tensorflow as tf
 
-    class Aborting(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            doubled = x * 2.0
-            with tf.control_dependencies([tf.raw_ops.Abort(error_msg="kernel gave up")]):
-                return {"y": tf.identity(doubled)}
-
-    return _save(Aborting(), path)
+    return _serving(path, lambda x: _after(tf.raw_ops.Abort(error_msg="kernel gave up"), x))
 
 
 def parses_strings(path: Path) -> Path:
@@ -269,11 +258,9 @@ def allocates(path: Path, elements_per_row: int) -> Path:
     memory limit allows."""
     import tensorflow as tf
 
-    class Allocating(tf.Module):
-        @tf.function(input_signature=[_spec()])
-        def serve(self, x: Any) -> dict[str, Any]:
-            rows = tf.cast(tf.shape(x)[0], tf.int64)
-            big = tf.zeros(tf.stack([rows * elements_per_row]), tf.float32)
-            return {"y": x * 2.0 + tf.reduce_sum(big)}
+    def output(x: Any) -> Any:
+        rows = tf.cast(tf.shape(x)[0], tf.int64)
+        big = tf.zeros(tf.stack([rows * elements_per_row]), tf.float32)
+        return x * 2.0 + tf.reduce_sum(big)
 
-    return _save(Allocating(), path)
+    return _serving(path, output)
