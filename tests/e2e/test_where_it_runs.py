@@ -66,6 +66,13 @@ def test_a_model_every_runtime_takes_passes_the_require_rules(runs: dict[str, Cl
     assert strict.exit_code == 0, strict.report.verdict.failures
 
 
+def test_a_deterministic_original_is_not_flagged_random(runs: dict[str, CliRun]) -> None:
+    for run in runs.values():  # prepare ran each original twice on its first sample
+        assert run.report["validation"]["nondeterminism"] is None
+        notes = [n for a in run.report["artifacts"] for n in a["notes"]]
+        assert not [n for n in notes if "random ops" in n]
+
+
 def test_the_policy_file_can_require_too(runs: dict[str, CliRun], tmp_path: Path) -> None:
     policy = tmp_path / "policy.yml"
     policy.write_text("require: [xnnpack-full]\n")

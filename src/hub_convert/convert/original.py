@@ -10,6 +10,7 @@ import time
 from ..errors import BadInputError
 from . import rederive
 from .composite_inputs import read_composite_inputs
+from .determinism import check_repeatable
 from .device.second_shape_reference import record_second_shapes
 from .fixed_shape import export_for_variants
 from .graph_facts import read_graph_facts
@@ -64,6 +65,9 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         inputs=sample_inputs,
         outputs=reference,
     ).save(spec.samples_path)
+    # Run again (the first sample, or all when a random op is on the way): a random original
+    # cannot validate anything.
+    nondeterminism = check_repeatable(function, sample_inputs, reference) if reference else None
     cut_graphs = rederive.reproducing(facts.cut_graphs, sample_inputs, reference) if facts else {}
     if spec.second_shape_path is not None:  # now, so the second-shape check loads no model
         declared = {t.name: t.shape for t in inputs}
@@ -100,4 +104,5 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         cut_graphs=cut_graphs,
         fixed_shape=fixed_shape,
         marks=marks,
+        nondeterminism=nondeterminism,
     )

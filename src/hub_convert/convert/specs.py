@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..report.artifact import Artifact, Tolerance
+from ..report.run_info import Nondeterminism
 from ..report.source_info import TensorInfo
 from ..report.vocabulary import Stage, Target, Variant
 
@@ -107,6 +108,8 @@ class PreparedSource:
     """Of those, the ones the model's other outputs separate from the inputs (rederive.py)."""
     fixed_shape: FixedShapeModel | None = None
     marks: list[StageMark] = field(default_factory=list)  # load, reference, export
+    nondeterminism: Nondeterminism | None = None
+    """Set when two runs of the original on the first sample differ (determinism.py)."""
 
     def validation_shapes(self) -> dict[str, tuple[int, ...]]:
         return {t.name: tuple(t.validation_shape or ()) for t in self.inputs}
@@ -141,6 +144,12 @@ class ConversionJob:
     @property
     def staged_path(self) -> Path:
         return self.staging_dir / self.file_name
+
+    @property
+    def output_path(self) -> Path:
+        """Where the task converting this job keeps its output (stderr, C++ included) while
+        it runs: what is left to read if its worker dies (workers/death.py)."""
+        return self.staging_dir / f"{self.file_name}.output"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,29 @@ from .strict_model import StrictModel
 from .vocabulary import Stage, Target, Variant
 
 
+class DifferingOutput(StrictModel):
+    """An output the original gave differently in two runs on the same sample."""
+
+    output: Name
+    max_abs: FiniteFloat | None = Field(
+        default=None,
+        description="Largest difference between the two runs; None when not a finite number "
+        "(shapes differ, NaN in one run only, strings).",
+    )
+
+
+class Nondeterminism(StrictModel):
+    """The original is not deterministic: two runs on the same validation sample differ."""
+
+    outputs: list[DifferingOutput] = Field(max_length=MAX_ITEMS)
+    random_ops: list[Text] = Field(
+        default_factory=list,
+        max_length=MAX_NOTES,
+        description="Stateful random ops on those outputs' paths ('RandomUniform at <node>'); "
+        "empty when none was found (randomness from elsewhere, e.g. a seed variable).",
+    )
+
+
 class ValidationSetup(StrictModel):
     """How the converted files were validated: samples, inputs, calibration, latency runs."""
 
@@ -25,6 +48,12 @@ class ValidationSetup(StrictModel):
         default_factory=list,
         max_length=MAX_ITEMS,
         description="Inputs whose values were chosen from the graph (e.g. embedding indices).",
+    )
+    nondeterminism: Nondeterminism | None = Field(
+        default=None,
+        description="Set when the original gave different outputs in two runs on the same "
+        "sample (the first; every sample when a stateful random op is on an output's path): "
+        "files compared on those outputs are not-validated. None: the runs were equal.",
     )
     latency_runs: Count = 0
     tensorflow_latency_ms: FiniteFloat | None = None

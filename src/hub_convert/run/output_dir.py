@@ -93,6 +93,7 @@ def build_report(
             latency_runs=config.latency_runs,
             tensorflow_latency_ms=tf_latency,
             warnings=prepared.warnings,
+            nondeterminism=prepared.nondeterminism,
         ),
         fail_on=list(config.fail_on),
         require=list(config.require),

@@ -9,11 +9,14 @@ file atomically. The report files are written by the caller (execute.py), once.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from ..convert.specs import PreparedSource, StagedArtifact
 from ..fsutil import check_writable_dir
+from ..policy.randomness import judge_against_random_original, random_ops_note
 from ..report.schema import Report
 from ..sources.source_model import SourceModel
 from ..units import GIB, human
@@ -74,7 +77,9 @@ def run(
             prepared = stages.prepare(source, selection)
             if keep_samples is not None:
                 shutil.copyfile(stages.samples_path, keep_samples)
-            staged = conversions.convert(source, prepared, early)
+            staged = judged_for_randomness(
+                conversions.convert(source, prepared, early), prepared, log
+            )
             latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
             staged = check_devices(stages, source.saved_model_dir, prepared, staged)
             staged = localize(stages, source, prepared, staged, explain=config.explain)
@@ -89,3 +94,17 @@ def run(
         )
         log(f"done in {clock.elapsed():.1f} s")
         return report
+
+
+def judged_for_randomness(
+    staged: list[StagedArtifact], prepared: PreparedSource, log: Log
+) -> list[StagedArtifact]:
+    """Each artifact not-validated when compared on an output the original gives differently
+    from run to run, and noted when its file draws random values itself."""
+    judged = []
+    for item in staged:
+        artifact = judge_against_random_original(item.artifact, prepared.nondeterminism)
+        if artifact.status != item.artifact.status:
+            log(f"  {item.file_name}: not-validated: the original is not deterministic")
+        judged.append(dataclasses.replace(item, artifact=random_ops_note(artifact)))
+    return judged

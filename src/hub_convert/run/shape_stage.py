@@ -33,6 +33,7 @@ def check_shapes(
     ]
     if not files:
         return staged
+    found = prepared.nondeterminism
     spec = ShapeCheckSpec(
         saved_model_dir=saved_model_dir,
         tags=tuple(prepared.tags),
@@ -42,6 +43,7 @@ def check_shapes(
         order_depends_on=prepared.order_depends_on,
         log_path=stages.log_path,
         recorded_path=stages.second_shape_path,
+        random_outputs=tuple(d.output for d in found.outputs) if found else (),
     )
     stages.log(f"running {len(files)} ONNX file(s) at a second shape")
     began = time.perf_counter()

@@ -49,6 +49,8 @@ class ShapeCheckSpec:
     order_depends_on: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     recorded_path: Path | None = None  # the original at the second shapes, from prepare
+    # outputs the original gives differently on every run: run, never compared
+    random_outputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,7 +90,9 @@ def check_other_shapes(spec: ShapeCheckSpec) -> tuple[dict[str, ShapeCheck], boo
                 references[key] = _reference(run_original, shapes) if shapes else None
             reference = references[key]
             if reference is not None:
-                results[item.file_name] = _check(item, reference, samples, spec.order_depends_on)
+                results[item.file_name] = _check(
+                    item, reference, samples, spec.order_depends_on, spec.random_outputs
+                )
     return results, bool(loaded)
 
 
@@ -117,7 +121,11 @@ def _claims(shape: SecondShape) -> str:
 
 
 def _check(
-    item: ShapeFile, reference: _Reference, samples: Samples, order: dict[str, str]
+    item: ShapeFile,
+    reference: _Reference,
+    samples: Samples,
+    order: dict[str, str],
+    random_outputs: tuple[str, ...] = (),
 ) -> ShapeCheck:
     shape = reference.shape
     shown = shape.described()
@@ -144,7 +152,13 @@ def _check(
             f"ran at {shown}; not compared: the original refuses that shape ({reference.refused})"
         )
         return ShapeCheck(shapes=shape.shapes(), passed=True, problem=note)
-    at_shape = Samples(samples.input_names, samples.output_names, [shape.feed], [reference.outputs])
+    compared = [name for name in samples.output_names if name not in random_outputs]
+    unrepeatable = (
+        f"outputs {', '.join(random_outputs)} not compared: the original is not deterministic"
+        if random_outputs
+        else None
+    )
+    at_shape = Samples(samples.input_names, compared, [shape.feed], [reference.outputs])
     drift = compare_outputs(at_shape, [got], item.tolerance, order)
     status, reason = status_from_drift(drift)
     if status == "drift":
@@ -154,7 +168,7 @@ def _check(
         return ShapeCheck(shapes=shape.shapes(), passed=False, problem=problem)
     if status == "not-validated":
         return ShapeCheck(shapes=shape.shapes(), passed=True, problem=f"not compared: {reason}")
-    return ShapeCheck(shapes=shape.shapes(), passed=True)
+    return ShapeCheck(shapes=shape.shapes(), passed=True, problem=unrepeatable)
 
 
 def _drift_words(output: str, max_abs: float | None, problem: str | None) -> str:
