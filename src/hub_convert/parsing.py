@@ -121,6 +121,24 @@ def parse_input_shapes(value: Text, label: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+# A graph node's name (TensorFlow's rule) with an optional output index: ``img``, ``scores:1``.
+_TENSOR_NAME_RE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*(?::\d+)?$")
+
+
+def parse_tensor_names(value: Text, label: str) -> tuple[str, ...]:
+    """``NAME[:INDEX][,NAME...]``: graph node names, each with an optional output index."""
+    names = tuple(name.strip() for name in (given(value) or "").split(",") if name.strip())
+    for name in names:
+        if not _TENSOR_NAME_RE.match(name):
+            raise BadInputError(
+                f"{label}: {name!r} is not a node name; write NAME or NAME:INDEX, "
+                "comma-separated, e.g. img,training or detections:1"
+            )
+    if len(set(names)) != len(names):
+        raise BadInputError(f"{label}: {', '.join(names)} names a node twice; name each once")
+    return names
+
+
 _SIZE_RE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[KMGT]?)(?:i?B)?$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 

@@ -117,6 +117,19 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="MetaGraph tags, comma-separated; '' for none (default: serve)",
     )
     source.add_argument(
+        "--inputs",
+        metavar="NAMES",
+        help="a frozen graph's (.pb) tensors to feed, comma-separated node names, NAME:INDEX "
+        "for another output of a node (default: its Placeholders the outputs read, less "
+        "iterator handles, and each PlaceholderWithDefault whose default needs an iterator)",
+    )
+    source.add_argument(
+        "--outputs",
+        metavar="NAMES",
+        help="a frozen graph's (.pb) outputs, comma-separated node names or NAME:INDEX "
+        "(default: its sinks, less those that need a tensor no feed can give)",
+    )
+    source.add_argument(
         "--input-shape",
         action="append",
         default=[],

@@ -25,6 +25,7 @@ from ..parsing import (
     parse_int,
     parse_size,
     parse_tags,
+    parse_tensor_names,
 )
 from ..policy import policy_file
 from ..policy.device_rules import DEVICE_RULES, DeviceRule
@@ -76,6 +77,8 @@ CONVERT_OPTIONS = (
     "policy",
     "signature",
     "tags",
+    "inputs",
+    "outputs",
     "input-shape",
     "samples",
     "seed",
@@ -104,6 +107,8 @@ class ConvertConfig:
     onnx_variants: tuple[OnnxVariant, ...] = DEFAULT_ONNX_VARIANTS
     signature: str | None = None
     tags: tuple[str, ...] | None = None
+    graph_inputs: tuple[str, ...] = ()  # a frozen graph's tensors to feed; (): chosen from it
+    graph_outputs: tuple[str, ...] = ()
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     samples: int = 8
     seed: int = 0
@@ -209,6 +214,8 @@ def build_config(
         ),
         signature=given(text("signature")),
         tags=parse_tags(tags if isinstance(tags, str) else None),
+        graph_inputs=parse_tensor_names(text("inputs"), label("inputs")),
+        graph_outputs=parse_tensor_names(text("outputs"), label("outputs")),
         input_shapes=parse_input_shapes(text("input-shape"), label("input-shape")),
         samples=parse_int(text("samples"), label("samples"), default=8),
         seed=parse_int(text("seed"), label("seed"), default=0, minimum=0),

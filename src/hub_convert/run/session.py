@@ -56,6 +56,8 @@ class RunSession:
                 work_dir=self.work_dir,
                 kind=config.source_kind,
                 allow_unsafe=config.allow_unsafe,
+                graph_inputs=config.graph_inputs,
+                graph_outputs=config.graph_outputs,
             )
         if not config.allow_unsafe_ops:
             unsafe_ops.check(source.display_path, source.unsafe_ops, allowed=False, log=self.log)

@@ -1,10 +1,12 @@
 """A frozen GraphDef (``.pb``, TF1's most common published form): written as a SavedModel in a
 worker, so that it takes the same path as every other kind.
 
-Inputs are the graph's Placeholders; outputs its sinks (what no other node reads, constants
-and no-ops left out), as ``tflite_convert`` and ``tf2onnx`` would be told them. Importing a
-GraphDef runs none of its ops: the SavedModel written here is scanned for unsafe ops before
-TensorFlow runs it (run/stages.py), as every kind is.
+Its inputs and outputs are chosen by frozen_graph_io.py (the Placeholders and the sinks, or
+``--inputs`` / ``--outputs``), as ``tflite_convert`` and ``tf2onnx`` would be told them. An
+input that is not a Placeholder (a PlaceholderWithDefault, any node's output) becomes one, and
+the graph is cut to what the outputs need, so an iterator upstream of a fed tensor is gone.
+Importing a GraphDef runs none of its ops: the SavedModel written here is scanned for unsafe
+ops before TensorFlow runs it (run/stages.py), as every kind is.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInputError
+from .frozen_graph_io import GraphIO, TensorRef, choose_io
 from .source_model import SourceModel
 
 SUFFIXES = (".pb",)
-# Nodes that are never a model's output, though nothing reads them.
-_NOT_OUTPUTS = frozenset({"Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assert"})
 
 
 def looks_like_frozen_graph(path: Path) -> bool:
@@ -27,8 +29,15 @@ def looks_like_frozen_graph(path: Path) -> bool:
     return path.is_file() and name.endswith(SUFFIXES) and name != "saved_model.pb"
 
 
-def frozen_graph_source(path: Path, display_path: str, work_dir: Path) -> SourceModel:
-    """The frozen graph as a SourceModel whose SavedModel a worker writes."""
+def frozen_graph_source(
+    path: Path,
+    display_path: str,
+    work_dir: Path,
+    inputs: tuple[str, ...] = (),
+    outputs: tuple[str, ...] = (),
+) -> SourceModel:
+    """The frozen graph as a SourceModel whose SavedModel a worker writes; ``inputs`` and
+    ``outputs`` name its tensors (empty: chosen from the graph)."""
     if not path.is_file():
         raise BadInputError(f"{display_path}: --source-kind frozen_graph needs a .pb file")
     return SourceModel(
@@ -36,23 +45,25 @@ def frozen_graph_source(path: Path, display_path: str, work_dir: Path) -> Source
         display_path=display_path,
         saved_model_dir=work_dir / "frozen_graph_saved_model",
         size_bytes=path.stat().st_size,
-        materializer=FrozenGraphMaterializer(path.resolve(), display_path),
+        materializer=FrozenGraphMaterializer(path.resolve(), display_path, inputs, outputs),
         stem=path.name.rsplit(".", 1)[0],
     )
 
 
 def _key(name: str) -> str:
-    """A signature key from a node name (``input/image`` -> ``input_image``)."""
+    """A signature key from a tensor name (``input/image`` -> ``input_image``)."""
     return re.sub(r"\W", "_", name).strip("_") or "tensor"
 
 
 @dataclass(frozen=True)
 class FrozenGraphMaterializer:
     """Writes the GraphDef at ``graph_path`` as a SavedModel with one ``serving_default``
-    signature: its Placeholders in, its sinks out."""
+    signature: its chosen inputs in, its chosen outputs out."""
 
     graph_path: Path
     display_path: str
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
 
     def __call__(self, target: Path) -> dict[str, str]:
         import tensorflow as tf
@@ -66,33 +77,17 @@ class FrozenGraphMaterializer:
                 f"{self.display_path}: not a TensorFlow GraphDef; pass a frozen graph (.pb) "
                 "written by TensorFlow, or a SavedModel directory"
             ) from None
-        read = {i.lstrip("^").split(":")[0] for node in graph_def.node for i in node.input}
-        placeholders = [n.name for n in graph_def.node if n.op == "Placeholder"]
-        sinks = [n.name for n in graph_def.node if n.name not in read and n.op not in _NOT_OUTPUTS]
-        if not placeholders or not sinks:
-            raise BadInputError(
-                f"{self.display_path}: a GraphDef with {len(placeholders)} Placeholder(s) and "
-                f"{len(sinks)} output node(s); hub-convert needs at least one of each"
-            )
-        graph = tf.Graph()
+        chosen = choose_io(graph_def, self.inputs, self.outputs, self.display_path)
+        original = self._imported(graph_def)
+        fed_tensors = {ref: self._tensor(original, ref) for ref in chosen.inputs}
+        cut = _cut(graph_def, chosen, _fed_names(graph_def, chosen.inputs), fed_tensors)
+        graph = self._imported(cut)
         with graph.as_default():
-            try:
-                v1.import_graph_def(graph_def, name="")
-            except Exception as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise BadInputError(
-                    f"{self.display_path}: TensorFlow cannot import this GraphDef ({first}); "
-                    "it may need a newer TensorFlow or ops from another library"
-                ) from None
-            inputs = {_key(n): graph.get_tensor_by_name(f"{n}:0") for n in placeholders}
-            outputs = {}
-            for name in sinks:
-                operation = graph.get_operation_by_name(name)
-                for index, tensor in enumerate(operation.outputs):
-                    suffix = f"_{index}" if len(operation.outputs) > 1 else ""
-                    outputs[_key(name) + suffix] = tensor
-            if not outputs:
-                raise BadInputError(f"{self.display_path}: the graph's sinks have no outputs")
+            inputs = _unique_keys(
+                (str(ref), graph.get_tensor_by_name(name + ":0"))
+                for ref, name in _fed_names(graph_def, chosen.inputs).items()
+            )
+            outputs = _unique_keys(self._output_tensors(graph, chosen))
             signature = v1.saved_model.predict_signature_def(inputs, outputs)
             with v1.Session(graph=graph) as session:
                 builder = v1.saved_model.Builder(str(target))
@@ -100,7 +95,106 @@ class FrozenGraphMaterializer:
                     session, ["serve"], signature_def_map={"serving_default": signature}
                 )
                 builder.save()
-        return {
-            "frozen_graph_inputs": ", ".join(placeholders),
-            "frozen_graph_outputs": ", ".join(sinks),
-        }
+        return chosen.notes
+
+    def _imported(self, graph_def: Any) -> Any:
+        """A tf.Graph of ``graph_def``; BadInputError in one line when TensorFlow refuses it."""
+        import tensorflow as tf
+
+        graph = tf.Graph()
+        with graph.as_default():
+            try:
+                tf.compat.v1.import_graph_def(graph_def, name="")
+            except Exception as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise BadInputError(
+                    f"{self.display_path}: TensorFlow cannot import this GraphDef ({first}); "
+                    "it may need a newer TensorFlow or ops from another library"
+                ) from None
+        return graph
+
+    def _output_tensors(self, graph: Any, chosen: GraphIO) -> list[tuple[str, Any]]:
+        """(name, tensor) of every output: each of a node's outputs when only its name is given."""
+        tensors: list[tuple[str, Any]] = []
+        for output in chosen.outputs:
+            if isinstance(output, TensorRef):
+                tensors.append((str(output), self._tensor(graph, output)))
+                continue
+            operation = graph.get_operation_by_name(output)
+            many = len(operation.outputs) > 1
+            tensors += [
+                (f"{output}_{index}" if many else output, tensor)
+                for index, tensor in enumerate(operation.outputs)
+            ]
+        if not tensors:
+            raise BadInputError(f"{self.display_path}: the chosen output nodes have no outputs")
+        return tensors
+
+    def _tensor(self, graph: Any, ref: TensorRef) -> Any:
+        operation = graph.get_operation_by_name(ref.node)
+        if ref.index >= len(operation.outputs):
+            raise BadInputError(
+                f"{self.display_path}: {ref}: {ref.node} ({operation.type}) has "
+                f"{len(operation.outputs)} output(s); index them from 0"
+            )
+        return operation.outputs[ref.index]
+
+
+def _fed_names(graph_def: Any, inputs: tuple[TensorRef, ...]) -> dict[TensorRef, str]:
+    """The Placeholder that feeds each input in the cut graph: a placeholder node keeps its
+    name; any other tensor gets a new node beside the one that computed it."""
+    ops = {node.name: node.op for node in graph_def.node}
+    names: dict[TensorRef, str] = {}
+    for ref in inputs:
+        if ref.index == 0 and ops[ref.node] in ("Placeholder", "PlaceholderWithDefault"):
+            names[ref] = ref.node
+            continue
+        name = f"{ref.node}_fed_{ref.index}"
+        while name in ops:
+            name += "_"
+        names[ref] = name
+    return names
+
+
+def _cut(
+    graph_def: Any, chosen: GraphIO, fed: dict[TensorRef, str], tensors: dict[TensorRef, Any]
+) -> Any:
+    """``graph_def`` with each input a Placeholder (what read it reads that), cut to the nodes
+    the outputs need: a fed tensor's own inputs (an iterator, a default) are left out."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    cut = v1.GraphDef()
+    cut.CopyFrom(graph_def)
+    nodes = {node.name: node for node in cut.node}
+    for ref in chosen.inputs:
+        tensor = tensors[ref]
+        placeholder = v1.NodeDef(name=fed[ref], op="Placeholder")
+        placeholder.attr["dtype"].type = tensor.dtype.as_datatype_enum
+        placeholder.attr["shape"].shape.CopyFrom(tensor.shape.as_proto())
+        if placeholder.name in nodes:
+            nodes[placeholder.name].CopyFrom(placeholder)
+            continue
+        cut.node.append(placeholder)
+        for node in cut.node:
+            node.input[:] = [
+                placeholder.name
+                if not edge.startswith("^") and TensorRef.parse(edge) == ref
+                else edge
+                for edge in node.input
+            ]
+    needed = {o if isinstance(o, str) else o.node for o in chosen.outputs}
+    return v1.graph_util.extract_sub_graph(cut, sorted(needed))
+
+
+def _unique_keys(named: Any) -> dict[str, Any]:
+    """Signature keys from tensor names, made unique with a numeric suffix."""
+    keys: dict[str, Any] = {}
+    for name, tensor in named:
+        key = base = _key(name)
+        count = 1
+        while key in keys:
+            count += 1
+            key = f"{base}_{count}"
+        keys[key] = tensor
+    return keys

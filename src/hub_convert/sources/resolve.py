@@ -28,6 +28,8 @@ from .source_model import SourceModel
 KINDS = SOURCE_KINDS
 
 # Handles written without their scheme (a common slip) get a hint instead of a path error.
+# A frozen graph's tensors named by --inputs and --outputs.
+GraphIO = tuple[tuple[str, ...], tuple[str, ...]]
 _HANDLE_HOSTS = ("tfhub.dev/", "www.kaggle.com/models/", "kaggle.com/models/")
 _ACCEPTED = (
     "a SavedModel directory, a .tar.gz/.tgz/.zip archive of one, a .keras or .h5 file, "
@@ -36,14 +38,37 @@ _ACCEPTED = (
 
 
 def resolve(
-    model: str, *, work_dir: Path, kind: SourceKind | None = None, allow_unsafe: bool = False
+    model: str,
+    *,
+    work_dir: Path,
+    kind: SourceKind | None = None,
+    allow_unsafe: bool = False,
+    graph_inputs: tuple[str, ...] = (),
+    graph_outputs: tuple[str, ...] = (),
 ) -> SourceModel:
     """Find out what ``model`` is and return it as a SourceModel, or fail with exit 2.
 
     ``work_dir`` is a private temporary directory for extracted or exported models.
     ``kind`` forces one of ``KINDS``; ``allow_unsafe`` lets Keras files with Lambda layers
-    or classes from outside Keras load (their code runs).
+    or classes from outside Keras load (their code runs). ``graph_inputs`` and
+    ``graph_outputs`` (``--inputs``, ``--outputs``) name a frozen graph's tensors; every
+    other kind is refused with them.
     """
+    source = _resolve(model, work_dir, kind, allow_unsafe, (graph_inputs, graph_outputs))
+    if source.kind == "frozen_graph":
+        return source
+    for option, names in (("--inputs", graph_inputs), ("--outputs", graph_outputs)):
+        if names:
+            raise BadInputError(
+                f"{option} {','.join(names)}: names a frozen graph's (.pb) tensors, and "
+                f"{model} is a {source.kind} model; choose its signature with --signature"
+            )
+    return source
+
+
+def _resolve(
+    model: str, work_dir: Path, kind: SourceKind | None, allow_unsafe: bool, graph_io: GraphIO
+) -> SourceModel:
     if kind is not None and kind not in KINDS:
         raise BadInputError(f"--source-kind {kind}: unknown kind; choose one of {', '.join(KINDS)}")
     if kind == "hub" or (kind is None and is_handle(model)):
@@ -60,8 +85,9 @@ def resolve(
             )
         raise BadInputError(f"{model}: no such file or directory; pass {_ACCEPTED}")
     if kind is not None:
-        return _source(kind, path, model, work_dir, allow_unsafe, forced=True)
-    return _source(_detect(path, model), path, model, work_dir, allow_unsafe, forced=False)
+        return _source(kind, path, model, work_dir, allow_unsafe, graph_io, forced=True)
+    detected = _detect(path, model)
+    return _source(detected, path, model, work_dir, allow_unsafe, graph_io, forced=False)
 
 
 def _detect(path: Path, display_path: str) -> SourceKind:
@@ -115,6 +141,7 @@ def _source(
     display_path: str,
     work_dir: Path,
     allow_unsafe: bool,
+    graph_io: GraphIO,
     *,
     forced: bool,
 ) -> SourceModel:
@@ -138,7 +165,7 @@ def _source(
             path, display_path, work_dir, kind=kind, allow_unsafe=allow_unsafe
         )
     if kind == "frozen_graph":
-        return frozen_graph_source(path, display_path, work_dir)
+        return frozen_graph_source(path, display_path, work_dir, *graph_io)
     return _tfjs_source(path, display_path, work_dir)
 
 

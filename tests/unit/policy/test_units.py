@@ -11,7 +11,7 @@ import pytest
 from hub_convert.convert.drift import compare_output
 from hub_convert.convert.inputs import InputSpec, synthetic_samples
 from hub_convert.errors import BadInputError
-from hub_convert.parsing import parse_input_shapes
+from hub_convert.parsing import parse_input_shapes, parse_tensor_names
 from hub_convert.policy.tolerances import parse_max_drift
 from hub_convert.policy.verdict import decide
 from hub_convert.report.artifact import Tolerance
@@ -24,6 +24,16 @@ from support.report_factory import sample_report
 def test_input_shapes_accept_several_forms() -> None:
     shapes = parse_input_shapes("a=1x2x3 b=4;c=5,6", "--input-shape")
     assert shapes == {"a": (1, 2, 3), "b": (4,), "c": (5, 6)}
+
+
+def test_tensor_names_are_node_names_with_an_optional_index() -> None:
+    names = parse_tensor_names(" img, IteratorGetNext:1 ,scope/conv_1/Relu", "--inputs")
+    assert names == ("img", "IteratorGetNext:1", "scope/conv_1/Relu")
+    assert parse_tensor_names("", "--inputs") == ()
+    with pytest.raises(BadInputError, match="--inputs: 'img training' is not a node name"):
+        parse_tensor_names("img training", "--inputs")
+    with pytest.raises(BadInputError, match=r"--outputs: .* names a node twice"):
+        parse_tensor_names("prob,prob", "--outputs")
 
 
 def test_max_drift_forms_and_precedence() -> None:
