@@ -13,6 +13,7 @@ the main process would unpickle; a socket cannot be opened that way (ENXIO).
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,9 +32,10 @@ T = TypeVar("T")
 class WorkerFailure(Exception):
     """The task did not return: it timed out or its process died."""
 
-    def __init__(self, message: str, *, crashed: bool) -> None:
+    def __init__(self, message: str, *, crashed: bool, exitcode: int | None = None) -> None:
         super().__init__(message)
         self.crashed = crashed  # the process died (a signal, an abort), rather than timed out
+        self.exitcode = exitcode  # the dead process's (negative: the signal), when it died
 
 
 class TaskError(Exception):
@@ -54,11 +56,11 @@ def describe_exit(code: int | None) -> str:
 
 
 def _memory_hint(exc: ProcessExpired) -> str:
-    # Under the memory limit, C++ code that cannot allocate aborts, or (tf2onnx's TensorFlow
-    # calls on a 1 GiB model, measured) dereferences the null it got: SIGSEGV; the kernel's OOM
-    # killer sends SIGKILL.
-    if exc.exitcode in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
-        return "; if it ran out of memory, raise --max-memory"
+    # Only SIGKILL says memory without more evidence: the kernel's OOM killer sends it (the
+    # pool's own stops are timeouts). A SIGSEGV or SIGABRT is memory only when the worker's
+    # output says an allocation failed (death.py reads it where a task keeps its output).
+    if exc.exitcode == -signal.SIGKILL:
+        return "; the kernel's OOM killer sends SIGKILL when the machine runs out of memory"
     return ""
 
 
@@ -96,6 +98,11 @@ class WorkerPool:
         them against the next task: each of its tasks gets a fresh worker instead."""
         self.timeout = timeout
         self.workers = workers
+        # One BLAS thread per worker (read when a spawned worker loads numpy): the workers are
+        # already one per core, and OpenBLAS's own threads, waiting for cores the other workers
+        # hold, made each vector norm of the localization 4-25 ms instead of 0.02 ms on a loaded
+        # machine (MobileNetV2's ONNX file: its per-layer measures 11-15 s, 1.0-1.3 s with one).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         # spawn, not fork: TensorFlow's threads and locks do not survive a fork.
         self._pool = ProcessPool(
             max_workers=workers,
@@ -120,6 +127,7 @@ class WorkerPool:
             raise WorkerFailure(
                 f"the worker process died ({describe_exit(exc.exitcode)}{_memory_hint(exc)})",
                 crashed=True,
+                exitcode=exc.exitcode,
             ) from None
 
     def __enter__(self) -> WorkerPool:

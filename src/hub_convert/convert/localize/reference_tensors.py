@@ -49,6 +49,49 @@ class ReferenceGraph:
         return {**self._fetch(feed, nodes[:half]), **self._fetch(feed, nodes[half:])}
 
 
+def frozen_graph_def(function: Any) -> tuple[Any, list[str]]:
+    """``function``'s graph with its variables as constants, only the nodes its outputs need
+    (in the graph's own order), and its input placeholders' tensor names.
+
+    What ``convert_variables_to_constants_v2`` freezes, without the concrete function it then
+    builds from the result (most of its time: 3.4 of 7.4 s on MobileNetV2, measured), which a
+    session on the GraphDef does not need."""
+    import tensorflow as tf
+    from tensorflow.python.framework import convert_to_constants as freezing
+
+    data = freezing._FunctionConverterDataInEager(
+        func=function, lower_control_flow=True, aggressive_inlining=False
+    )
+    graph_def, converted = freezing._replace_variables_by_constants(converter_data=data)
+    captures = function.graph.internal_captures
+    frozen_inputs = {id(captures[index]) for index in converted}
+    placeholders = [
+        t.name for t in function.inputs if id(t) not in frozen_inputs and t.dtype != tf.resource
+    ]
+    _keep_needed(graph_def, [t.name.split(":")[0] for t in function.outputs])
+    return graph_def, placeholders
+
+
+def _keep_needed(graph_def: Any, outputs: list[str]) -> None:
+    """Drop the nodes none of ``outputs`` reads, directly or not (as the concrete function's
+    pruning did), keeping the others in order."""
+    inputs = {node.name: node.input for node in graph_def.node}
+    needed: set[str] = set()
+    pending = [name for name in outputs if name in inputs]
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        for read in inputs[name]:
+            source = read.lstrip("^").split(":")[0]
+            if source in inputs and source not in needed:
+                pending.append(source)
+    kept = [node for node in graph_def.node if node.name in needed]
+    del graph_def.node[:]
+    graph_def.node.extend(kept)
+
+
 def unprefixed(name: str) -> str:
     """A node name without the function-call prefixes inlining added."""
     return _CALL_PREFIX.sub("", name)
@@ -57,17 +100,12 @@ def unprefixed(name: str) -> str:
 def load_reference(saved_model_dir: Path, signature: str) -> ReferenceGraph:
     """Freeze ``signature`` of ``saved_model_dir`` and open a session on it."""
     import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
 
     loaded = tf.saved_model.load(str(saved_model_dir))  # alive while freezing: it owns
     function = loaded.signatures[signature]  # the variables the signature reads
-    frozen = convert_variables_to_constants_v2(function)
-    graph_def = frozen.graph.as_graph_def()
+    graph_def, placeholders = frozen_graph_def(function)
     inline_every_call(graph_def)
     names = sorted(function.structured_input_signature[1])
-    placeholders = [t.name for t in frozen.inputs if t.dtype != tf.resource]
     graph = tf.Graph()
     with graph.as_default():
         tf.graph_util.import_graph_def(graph_def, name="")
