@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import faulthandler
 import gc
 import os
 import sys
@@ -25,6 +26,7 @@ from ..report.source_info import UnsafeOp
 from ..sources.source_model import Materializer
 from ..workers import memory_limit
 from ..workers.crash_site import TRACE_ENVIRONMENT
+from ..workers.death import append_output
 from ..workers.pool import TaskError
 from .specs import (
     BehaviourSpec,
@@ -62,6 +64,10 @@ def initialize_worker(
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     with output_to(log_path):
         import tensorflow  # noqa: F401
+    # A fatal signal prints the Python stack to fd 2, wherever the task sends it: which code
+    # (the converter, LiteRT, tf2onnx) a dead worker was in (workers/death.py reads it).
+    with contextlib.suppress(AttributeError, ValueError, OSError, RuntimeError):
+        faulthandler.enable()
     # TensorFlow's hundreds of thousands of module-level objects never become garbage; out of
     # the collector's reach, a full collection is cheap and Python runs one more often, which
     # is what frees tf2onnx's graph copies (targets/tf2onnx_conversion.collecting_optimizers).
@@ -81,6 +87,18 @@ def task(log_path: Path | None, doing: str) -> Iterator[None]:
             raise TaskError(describe_failure(doing, exc)) from None
         finally:
             _return_memory()
+
+
+@contextmanager
+def own_output(jobs: list[ConversionJob]) -> Iterator[Path]:
+    """A conversion task's output in a file of its own while it runs (its worker may die: the
+    file is then what says why), added to the run's log when the task ends."""
+    path = jobs[0].output_path
+    path.write_bytes(b"")
+    try:
+        yield path
+    finally:
+        append_output(path, jobs[0].log_path)
 
 
 def _return_memory() -> None:
@@ -164,7 +182,7 @@ def convert_only(jobs: list[ConversionJob]) -> list[Converted]:
     needs no validation inputs to convert (ONNX): it runs while the original is prepared."""
     from .targets import module_for
 
-    with task(jobs[0].log_path, "the conversion"):
+    with own_output(jobs) as output, task(output, "the conversion"):
         began = time.time()
         # A batch's conversions all start with the task: derived ONNX variants include
         # tf2onnx's time, as their conversion_seconds do.
@@ -185,7 +203,7 @@ def convert_and_validate(jobs: list[ConversionJob]) -> list[StagedArtifact]:
     conversion problem."""
     from .targets import module_for
 
-    with task(jobs[0].log_path, "the conversion"):
+    with own_output(jobs) as output, task(output, "the conversion"):
         began = time.time()
         return _validate_all(
             [

@@ -25,6 +25,7 @@ from ..names import slug
 from ..report.artifact import Artifact
 from ..report.vocabulary import Target, Variant
 from ..sources.source_model import SourceModel
+from ..workers.death import WorkerDeath, append_output, classify, read_tail
 from ..workers.pool import TaskError, WorkerFailure
 from .config import CALIBRATED_VARIANTS
 from .stages import DONE, Stages
@@ -114,6 +115,13 @@ class Conversions:
         how to collect it. Each candidate gets its job as the prepared source completes it."""
         try:
             converted = self.stages.wait(early.future, "converting " + _names(early.jobs))
+        except WorkerFailure as exc:
+            failed = self._failures(early.jobs, exc, "conversion")
+            if exc.crashed:
+                death = self._death(early.jobs, exc)
+                said = death.describe(self.config.memory_limit(self.pool.workers))
+                failed = [_failed(job, _with_advice(death, said, job)) for job in early.jobs]
+            return lambda: failed
         except Exception as exc:
             failed = self._failures(early.jobs, exc, "conversion")
             return lambda: failed
@@ -145,32 +153,46 @@ class Conversions:
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return [_failed(job, reason) for job in batch]
 
+    def _death(self, batch: list[ConversionJob], exc: WorkerFailure) -> WorkerDeath:
+        """Why the batch's worker died, from the output its task left (then added to the
+        run's log, as a task that returns adds it)."""
+        output_path = batch[0].output_path
+        output = read_tail(output_path)
+        append_output(output_path, batch[0].log_path)
+        return classify(exc.exitcode, output)
+
     def _collect(
         self, batch: list[ConversionJob], future: object, doing: str = "conversion"
     ) -> list[StagedArtifact]:
-        """The batch's results; a TFLite conversion whose worker died is tried once more, from
-        the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs from
-        one path and not the other)."""
+        """The batch's results; a TFLite conversion whose worker crashed is tried once more,
+        from the SavedModel as ``tflite_convert`` does (the converter crashes on some graphs
+        from one path and not the other); one that ran out of memory is not (the other path
+        needs as much)."""
         try:
             verb = "validating" if doing == "validation" else "converting"
             return self.stages.wait(future, f"{verb} {_names(batch)}")  # type: ignore[arg-type]
         except WorkerFailure as exc:
+            if not exc.crashed or doing != "conversion":
+                return self._failures(batch, exc, doing)
+            death = self._death(batch, exc)
+            said = death.describe(self.config.memory_limit(self.pool.workers))
             job = batch[0]
             retry_from_saved_model = (
-                exc.crashed
+                not death.out_of_memory
                 and job.target == "tflite"
                 and len(batch) == 1
                 and job.tflite_strategy == "concrete_function"
             )
-            if not retry_from_saved_model or doing != "conversion":
-                return self._failures(batch, exc, doing)
-            self.log(f"  {job.target} {job.variant}: {exc}; trying again from the SavedModel")
+            if not retry_from_saved_model:
+                return [_failed(j, _with_advice(death, said, j)) for j in batch]
+            self.log(f"  {job.target} {job.variant}: {said}; trying again from the SavedModel")
             retry = dataclasses.replace(
                 job,
                 tflite_strategy="saved_model",
-                earlier_attempts=(f"from the signature at the validation shape: {exc}",),
+                earlier_attempts=(f"from the signature at the validation shape: {said}",),
             )
-            return self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+            results = self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+            return [_after_retry(item, said) for item in results]
         except Exception as exc:
             return self._failures(batch, exc, doing)
 
@@ -243,3 +265,29 @@ def _failed(job: ConversionJob, reason: str) -> StagedArtifact:
         attempts=list(job.earlier_attempts),
     )
     return StagedArtifact(artifact=artifact, staged=None, file_name=job.file_name)
+
+
+def _with_advice(death: WorkerDeath, said: str, job: ConversionJob) -> str:
+    """A dead worker's reason, with what to do: memory advice is in ``said`` already; a crash
+    is the converter's bug, said where it happened (after the retry, when there was one)."""
+    if death.out_of_memory:
+        return said
+    retried = ""
+    if job.tflite_strategy == "saved_model":
+        retried = "; it crashed converting from the signature at the validation shape too"
+    what = f"the model and {death.op}" if death.op else "the model"
+    whose = f"{death.who}'s" if death.who else "the converter's"
+    return f"{said}{retried}; not a memory limit but {whose} bug: report it upstream with {what}"
+
+
+def _after_retry(item: StagedArtifact, first: str) -> StagedArtifact:
+    """A retried artifact says so: a file made by the retry notes the first crash."""
+    artifact = item.artifact
+    if artifact.status == "failed":
+        return item
+    note = (
+        "converted from the SavedModel (tflite_convert's path) after the worker died "
+        f"converting the signature at the validation shape: {first}"
+    )
+    updated = artifact.model_copy(update={"notes": [*artifact.notes, note]})
+    return dataclasses.replace(item, artifact=updated)

@@ -206,7 +206,9 @@ class Stages:
             )
         except WorkerFailure as exc:
             if exc.crashed:
-                exc = WorkerFailure(f"{exc}{self._crash_site(spec)}", crashed=True)
+                exc = WorkerFailure(
+                    f"{exc}{self._crash_site(spec)}", crashed=True, exitcode=exc.exitcode
+                )
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
         except TaskError as exc:
             raise self._fatal(source, "loading the model in TensorFlow", exc) from None
