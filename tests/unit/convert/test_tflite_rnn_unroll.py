@@ -26,27 +26,33 @@ QUICK = ("--targets", "tflite", "--tflite-variants", "float32", "--latency-runs"
 
 
 def _keras2_files(root: Path) -> dict[str, Path]:
+    """``fixed``: a GRU, a Bidirectional GRU and a stacked LSTM side by side over one input of
+    10 steps (50 cell calls unrolled, well within the budget), one conversion for the three
+    layer kinds; ``any_length``: a GRU over a sequence of unknown length."""
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     import tf_keras
 
-    def save(name: str, layer: Any, length: int | None = 10) -> Path:
+    def save(name: str, *layers: Any, length: int | None = 10) -> Path:
         steps = tf_keras.Input(shape=(length, 6), name="steps")
-        out = tf_keras.layers.Dense(2, name="stage")(layer(steps))
+        outputs = [
+            tf_keras.layers.Dense(2, name=f"stage_{index}")(layer(steps))
+            for index, layer in enumerate(layers)
+        ]
         path = root / f"{name}.h5"
-        tf_keras.Model(steps, out).save(path)
+        tf_keras.Model(steps, outputs).save(path)
         return path
 
     return {
-        "gru": save("gru", tf_keras.layers.GRU(8, return_sequences=True, name="gru")),
-        "bigru": save("bigru", tf_keras.layers.Bidirectional(tf_keras.layers.GRU(8), name="bi")),
-        "any_length": save("any", tf_keras.layers.GRU(8, name="gru_any"), length=None),
-        # TFLite fuses a lone LSTM, not one fed by another LSTM's sequences.
-        "stacked_lstm": save(
-            "stacked",
+        "fixed": save(
+            "fixed",
+            tf_keras.layers.GRU(8, return_sequences=True, name="gru"),
+            tf_keras.layers.Bidirectional(tf_keras.layers.GRU(8), name="bi"),
+            # TFLite fuses a lone LSTM, not one fed by another LSTM's sequences.
             lambda steps: tf_keras.layers.LSTM(8, name="lstm_second")(
                 tf_keras.layers.LSTM(8, return_sequences=True, name="lstm_first")(steps)
             ),
         ),
+        "any_length": save("any", tf_keras.layers.GRU(8, name="gru_any"), length=None),
     }
 
 
@@ -73,23 +79,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
 
 
 @pytest.mark.parametrize(
-    ("name", "layer"),
+    ("name", "layers"),
     [
-        ("gru", "gru (GRU)"),
-        ("bigru", "bi (Bidirectional)"),
-        ("stacked_lstm", "lstm_first (LSTM), lstm_second (LSTM)"),
-        ("keras3_lstm", "lstm (LSTM)"),
+        ("fixed", ["gru (GRU)"]),
+        ("fixed", ["bi (Bidirectional)"]),
+        ("fixed", ["lstm_first (LSTM)", "lstm_second (LSTM)"]),
+        ("keras3_lstm", ["lstm (LSTM)"]),
     ],
+    ids=["gru", "bigru", "stacked_lstm", "keras3_lstm"],
 )
 def test_fixed_length_rnn_runs_on_builtins_and_is_validated(
-    runs: dict[str, CliRun], name: str, layer: str
+    runs: dict[str, CliRun], name: str, layers: list[str]
 ) -> None:
     run = runs[name]
     assert run.exit_code == 0, run.stderr
     [artifact] = run.report["artifacts"]
     assert artifact["status"] == "passed", artifact.get("reason")
     assert artifact["coverage"]["flex_ops"] == []
-    assert layer in run.report["source"]["provenance"]["rnn_unrolled"]
+    unrolled = run.report["source"]["provenance"]["rnn_unrolled"]
+    for layer in layers:
+        assert layer in unrolled
 
 
 def test_rnn_over_any_length_keeps_its_loop_and_says_which_layer(
