@@ -121,20 +121,28 @@ def parse_input_shapes(value: Text, label: str) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-# A graph node's name (TensorFlow's rule) with an optional output index: ``img``, ``scores:1``.
+# A graph node's name (TensorFlow's rule) with an optional output index: ``img``, ``scores:1``;
+# for inputs, an optional fixed value: ``training=false``, ``keep_prob=1.0``.
 _TENSOR_NAME_RE = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*(?::\d+)?$")
+_FIXED_VALUE_RE = re.compile(r"^(?:true|false|[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$", re.I)
 
 
-def parse_tensor_names(value: Text, label: str) -> tuple[str, ...]:
-    """``NAME[:INDEX][,NAME...]``: graph node names, each with an optional output index."""
+def parse_tensor_names(value: Text, label: str, *, values: bool = False) -> tuple[str, ...]:
+    """``NAME[:INDEX][,NAME...]``: graph node names, each with an optional output index; with
+    ``values``, an item may be ``NAME=VALUE`` (true, false or a number)."""
     names = tuple(name.strip() for name in (given(value) or "").split(",") if name.strip())
-    for name in names:
-        if not _TENSOR_NAME_RE.match(name):
+    for item in names:
+        name, equals, fixed = item.partition("=")
+        if not _TENSOR_NAME_RE.match(name) or (
+            equals and not (values and _FIXED_VALUE_RE.match(fixed))
+        ):
+            example = "img,training=false" if values else "prob or detections:1"
             raise BadInputError(
-                f"{label}: {name!r} is not a node name; write NAME or NAME:INDEX, "
-                "comma-separated, e.g. img,training or detections:1"
+                f"{label}: {item!r} is not a node name{' or NAME=VALUE' if values else ''}; "
+                f"write NAME or NAME:INDEX, comma-separated, e.g. {example}"
             )
-    if len(set(names)) != len(names):
+    bare = [item.partition("=")[0] for item in names]
+    if len(set(bare)) != len(bare):
         raise BadInputError(f"{label}: {', '.join(names)} names a node twice; name each once")
     return names
 

@@ -120,8 +120,9 @@ def _add_convert(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--inputs",
         metavar="NAMES",
         help="a frozen graph's (.pb) tensors to feed, comma-separated node names, NAME:INDEX "
-        "for another output of a node (default: its Placeholders the outputs read, less "
-        "iterator handles, and each PlaceholderWithDefault whose default needs an iterator)",
+        "for another output of a node, NAME=VALUE to fix one (training=false) instead "
+        "(default: its Placeholders the outputs read, less iterator handles, and each "
+        "PlaceholderWithDefault whose default needs an iterator)",
     )
     source.add_argument(
         "--outputs",

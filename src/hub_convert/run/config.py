@@ -107,7 +107,7 @@ class ConvertConfig:
     onnx_variants: tuple[OnnxVariant, ...] = DEFAULT_ONNX_VARIANTS
     signature: str | None = None
     tags: tuple[str, ...] | None = None
-    graph_inputs: tuple[str, ...] = ()  # a frozen graph's tensors to feed; (): chosen from it
+    graph_inputs: tuple[str, ...] = ()  # a frozen graph's tensors to feed (NAME=VALUE: fixed)
     graph_outputs: tuple[str, ...] = ()
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     samples: int = 8
@@ -214,7 +214,7 @@ def build_config(
         ),
         signature=given(text("signature")),
         tags=parse_tags(tags if isinstance(tags, str) else None),
-        graph_inputs=parse_tensor_names(text("inputs"), label("inputs")),
+        graph_inputs=parse_tensor_names(text("inputs"), label("inputs"), values=True),
         graph_outputs=parse_tensor_names(text("outputs"), label("outputs")),
         input_shapes=parse_input_shapes(text("input-shape"), label("input-shape")),
         samples=parse_int(text("samples"), label("samples"), default=8),

@@ -79,8 +79,12 @@ class FrozenGraphMaterializer:
             ) from None
         chosen = choose_io(graph_def, self.inputs, self.outputs, self.display_path)
         original = self._imported(graph_def)
-        fed_tensors = {ref: self._tensor(original, ref) for ref in chosen.inputs}
-        cut = _cut(graph_def, chosen, _fed_names(graph_def, chosen.inputs), fed_tensors)
+        replaced = (*chosen.inputs, *chosen.fixed)
+        tensors = {ref: self._tensor(original, ref) for ref in replaced}
+        nodes = {
+            ref: self._replacement(ref, tensors[ref], chosen.fixed.get(ref)) for ref in replaced
+        }
+        cut = _cut(graph_def, chosen, _fed_names(graph_def, replaced), nodes)
         graph = self._imported(cut)
         with graph.as_default():
             inputs = _unique_keys(
@@ -130,6 +134,40 @@ class FrozenGraphMaterializer:
             raise BadInputError(f"{self.display_path}: the chosen output nodes have no outputs")
         return tensors
 
+    def _replacement(self, ref: TensorRef, tensor: Any, value: str | None) -> Any:
+        """The NodeDef that stands for ``tensor``: a Placeholder, or with ``value`` (``--inputs
+        NAME=VALUE``) a constant of the tensor's dtype and shape holding it."""
+        import numpy as np
+        import tensorflow as tf
+
+        node = tf.compat.v1.NodeDef(op="Placeholder" if value is None else "Const")
+        node.attr["dtype"].type = tensor.dtype.as_datatype_enum
+        if value is None:
+            node.attr["shape"].shape.CopyFrom(tensor.shape.as_proto())
+            return node
+        if not tensor.shape.is_fully_defined():
+            raise BadInputError(
+                f"{self.display_path}: --inputs {ref}={value}: its shape {tensor.shape} is not "
+                "fully known, so no fixed value can stand for it; feed it instead (--inputs "
+                f"{ref})"
+            )
+        if not (tensor.dtype.is_bool or tensor.dtype.is_floating or tensor.dtype.is_integer):
+            raise BadInputError(
+                f"{self.display_path}: --inputs {ref}={value}: a {tensor.dtype.name} tensor; "
+                "only bool and number tensors take a fixed value: feed it instead"
+            )
+        text = value.lower()
+        number: float | bool = text == "true" if text in ("true", "false") else float(text)
+        dtype = tensor.dtype.as_numpy_dtype
+        array = np.full(tensor.shape.as_list(), number, dtype=dtype)
+        if not np.all(array == number):
+            raise BadInputError(
+                f"{self.display_path}: --inputs {ref}={value}: not a {tensor.dtype.name} value; "
+                "give one (true/false for bool, a whole number for integers)"
+            )
+        node.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(array))
+        return node
+
     def _tensor(self, graph: Any, ref: TensorRef) -> Any:
         operation = graph.get_operation_by_name(ref.node)
         if ref.index >= len(operation.outputs):
@@ -141,8 +179,8 @@ class FrozenGraphMaterializer:
 
 
 def _fed_names(graph_def: Any, inputs: tuple[TensorRef, ...]) -> dict[TensorRef, str]:
-    """The Placeholder that feeds each input in the cut graph: a placeholder node keeps its
-    name; any other tensor gets a new node beside the one that computed it."""
+    """The node that stands for each replaced tensor in the cut graph: a placeholder node keeps
+    its name; any other tensor gets a new node beside the one that computed it."""
     ops = {node.name: node.op for node in graph_def.node}
     names: dict[TensorRef, str] = {}
     for ref in inputs:
@@ -157,28 +195,26 @@ def _fed_names(graph_def: Any, inputs: tuple[TensorRef, ...]) -> dict[TensorRef,
 
 
 def _cut(
-    graph_def: Any, chosen: GraphIO, fed: dict[TensorRef, str], tensors: dict[TensorRef, Any]
+    graph_def: Any, chosen: GraphIO, fed: dict[TensorRef, str], nodes: dict[TensorRef, Any]
 ) -> Any:
-    """``graph_def`` with each input a Placeholder (what read it reads that), cut to the nodes
-    the outputs need: a fed tensor's own inputs (an iterator, a default) are left out."""
+    """``graph_def`` with each input a Placeholder and each fixed tensor a constant (what read
+    it reads that), cut to the nodes the outputs need: a replaced tensor's own inputs (an
+    iterator, a default) are left out."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
     cut = v1.GraphDef()
     cut.CopyFrom(graph_def)
-    nodes = {node.name: node for node in cut.node}
-    for ref in chosen.inputs:
-        tensor = tensors[ref]
-        placeholder = v1.NodeDef(name=fed[ref], op="Placeholder")
-        placeholder.attr["dtype"].type = tensor.dtype.as_datatype_enum
-        placeholder.attr["shape"].shape.CopyFrom(tensor.shape.as_proto())
-        if placeholder.name in nodes:
-            nodes[placeholder.name].CopyFrom(placeholder)
+    existing = {node.name: node for node in cut.node}
+    for ref, replacement in nodes.items():
+        replacement.name = fed[ref]
+        if replacement.name in existing:
+            existing[replacement.name].CopyFrom(replacement)
             continue
-        cut.node.append(placeholder)
+        cut.node.append(replacement)
         for node in cut.node:
             node.input[:] = [
-                placeholder.name
+                replacement.name
                 if not edge.startswith("^") and TensorRef.parse(edge) == ref
                 else edge
                 for edge in node.input

@@ -10,7 +10,8 @@ script's ``img`` fed by ``IteratorGetNext`` is. A PlaceholderWithDefault whose d
 computed (``training`` from a constant) keeps it: feeding a training switch random booleans
 would change the model. Outputs are the graph's sinks (what no other node reads, constants and
 no-ops left out), less those that cannot be computed from the inputs; ``--inputs`` and
-``--outputs`` name others (a node, or one output of it as ``NAME:INDEX``).
+``--outputs`` name others (a node, or one output of it as ``NAME:INDEX``), and ``--inputs
+NAME=VALUE`` fixes a tensor to a value (``training=false``) instead of feeding it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _DTYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 7: "string",
 _DTYPE_NAMES |= {10: "bool", 19: "float16", 20: "resource", 21: "variant"}
 _CANDIDATES_SHOWN = 5
 # The report's provenance keys (``frozen_graph_<key>``), in the order a reader wants them.
-_NOTE_ORDER = ("inputs", "defaults_kept", "handles_not_fed", "outputs", "outputs_left_out")
+_NOTE_ORDER = ("inputs", "fixed", "defaults_kept", "handles_not_fed", "outputs", "outputs_left_out")
 
 
 @dataclass(frozen=True, order=True)
@@ -59,16 +60,21 @@ class GraphIO:
     outputs: tuple[TensorRef | str, ...]
     """A TensorRef names one output; a bare node name all of that node's outputs."""
     notes: dict[str, str] = field(default_factory=dict)
+    fixed: dict[TensorRef, str] = field(default_factory=dict)
+    """Tensors given a value by ``--inputs NAME=VALUE``: constants, not inputs."""
 
 
 def choose_io(
     graph_def: Any, inputs: tuple[str, ...], outputs: tuple[str, ...], display_path: str
 ) -> GraphIO:
     """The graph's inputs and outputs: ``inputs`` / ``outputs`` when given (node names, an
-    optional ``:INDEX``), else the defaults this module's docstring describes. BadInputError in
-    one line when a name is not in the graph or nothing usable remains."""
+    optional ``:INDEX``; an input ``NAME=VALUE`` is fixed to that value), else the defaults this
+    module's docstring describes. BadInputError in one line when a name is not in the graph or
+    nothing usable remains."""
     graph = _Graph(graph_def)
-    given_inputs = tuple(graph.ref(name, "--inputs", display_path) for name in inputs)
+    named = {graph.ref(n.partition("=")[0], "--inputs", display_path): n for n in inputs}
+    fixed = {ref: n.partition("=")[2] for ref, n in named.items() if "=" in n}
+    given_inputs = tuple(ref for ref in named if ref not in fixed)
     notes: dict[str, str] = {}
     chosen_outputs: list[TensorRef | str]
     if outputs:
@@ -86,16 +92,19 @@ def choose_io(
         chosen_inputs = given_inputs
         for ref in given_inputs:
             graph.check_feedable(ref, display_path)
-        notes["frozen_graph_inputs"] = ", ".join(inputs) + " (--inputs)"
+        notes["frozen_graph_inputs"] = ", ".join(map(str, given_inputs)) + " (--inputs)"
+        if fixed:
+            notes["frozen_graph_fixed"] = ", ".join(f"{r} = {v}" for r, v in fixed.items())
     else:
         chosen_inputs = tuple(graph.default_inputs(roots, notes))
-    unread = set(chosen_inputs) - graph.reached(roots, set(chosen_inputs))[0]
+    fed = set(chosen_inputs) | set(fixed)
+    unread = fed - graph.reached(roots, fed)[0]
     if unread and inputs:
         raise BadInputError(
             f"{display_path}: --inputs {', '.join(map(str, sorted(unread)))}: no output reads "
             "it; name the inputs the outputs need, or other --outputs"
         )
-    blocked = {str(o): graph.blocker(o, set(chosen_inputs)) for o in roots}
+    blocked = {str(o): graph.blocker(o, fed) for o in roots}
     blocked = {o: b for o, b in blocked.items() if b is not None}
     if blocked and (outputs or len(blocked) == len(roots)):
         output, blocker = next(iter(blocked.items()))
@@ -119,7 +128,7 @@ def choose_io(
         )
     order = [f"frozen_graph_{key}" for key in _NOTE_ORDER]
     ordered = {key: notes[key] for key in order if key in notes}
-    return GraphIO(chosen_inputs, tuple(chosen_outputs), ordered)
+    return GraphIO(chosen_inputs, tuple(chosen_outputs), ordered, fixed)
 
 
 class _Graph:

@@ -32,8 +32,16 @@ def test_tensor_names_are_node_names_with_an_optional_index() -> None:
     assert parse_tensor_names("", "--inputs") == ()
     with pytest.raises(BadInputError, match="--inputs: 'img training' is not a node name"):
         parse_tensor_names("img training", "--inputs")
+    fixed = parse_tensor_names("img,training=False,keep:1=0.5", "--inputs", values=True)
+    assert fixed == ("img", "training=False", "keep:1=0.5")
+    with pytest.raises(BadInputError, match="'training=maybe' is not a node name or NAME=VALUE"):
+        parse_tensor_names("training=maybe", "--inputs", values=True)
+    with pytest.raises(BadInputError, match="'prob=1' is not a node name;"):
+        parse_tensor_names("prob=1", "--outputs")
     with pytest.raises(BadInputError, match=r"--outputs: .* names a node twice"):
         parse_tensor_names("prob,prob", "--outputs")
+    with pytest.raises(BadInputError, match="names a node twice"):
+        parse_tensor_names("training,training=false", "--inputs", values=True)
 
 
 def test_max_drift_forms_and_precedence() -> None:

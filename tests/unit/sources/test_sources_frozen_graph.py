@@ -134,11 +134,12 @@ def test_inputs_and_outputs_name_any_tensor_and_cut_the_graph_there(tmp_path: Pa
 
     v1 = tf.compat.v1
     model = _frozen_training_graph(tmp_path / "segmenter.pb")
-    names = ("img", "IteratorGetNext:1", "training")
+    names = ("img", "IteratorGetNext:1", "training=true")
     notes = FrozenGraphMaterializer(model, "segmenter.pb", names, ("prob", "loss:0"))(
         tmp_path / "saved"
     )
-    assert notes["frozen_graph_inputs"] == "img, IteratorGetNext:1, training (--inputs)"
+    assert notes["frozen_graph_inputs"] == "img, IteratorGetNext:1 (--inputs)"
+    assert notes["frozen_graph_fixed"] == "training = true"
 
     graph_def = v1.GraphDef()
     graph_def.ParseFromString(model.read_bytes())
@@ -146,23 +147,29 @@ def test_inputs_and_outputs_name_any_tensor_and_cut_the_graph_there(tmp_path: Pa
     feeds = {
         "img": rng.normal(size=(2, 8, 8, 1)).astype(np.float32),
         "IteratorGetNext:1": rng.integers(0, 2, (2, 8, 8, 1)).astype(np.uint8),
-        "training": np.array(False),
     }
-    with tf.Graph().as_default() as graph, v1.Session() as session:
-        v1.import_graph_def(graph_def, name="")
-        expected = session.run(
-            ["prob:0", "loss:0"],
-            {graph.get_tensor_by_name(n if ":" in n else f"{n}:0"): v for n, v in feeds.items()},
-        )
     loaded = tf.saved_model.load(str(tmp_path / "saved"))
     signature = loaded.signatures["serving_default"]
-    got = signature(img=feeds["img"], IteratorGetNext_1=feeds["IteratorGetNext:1"],
-                    training=feeds["training"])  # fmt: skip
-    np.testing.assert_allclose(got["prob"].numpy(), expected[0], rtol=1e-6)
-    np.testing.assert_allclose(got["loss"].numpy(), expected[1], rtol=1e-6)
+    assert sorted(signature.structured_input_signature[1]) == ["IteratorGetNext_1", "img"]
     ops = {op.type for op in signature.graph.get_operations()}
     ops |= {n.op for f in signature.graph.as_graph_def().library.function for n in f.node_def}
     assert not {op for op in ops if "Iterator" in op}
+    assert "RandomUniform" in ops  # training=true: dropout is on, fixed as the graph's own
+
+    got = signature(img=feeds["img"], IteratorGetNext_1=feeds["IteratorGetNext:1"])
+    with tf.Graph().as_default() as graph, v1.Session() as session:
+        v1.import_graph_def(graph_def, name="")
+        fed = {graph.get_tensor_by_name(n if ":" in n else f"{n}:0"): v for n, v in feeds.items()}
+        expected = session.run(["prob:0", "loss:0"], {**fed, "training:0": False})
+    assert not np.allclose(got["prob"].numpy(), expected[0])  # dropout ran
+
+    again = FrozenGraphMaterializer(model, "seg.pb", ("img", "IteratorGetNext:1", "training=0"),
+                                    ("prob", "loss:0"))(tmp_path / "off")  # fmt: skip
+    assert again["frozen_graph_fixed"] == "training = 0"
+    off = tf.saved_model.load(str(tmp_path / "off")).signatures["serving_default"]
+    got = off(img=feeds["img"], IteratorGetNext_1=feeds["IteratorGetNext:1"])
+    np.testing.assert_allclose(got["prob"].numpy(), expected[0], rtol=1e-6)
+    np.testing.assert_allclose(got["loss"].numpy(), expected[1], rtol=1e-6)
 
 
 def test_outputs_that_need_the_iterator_are_refused_naming_what_to_pass(tmp_path: Path) -> None:
