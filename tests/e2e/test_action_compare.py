@@ -30,22 +30,24 @@ def commit_model(repo: Path, build: object, message: str) -> str:
 
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, str]:
-    """A bare "origin": a first commit without the model, then the base model, then a head
-    commit that changes it (the hidden layer wider, a Tanh added, the input's batch fixed to
-    1). (origin, first, base, head)."""
+    """A bare "origin" shared by every test here: a first commit without any model, then the
+    base with three models, then a head commit that changes ``models/classifier`` (the hidden
+    layer wider, a Tanh added, the input's batch fixed to 1), keeps ``models/other`` and
+    deletes ``models/old``. (origin, first, base, head)."""
     root = tmp_path_factory.mktemp("git")
     work = root / "work"
     work.mkdir()
     git(work, "init", "--quiet", "--initial-branch=main")
     (work / "README.md").write_text("models\n")
-    git(work, "add", "README.md")
-    git(work, "commit", "--quiet", "-m", "readme")
-    first = git(work, "rev-parse", "HEAD")
-    base = commit_model(work, models.versioned_classifier, "classifier v1")
+    first = commit_all(work, "readme")
+    models.versioned_classifier(work / "models" / "other", hidden=8)
+    shutil.copytree(work / "models" / "other", work / "models" / "old")
+    base = commit_model(work, models.versioned_classifier, "classifier v1, other, old")
+    shutil.rmtree(work / "models" / "old")
     head = commit_model(
         work,
         lambda p: models.versioned_classifier(p, hidden=48, tanh=True, batch=1),
-        "classifier v2: wider, tanh, batch 1",
+        "classifier v2: wider, tanh, batch 1; old removed",
     )
     bare = root / "origin.git"
     git(root, "clone", "--quiet", "--bare", str(work), str(bare))
@@ -140,31 +142,10 @@ def test_model_absent_at_base_is_new(
     assert "[base]" not in run.log
 
 
-@pytest.fixture(scope="module")
-def several(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
-    """An origin with three models at base; the head changes one, keeps one, deletes one."""
-    root = tmp_path_factory.mktemp("several")
-    work = root / "work"
-    work.mkdir()
-    git(work, "init", "--quiet", "--initial-branch=main")
-    models.versioned_classifier(work / "models" / "other", hidden=8)
-    shutil.copytree(work / "models" / "other", work / "models" / "old")
-    base = commit_model(work, models.versioned_classifier, "three models")
-    shutil.rmtree(work / "models" / "old")
-    head = commit_model(
-        work,
-        lambda p: models.versioned_classifier(p, hidden=48, tanh=True, batch=1),
-        "classifier v2, old removed",
-    )
-    bare = root / "origin.git"
-    git(root, "clone", "--quiet", "--bare", str(work), str(bare))
-    return bare, base, head
-
-
 def test_several_models_one_comment_only_changed_ones_converted(
-    tmp_path: Path, several: tuple[Path, str, str], fake: FakeGitHub
+    tmp_path: Path, origin: tuple[Path, str, str, str], fake: FakeGitHub
 ) -> None:
-    bare, base_sha, head_sha = several
+    bare, _, base_sha, head_sha = origin
     workspace = checkout(bare, tmp_path / "workspace")
     event = pull_request_event(14)
     pull = event["pull_request"]
