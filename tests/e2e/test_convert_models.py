@@ -15,6 +15,8 @@ pytestmark = pytest.mark.tf
 # float16 left out of lgamma's run: its TFLite lgamma loses 1.7 % near lgamma's zeros (PSNR
 # 38 dB), a real float16 drift that its test is not about.
 LGAMMA_VARIANTS = ("--tflite-variants", "float32,dynamic")
+# No test here reads a latency.
+NO_LATENCY = ("--latency-runs", "0")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,14 @@ def runs(
     directory): the test named after each reads its run."""
     root = tmp_path_factory.mktemp("convert_models")
     commands: dict[str, tuple[str | Path, ...]] = {
-        "default signature": (two_signature_model, "--tflite-variants", "float32"),
+        # Only the source's description is read: one target, one variant.
+        "default signature": (
+            two_signature_model,
+            "--targets",
+            "tflite",
+            "--tflite-variants",
+            "float32",
+        ),
         "square": (two_signature_model, "--signature", "square", "--tflite-variants", "float32"),
         "multi io": (
             multi_io_model,
@@ -46,7 +55,7 @@ def runs(
     }
     return run_cli_batch(
         {
-            name: ("convert", model, "--output-dir", root / f"out{index}", *options)
+            name: ("convert", model, "--output-dir", root / f"out{index}", *NO_LATENCY, *options)
             for index, (name, (model, *options)) in enumerate(commands.items())
         }
     )
