@@ -28,6 +28,7 @@ def test_outputs_summary_and_files(workspace: Path) -> None:
             "model": "models/classifier",
             "output-dir": "converted",
             "tflite-variants": "float32,float16",
+            "latency-runs": "0",
         },
     )
     assert run.exit_code == 0, run.log
@@ -66,7 +67,7 @@ def test_bad_input_is_an_error_annotation_and_exit_2(workspace: Path) -> None:
 def test_failed_artifact_exits_1_with_annotation(tmp_path: Path, lgamma_model: Path) -> None:
     ws = tmp_path / "ws"
     shutil.copytree(lgamma_model, ws / "lgamma")
-    run = run_action(ws, {"model": "lgamma", "tflite-variants": "float32"})
+    run = run_action(ws, {"model": "lgamma", "tflite-variants": "float32", "latency-runs": "0"})
     assert run.exit_code == 1, run.log
     assert run.outputs["passed"] == "false"
     assert run.outputs["onnx-path"] == ""
