@@ -34,7 +34,24 @@ def compare_reports(base: Report, head: Report) -> Comparison:
             *signature_changes("output", base.source.outputs, head.source.outputs),
         ],
         artifacts=artifact_changes(base, head),
+        notes=random_original_notes(base, head),
     )
+
+
+def random_original_notes(base: Report, head: Report) -> list[str]:
+    """A note for each side whose original is not deterministic: the behaviour measured
+    between the two originals then includes that randomness, not only the change."""
+    notes = []
+    for side, report in (("base", base), ("head", head)):
+        found = report.validation.nondeterminism
+        if found is not None:
+            outputs = ", ".join(d.output for d in found.outputs)
+            notes.append(
+                f"the {side}'s original is not deterministic (two runs on the same sample differ "
+                f"in {outputs}): the behaviour measured there includes its randomness, not only "
+                "the change"
+            )
+    return notes
 
 
 def artifact_changes(base: Report, head: Report) -> list[ArtifactChange]:

@@ -43,6 +43,22 @@ def test_unchanged_signature_has_no_rows() -> None:
     assert rows("input", [t("x")], [t("x")]) == []
 
 
+def test_a_random_original_on_either_side_is_noted() -> None:
+    from hub_convert.report.run_info import DifferingOutput, Nondeterminism
+
+    base = sample_report()
+    assert compare_reports(base, base).notes == []
+    found = Nondeterminism(outputs=[DifferingOutput(output="logits", max_abs=0.7)])
+    random = base.model_copy(
+        update={"validation": base.validation.model_copy(update={"nondeterminism": found})}
+    )
+    assert compare_reports(base, random).notes == [
+        "the head's original is not deterministic (two runs on the same sample differ in "
+        "logits): the behaviour measured there includes its randomness, not only the change"
+    ]
+    assert compare_reports(random, base).notes[0].startswith("the base's original is not")
+
+
 def test_input_changes_that_refuse_earlier_callers_are_breaking() -> None:
     # a fixed size changed, a dynamic size fixed, another rank, another dtype
     assert rows("input", [t("x", shape=[None, 16])], [t("x", shape=[None, 8])]) == [
