@@ -1,10 +1,12 @@
 """A TFLite conversion whose worker dies: crash or out of memory said apart, the crash retried.
 
-No small graph crashes TensorFlow 2.21's converter (tried: fused composite ops, attention
-einsums and batch matmuls, op arguments from inputs, deep nesting, every constant type, empty
-tensors). So the crash here is a real SIGSEGV delivered to the worker while its task converts:
-the pool, the output the dying worker leaves, the classification, the retry from the SavedModel
-and the report are the real ones.
+The converter's crash is real: TensorFlow 2.21's canonicalization of a concat of scalar
+multiplications (HoistCwiseBinaryOutOfConcat) keys the concat's other operands by value, so an
+operand given twice leaves a null operand in the concat it builds, and the converter dies with
+SIGSEGV, from the signature and from the SavedModel alike (MediaPipe FaceMesh with attention, a
+published TF.js model, has such a concat: zeros_like_1 twelve times). The retry that helps is
+shown with a real SIGSEGV delivered to the worker while its task converts: the pool, the output
+the dying worker leaves, the classification, the retry and the report are the real ones.
 """
 
 from __future__ import annotations
@@ -47,6 +49,51 @@ def _segfault_first_conversion(scratch: Path, stop: threading.Event, killed: lis
                 killed.append(output.read_text(errors="replace"))
                 return
         time.sleep(0.01)
+
+
+def concat_with_a_repeated_operand(directory: Path) -> Path:
+    """The smallest graph found that kills TensorFlow 2.21's TFLite converter: a concat of
+    two scalar multiplications and one other value given twice (TensorFlow runs it)."""
+    import tensorflow as tf
+
+    class Model(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 3], tf.float32, name="x")])
+        def serve(self, x: tf.Tensor) -> dict[str, tf.Tensor]:
+            zeros = tf.zeros_like(x[:, 2:3])
+            row = tf.concat([x[:, 0:1] * 0.5, x[:, 1:2] * 0.25, zeros, zeros], axis=1)
+            return {"row": row}
+
+    model = Model()
+    tf.saved_model.save(model, str(directory), signatures={"serving_default": model.serve})
+    return directory
+
+
+@pytest.fixture(scope="module")
+def converter_crash(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """A model the converter crashes on, by both paths."""
+    model = concat_with_a_repeated_operand(tmp_path_factory.mktemp("crash") / "model")
+    out = tmp_path_factory.mktemp("crash_out") / "out"
+    return run_cli("convert", model, "--output-dir", out, "--jobs", "1", *QUICK)
+
+
+@pytest.mark.tf
+def test_a_converter_crash_is_named_retried_and_not_called_memory(
+    converter_crash: CliRun,
+) -> None:
+    run = converter_crash
+    assert run.exit_code == 1, run.stderr
+    artifact = run.artifact("tflite", "float32")
+    assert artifact["status"] == "failed"
+    assert artifact["attempts"] == [
+        "from the signature at the validation shape: the TFLite converter crashed (SIGSEGV)"
+    ]
+    assert artifact["reason"] == (
+        "the TFLite converter crashed (SIGSEGV) converting from the SavedModel, as it did from "
+        "the signature at the validation shape; not a memory limit but the TFLite converter's "
+        "bug: report it upstream with the model"
+    )
+    assert "trying again from the SavedModel" in run.stdout + run.stderr
+    assert "--max-memory" not in run.stdout + run.stderr + artifact["reason"]
 
 
 @pytest.fixture(scope="module")

@@ -274,7 +274,9 @@ def _with_advice(death: WorkerDeath, said: str, job: ConversionJob) -> str:
         return said
     retried = ""
     if job.tflite_strategy == "saved_model":
-        retried = "; it crashed converting from the signature at the validation shape too"
+        retried = (
+            " converting from the SavedModel, as it did from the signature at the validation shape"
+        )
     what = f"the model and {death.op}" if death.op else "the model"
     whose = f"{death.who}'s" if death.who else "the converter's"
     return f"{said}{retried}; not a memory limit but {whose} bug: report it upstream with {what}"
