@@ -63,8 +63,11 @@ image:
 image-test: $(STAMP) image
 	bash -ec '. $(CONTAINER_TOOLS)/setup.sh; HUB_CONVERT_IMAGE=$(IMAGE) $(BIN)/pytest -m image tests/e2e/image'
 
+# Then the budgets (bench/budgets.py): localization and the device checks, from the run's own
+# timings; BUDGET_ARGS="--repeats 5" for more.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_convert.py $(BENCH_ARGS)
+	$(BIN)/python bench/budgets.py $(BUDGET_ARGS)
 
 # A SavedModel of SIZE_GB gigabytes of weights built at run time and converted with the
 # defaults: wall time, peak memory summed over processes, every artifact. Heavy (about 10 GiB of
