@@ -30,6 +30,7 @@ def test_second_run_updates_the_one_comment(
     inputs = {
         "model": "models/classifier",
         "tflite-variants": "float32",
+        "latency-runs": "0",
         "github-token": fake.token,
     }
     first = run_action(
@@ -88,7 +89,12 @@ def test_read_only_token_from_a_fork_warns_and_still_passes(
     shutil.copytree(keras_model, workspace / "models" / "classifier")
     run = run_action(
         workspace,
-        {"model": "models/classifier", "targets": "onnx", "github-token": fake.token},
+        {
+            "model": "models/classifier",
+            "targets": "onnx",
+            "latency-runs": "0",
+            "github-token": fake.token,
+        },
         event_name="pull_request",
         event=pull_request_event(9),
         extra_env={"GITHUB_API_URL": fake.base_url},
