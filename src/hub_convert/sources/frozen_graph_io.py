@@ -88,15 +88,15 @@ def choose_io(
         chosen_outputs = list(graph.sinks())
         notes["frozen_graph_outputs"] = ", ".join(map(str, chosen_outputs)) + " (its sinks)"
     roots = [TensorRef(o) if isinstance(o, str) else o for o in chosen_outputs]
-    if inputs:
+    if given_inputs:
         chosen_inputs = given_inputs
         for ref in given_inputs:
             graph.check_feedable(ref, display_path)
         notes["frozen_graph_inputs"] = ", ".join(map(str, given_inputs)) + " (--inputs)"
-        if fixed:
-            notes["frozen_graph_fixed"] = ", ".join(f"{r} = {v}" for r, v in fixed.items())
-    else:
-        chosen_inputs = tuple(graph.default_inputs(roots, notes))
+    else:  # only fixed values given: the rest as by default
+        chosen_inputs = tuple(graph.default_inputs(roots, notes, set(fixed)))
+    if fixed:
+        notes["frozen_graph_fixed"] = ", ".join(f"{r} = {v}" for r, v in fixed.items())
     fed = set(chosen_inputs) | set(fixed)
     unread = fed - graph.reached(roots, fed)[0]
     if unread and inputs:
@@ -229,9 +229,12 @@ class _Graph:
         _, blocked = self.reached([root], fed)
         return None if not blocked else _described(*blocked[0])
 
-    def default_inputs(self, roots: list[TensorRef], notes: dict[str, str]) -> list[TensorRef]:
-        """The placeholders the roots read that can be fed (see the module's docstring); why
-        each was taken or not goes into ``notes``."""
+    def default_inputs(
+        self, roots: list[TensorRef], notes: dict[str, str], fixed: set[TensorRef]
+    ) -> list[TensorRef]:
+        """The placeholders the roots read that can be fed (see the module's docstring), the
+        walk stopping at the ``fixed`` tensors; why each was taken or not goes into
+        ``notes``."""
         taken: dict[str, str] = {}
         kept: dict[str, str] = {}
         handles: dict[str, str] = {}
@@ -239,8 +242,9 @@ class _Graph:
         stack = list(roots)
         seen: set[str] = set()
         while stack:
-            node = self.nodes[stack.pop().node]
-            if node.name in seen:
+            ref = stack.pop()
+            node = self.nodes[ref.node]
+            if node.name in seen or ref in fixed:
                 continue
             seen.add(node.name)
             if node.op == "Placeholder":
@@ -253,7 +257,7 @@ class _Graph:
                 continue
             if node.op == "PlaceholderWithDefault":
                 default = TensorRef.parse(node.input[0])
-                blocker = self.blocker(default, fed)
+                blocker = self.blocker(default, fed | fixed)
                 if blocker is not None:
                     taken[node.name] = f"PlaceholderWithDefault whose default needs {blocker}"
                     fed.add(TensorRef(node.name))

@@ -185,6 +185,19 @@ def test_outputs_that_need_the_iterator_are_refused_naming_what_to_pass(tmp_path
         choose_io(graph_def, ("Placeholder",), ("prob",), "seg.pb")
 
 
+def test_inputs_that_only_fix_values_keep_the_default_inputs(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString(_frozen_training_graph(tmp_path / "seg.pb").read_bytes())
+    chosen = choose_io(graph_def, ("training=1",), ("prob",), "seg.pb")
+
+    assert chosen.inputs == (TensorRef("img"),)
+    assert chosen.fixed == {TensorRef("training"): "1"}
+    assert chosen.notes["frozen_graph_fixed"] == "training = 1"
+    assert "frozen_graph_defaults_kept" not in chosen.notes
+
+
 def test_an_unknown_name_is_refused_in_one_line_with_candidates(tmp_path: Path) -> None:
     """Called directly: how the materializer's BadInputError reaches the user as one line and
     exit 2 is what the not-a-graph run below shows, without a second worker run here."""
