@@ -31,6 +31,8 @@ BAD_SHAPE = re.compile(
     r"invalid input shape",
     re.IGNORECASE,
 )
+NO_ONNX_OPS = re.compile(r"no conversion to standard ONNX ops for ([\w, ]+?), which")
+UNMAPPED_OP = re.compile(r"(\w+) \(at ")  # tf2onnx's "could not convert Op (at node)"
 KERAS_DEFAULTS = re.compile(r"reset_after|unrecognized keyword|time_major", re.IGNORECASE)
 KERAS_ADVICE = re.compile(r"custom classes|--allow-unsafe", re.IGNORECASE)
 
@@ -131,7 +133,13 @@ def _failed_classes(record: dict[str, Any], artifact: dict[str, Any], where: str
         found.append(_found("4", where, f"{reason_line(reason)} (fixed: {'; '.join(fixed)})"))
     elif GIVE_UP.search(reason):
         found.append(_found("5", where, matching_line(reason, GIVE_UP)))
-    if artifact["target"] == "onnx" and record.get("loop_ops"):
+    # A graph with loops can fail on something else (string ops, say): the loops are the
+    # cause only when tf2onnx named no op it cannot map, or named a loop op among them.
+    named = set(UNMAPPED_OP.findall(reason))
+    if listed := NO_ONNX_OPS.search(reason):
+        named |= {op.strip() for op in listed.group(1).split(",")}
+    loops_named = not named or bool(named & set(record.get("loop_ops") or {}))
+    if artifact["target"] == "onnx" and record.get("loop_ops") and loops_named:
         loops = ", ".join(f"{k}×{v}" for k, v in record["loop_ops"].items())
         found.append(_found("6", where, f"graph has loops ({loops}): {first_line(reason)}"))
     return found
