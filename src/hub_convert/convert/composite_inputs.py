@@ -10,8 +10,9 @@ the protobuf, where TensorFlow keeps it:
   parts are named ``<key>_indices``, ``<key>_values``, ``<key>_dense_shape``) and another
   composite with a ``composite_tensor`` encoding (``<key>_component_<n>``);
 - a TF2 signature is a wrapper around the exported function, whose input signature (with its
-  SparseTensorSpec / RaggedTensorSpec) the SavedObjectGraph keeps; the wrapper's argument
-  keywords are that signature flattened, composites expanded, in the same order.
+  SparseTensorSpec / RaggedTensorSpec) the SavedObjectGraph keeps. The wrapper takes the
+  parts by name, sorted; its call passes them in the order of that signature flattened,
+  composites expanded: the call's inputs say which name is which part.
 
 Runs inside a worker process (imports TensorFlow lazily).
 """
@@ -47,9 +48,12 @@ def read_composite_inputs(
 ) -> list[CompositeInput]:
     """The signature's SparseTensor / RaggedTensor arguments whose parts are all among
     ``input_names`` (the loaded signature's inputs); none when the protobuf does not say."""
-    found = list(_from_signature_def(meta_graph.signature_def[signature_key]))
-    if not found:
-        found = list(_from_object_graph(meta_graph, signature_key))
+    try:
+        found = list(_from_signature_def(meta_graph.signature_def[signature_key]))
+        if not found:
+            found = list(_from_object_graph(meta_graph, signature_key))
+    except Exception:  # a spec this TensorFlow cannot decode: each part is made on its own
+        return []
     names = set(input_names)
     return [c for c in found if set(c.components) <= names]
 
@@ -75,10 +79,12 @@ def _from_object_graph(meta_graph: Any, signature_key: str) -> Iterator[Composit
     wrapper = _signature_function(graph, signature_key)
     if wrapper is None:
         return
-    keywords = list(wrapper.argument_keywords)
-    inner = _called_function(meta_graph.graph_def.library, wrapper.concrete_function_name)
-    if inner is None or inner not in graph.concrete_functions:
+    call = _call(meta_graph.graph_def.library, wrapper.concrete_function_name)
+    if call is None or call.attr["f"].func.name not in graph.concrete_functions:
         return
+    inner = call.attr["f"].func.name
+    # Arguments first, captured variables after them.
+    keywords = [name.split(":")[0] for name in call.input if not name.startswith("^")]
     structure = nested_structure_coder.decode_proto(
         graph.concrete_functions[inner].canonicalized_input_signature
     )
@@ -90,7 +96,8 @@ def _from_object_graph(meta_graph: Any, signature_key: str) -> Iterator[Composit
         position += count
         if count and not _is_tensor_spec(leaf):
             found.append(_describe(parts[0], leaf, parts))
-    if position == len(keywords):  # otherwise the flattening is not what TensorFlow did
+    signature_inputs = len(meta_graph.signature_def[signature_key].inputs)
+    if position == signature_inputs:  # otherwise the flattening is not what TensorFlow did
         yield from found
 
 
@@ -108,12 +115,12 @@ def _signature_function(graph: Any, signature_key: str) -> Any:
     return None
 
 
-def _called_function(library: Any, wrapper_name: str) -> str | None:
-    """The function the signature wrapper calls: the exported one, with the real specs."""
+def _call(library: Any, wrapper_name: str) -> Any:
+    """The signature wrapper's call of the exported function (the one with the real specs)."""
     for function in library.function:
         if function.signature.name != wrapper_name:
             continue
-        calls = [n.attr["f"].func.name for n in function.node_def if n.op in _CALL_OPS]
+        calls = [n for n in function.node_def if n.op in _CALL_OPS]
         return calls[0] if len(calls) == 1 else None
     return None
 

@@ -47,14 +47,15 @@ class CompositeLayout:
         c = self.composite
         parts = ", ".join(c.components)
         shape = "[" + ", ".join(str(d) for d in self.dense_shape) + "]"
+        values = f"{self.count} value{'' if self.count == 1 else 's'}"
         if c.kind == "sparse":
             return (
-                f"{c.name} is one SparseTensor ({parts}): dense shape {shape}, {self.count} "
-                "values at unique indices in row-major order"
+                f"{c.name} is one SparseTensor ({parts}): dense shape {shape}, {values} at "
+                "unique indices in row-major order"
             )
         return (
             f"{c.name} is one RaggedTensor ({parts}): shape {shape} with ragged rank "
-            f"{c.ragged_rank}, {self.count} flat values, row splits from 0 to each level's size"
+            f"{c.ragged_rank}, {values}, row splits from 0 to each level's size"
         )
 
 
