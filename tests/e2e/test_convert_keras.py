@@ -79,6 +79,24 @@ def test_sizes_are_real_file_sizes(keras_run: CliRun, keras_model: Path) -> None
     assert keras_run.artifact("tflite", "dynamic")["size_bytes"] < float32
 
 
+def test_dynamic_and_float16_are_derived_from_the_float32_file(keras_run: CliRun) -> None:
+    """TensorFlow's converter makes the float32 file; ai-edge-quantizer derives the other two
+    from it (a fraction of a conversion's time), each holding its variant's weight type."""
+    made_by = {
+        v: keras_run.artifact("tflite", v)["made_by"] for v in ("float32", "dynamic", "float16")
+    }
+    assert made_by == {
+        "float32": "TFLiteConverter",
+        "dynamic": "ai-edge-quantizer",
+        "float16": "ai-edge-quantizer",
+    }
+    assert "INT8" in keras_run.artifact("tflite", "dynamic")["weight_types"]
+    assert "FLOAT16" in keras_run.artifact("tflite", "float16")["weight_types"]
+    assert keras_run.artifact("onnx", "float32")["made_by"] is None
+    markdown = (keras_run.output_dir / "report.md").read_text()
+    assert "ai-edge-quantizer" in markdown
+
+
 def test_op_coverage_sees_inside_keras_functions(keras_run: CliRun) -> None:
     source_ops = keras_run.report["source"]["op_counts"]
     # Keras 3 export keeps its layers' ops inside library functions, not in the top graph.

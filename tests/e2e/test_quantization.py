@@ -123,7 +123,10 @@ def test_dynamic_variant_that_quantized_nothing_says_so(int8_run: CliRun) -> Non
     assert run.exit_code == 0, run.stderr
     dynamic, float32 = run.artifact("tflite", "dynamic"), run.artifact("tflite", "float32")
     assert dynamic["weight_types"] == float32["weight_types"] == {"FLOAT32": 3}
-    assert dynamic["size_bytes"] == float32["size_bytes"]
+    # ai-edge-quantizer derived it from the float32 file and wrote it again (its own
+    # metadata: 24 bytes less here): the same weights, nearly the same size.
+    assert dynamic["made_by"] == "ai-edge-quantizer"
+    assert abs(dynamic["size_bytes"] - float32["size_bytes"]) < 0.02 * float32["size_bytes"]
     (note,) = dynamic["notes"]
     assert note.startswith("no weight tensor was quantized")
     assert f"**tflite dynamic**: {note}" in (run.output_dir / "report.md").read_text()

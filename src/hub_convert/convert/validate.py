@@ -59,6 +59,7 @@ def validate(candidate: Candidate, samples: Samples) -> StagedArtifact:
         tolerance=job.tolerance,
         drift=drift,
         coverage=candidate.coverage,
+        made_by=candidate.made_by,
         input_shapes=candidate.input_shapes,
         conversion_seconds=candidate.conversion_seconds,
         validation_seconds=time.perf_counter() - started if candidate.staged else None,

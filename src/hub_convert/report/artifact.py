@@ -12,7 +12,7 @@ from .limits import MAX_ITEMS, MAX_NOTES, Count, FiniteFloat, Name, PathText, Sh
 from .localization import Localization
 from .mixed_precision import MixedPrecision
 from .strict_model import StrictModel
-from .vocabulary import Status, Target, Variant
+from .vocabulary import MadeBy, Status, Target, Variant
 
 
 class Tolerance(StrictModel):
@@ -204,6 +204,11 @@ class Artifact(StrictModel):
         default_factory=dict,
         max_length=MAX_ITEMS,
         description="Input shapes baked into the converted file.",
+    )
+    made_by: MadeBy | None = Field(
+        default=None,
+        description="TFLite: the tool that wrote the file: TFLiteConverter (from the SavedModel) "
+        "or ai-edge-quantizer (dynamic and float16, derived from the float32 file).",
     )
     conversion_seconds: FiniteFloat | None = None
     validation_seconds: FiniteFloat | None = None

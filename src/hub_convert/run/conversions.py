@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pebble import ProcessFuture
 
+from ..convert.derived_variants import DERIVED_FROM_FLOAT32
 from ..convert.specs import (
     ConversionJob,
     CutGraph,
@@ -25,6 +26,7 @@ from ..names import slug
 from ..report.artifact import Artifact
 from ..report.vocabulary import Target, Variant
 from ..sources.source_model import SourceModel
+from ..workers import model_size
 from ..workers.death import WorkerDeath, append_output, classify, read_tail
 from ..workers.pool import TaskError, WorkerFailure
 from .config import CALIBRATED_VARIANTS
@@ -83,7 +85,10 @@ class Conversions:
             self._prepared_job(source, prepared, target, variant)
             for target, variant in self.config.jobs_wanted()
         ]
-        batches = [[job] for job in jobs if job.target == "tflite"]
+        small = (
+            model_size.weight_bytes_on_disk(source.saved_model_dir) < model_size.FRESH_WORKER_ABOVE
+        )
+        batches = tflite_batches(jobs, derive=small)
         self.log(f"converting {len(jobs)} artifacts with {self.pool.workers} worker process(es)")
         collected: list[Callable[[], list[StagedArtifact]]] = []
         if early is not None and early.future.done():  # ready to validate: before TFLite
@@ -180,18 +185,20 @@ class Conversions:
             retry_from_saved_model = (
                 not death.out_of_memory
                 and job.target == "tflite"
-                and len(batch) == 1
                 and job.tflite_strategy == "concrete_function"
             )
             if not retry_from_saved_model:
                 return [_failed(j, _with_advice(death, said, j)) for j in batch]
-            self.log(f"  {job.target} {job.variant}: {said}; trying again from the SavedModel")
-            retry = dataclasses.replace(
-                job,
-                tflite_strategy="saved_model",
-                earlier_attempts=(f"from the signature at the validation shape: {said}",),
-            )
-            results = self._collect([retry], self.pool.submit(convert_and_validate, [retry]))
+            self.log(f"  tflite {_variants(batch)}: {said}; trying again from the SavedModel")
+            retry = [
+                dataclasses.replace(
+                    each,
+                    tflite_strategy="saved_model",
+                    earlier_attempts=(f"from the signature at the validation shape: {said}",),
+                )
+                for each in batch
+            ]
+            results = self._collect(retry, self.pool.submit(convert_and_validate, retry))
             return [_after_retry(item, said) for item in results]
         except Exception as exc:
             return self._failures(batch, exc, doing)
@@ -248,6 +255,23 @@ class Conversions:
             cut_graphs=cut_graphs or {},
             fixed_shape=fixed_shape,
         )
+
+
+def tflite_batches(jobs: list[ConversionJob], *, derive: bool) -> list[list[ConversionJob]]:
+    """One task per TFLite variant, except that with ``derive`` the dynamic and float16
+    variants join the float32 one (after it), which derives them from its file in a fraction
+    of a conversion's time (convert/targets/tflite_derive.py). Big models (every task in a
+    fresh worker) keep one task each: ai-edge-quantizer's memory on them is not measured."""
+    tflite = [job for job in jobs if job.target == "tflite"]
+    float32 = [job for job in tflite if job.variant == "float32" and derive]
+    joining = [job for job in tflite if float32 and job.variant in DERIVED_FROM_FLOAT32]
+    batches = [[*float32, *joining]] if float32 else []
+    return batches + [[job] for job in tflite if job not in float32 and job not in joining]
+
+
+def _variants(jobs: list[ConversionJob]) -> str:
+    """``float32, dynamic``."""
+    return ", ".join(job.variant for job in jobs)
 
 
 def _names(jobs: list[ConversionJob]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...report.artifact import OpCoverage
 from ...report.mixed_precision import MixedPrecision
-from ...report.vocabulary import Target
+from ...report.vocabulary import MadeBy, Target
 from ..specs import ConversionJob
 
 Sample = dict[str, np.ndarray]
@@ -35,6 +35,7 @@ class Candidate:
     staged: Path | None
     coverage: OpCoverage
     conversion_seconds: float
+    made_by: MadeBy | None = None  # the tool that wrote the file (TFLite)
     error: str | None = None
     not_runnable: str | None = None  # why this machine cannot run the file (Flex ops)
     input_shapes: dict[str, list[int | None]] = field(default_factory=dict)

@@ -9,6 +9,7 @@ The report lists which dimensions were fixed.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ..graph_facts import variable_bytes
 from ..signature import load_signature
 from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate
+from .tflite_derive import CONVERTER, derived_candidate
 from .tflite_errors import converter_error, first_lines, ops_from_error, too_big_reason
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
 from .tflite_loops import loop_owners
@@ -154,8 +156,23 @@ def convert_with(
 
 
 def produce(jobs: list[ConversionJob]) -> list[Candidate]:
-    """Convert each job's variant on its own and stage the file."""
-    return [_produce_one(job) for job in jobs]
+    """Convert each job's variant on its own and stage the file; a batch's dynamic and float16
+    files are derived from its float32 file (converted first) with ai-edge-quantizer where
+    that is possible (tflite_derive.py), converted like the others where it is not."""
+    candidates = []
+    float32: Candidate | None = None
+    for job in jobs:
+        derived = derived_candidate(job, float32)
+        if isinstance(derived, Candidate):
+            candidates.append(derived)
+            continue
+        candidate = dataclasses.replace(_produce_one(job), made_by=CONVERTER)
+        if isinstance(derived, str):  # the derivation failed: said before the converter's
+            candidate.attempts.insert(0, derived)
+        if job.variant == "float32":
+            float32 = candidate
+        candidates.append(candidate)
+    return candidates
 
 
 def _tensor_list_cause(flex: list[str], loops: list[str]) -> str:

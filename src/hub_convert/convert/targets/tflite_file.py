@@ -23,21 +23,27 @@ def operator_counts(path: Path) -> dict[str, int]:
     """
     buffer = bytearray(path.read_bytes())
     model = schema.Model.GetRootAs(buffer, 0)
-    code_names = []
-    for index in range(model.OperatorCodesLength()):
-        code = model.OperatorCodes(index)
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        if builtin == schema.BuiltinOperator.CUSTOM:
-            custom = code.CustomCode()
-            code_names.append(custom.decode() if custom else "CUSTOM")
-        else:
-            code_names.append(_BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}"))
+    code_names = op_code_names(model)
     counts: Counter[str] = Counter()
     for s in range(model.SubgraphsLength()):
         subgraph = model.Subgraphs(s)
         for o in range(subgraph.OperatorsLength()):
             counts[code_names[subgraph.Operators(o).OpcodeIndex()]] += 1
     return dict(sorted(counts.items()))
+
+
+def op_code_names(model: schema.Model) -> list[str]:
+    """The name of each operator code of ``model``, by index (custom ops by their code)."""
+    names = []
+    for index in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(index)
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin == schema.BuiltinOperator.CUSTOM:
+            custom = code.CustomCode()
+            names.append(custom.decode() if custom else "CUSTOM")
+        else:
+            names.append(_BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}"))
+    return names
 
 
 _TYPE_NAMES = {
