@@ -89,8 +89,8 @@ def test_a_converter_crash_is_named_retried_and_not_called_memory(
     ]
     assert artifact["reason"] == (
         "the TFLite converter crashed (SIGSEGV) converting from the SavedModel, as it did from "
-        "the signature at the validation shape; not a memory limit but the TFLite converter's "
-        "bug: report it upstream with the model"
+        "the signature at the validation shape; its output shows no failed allocation, so "
+        "likely the TFLite converter's bug: report it upstream with the model"
     )
     assert "trying again from the SavedModel" in run.stdout + run.stderr
     assert "--max-memory" not in run.stdout + run.stderr + artifact["reason"]

@@ -303,7 +303,10 @@ def _with_advice(death: WorkerDeath, said: str, job: ConversionJob) -> str:
         )
     what = f"the model and {death.op}" if death.op else "the model"
     whose = f"{death.who}'s" if death.who else "the converter's"
-    return f"{said}{retried}; not a memory limit but {whose} bug: report it upstream with {what}"
+    return (
+        f"{said}{retried}; its output shows no failed allocation, so likely {whose} bug: "
+        f"report it upstream with {what}"
+    )
 
 
 def _after_retry(item: StagedArtifact, first: str) -> StagedArtifact:
