@@ -99,7 +99,12 @@ def test_every_file_has_an_honest_status(sparse_run: CliRun) -> None:
         else:  # compared on every output of every sample, not skipped
             assert [d["output"] for d in artifact["drift"]] == ["total"]
             assert all(d["within_tolerance"] for d in artifact["drift"])
-    assert sparse_run.artifact("onnx", "float32")["status"] == "passed"
+    onnx = sparse_run.artifact("onnx", "float32")
+    assert onnx["status"] == "passed"
+    # The second shape joins two samples' SparseTensors (batch 2), so the original runs there.
+    [check] = onnx["device"]["shape_checks"]
+    assert check["passed"] and not check["problem"], check
+    assert check["shapes"]["wide_2"] == [2] and check["shapes"]["x"] == [2, 5], check
 
 
 def test_ragged_parts_are_read_from_the_saved_model(sparse_run: CliRun) -> None:

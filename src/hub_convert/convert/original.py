@@ -64,6 +64,7 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         output_names=[t.name for t in outputs],
         inputs=sample_inputs,
         outputs=reference,
+        composites=[(c.kind, list(c.components)) for c in composites],
     ).save(spec.samples_path)
     # Run again (the first sample, or all when a random op is on the way): a random original
     # cannot validate anything.

@@ -107,3 +107,34 @@ def test_other_composites_are_refused_in_one_line() -> None:
     with pytest.raises(ValueError, match="--representative-data") as caught:
         layout_for(composite, None, 0)
     assert "\n" not in str(caught.value)
+
+
+def test_two_samples_join_into_one_valid_tensor_of_both_batches() -> None:
+    import tensorflow as tf
+
+    from hub_convert.convert.device.composite_stack import stack_composite
+
+    sparse = layout_for(_sparse((None, None)), None, 0)
+    dtypes = {"f_indices": "int64", "f_values": "float32", "f_dense_shape": "int64"}
+    a, b = synthetic_samples(_specs(sparse.shapes, dtypes), 2, 5, [sparse])
+    joined = stack_composite("sparse", sparse.composite.components, a, b)
+    assert joined is not None
+    tensor = tf.SparseTensor(joined["f_indices"], joined["f_values"], joined["f_dense_shape"])
+    dense = tf.sparse.to_dense(tensor).numpy()  # checks bounds, order and repeats
+    assert dense.shape == (2, 4)
+    assert (dense[:1] == tf.sparse.to_dense(tf.SparseTensor(*a.values())).numpy()).all()
+
+    names = ("r_values", "r_splits_0", "r_splits_1")
+    ragged = layout_for(CompositeInput("r", "ragged", names, (None, None, None), 2), None, 0)
+    dtypes = {"r_values": "float32", "r_splits_0": "int64", "r_splits_1": "int64"}
+    a, b = synthetic_samples(_specs(ragged.shapes, dtypes), 2, 6, [ragged])
+    joined = stack_composite("ragged", names, a, b)
+    assert joined is not None
+    both = tf.RaggedTensor.from_nested_row_splits(
+        joined["r_values"], [joined["r_splits_0"], joined["r_splits_1"]], validate=True
+    )
+    second = tf.RaggedTensor.from_nested_row_splits(
+        b["r_values"], [b["r_splits_0"], b["r_splits_1"]], validate=True
+    )
+    assert both.shape[0] == 2
+    assert both[1:].to_list() == second.to_list()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..samples import Samples
+from .composite_stack import stack_composite
 
 Feed = dict[str, np.ndarray]
 FileShape = Sequence[int | None]
@@ -77,7 +78,18 @@ def _feed(
     second = samples.inputs[1] if len(samples.inputs) > 1 else first
     feed: Feed = {}
     changed: set[str] = set()
+    parts = {name for _, names in samples.composites for name in names}
+    for kind, names in samples.composites:
+        declared = file_shapes.get(names[0])
+        joined = None
+        if declared is not None and len(declared) and _open(declared[0]):
+            joined = stack_composite(kind, names, first, second)
+        feed.update(joined or {name: first[name] for name in names})
+        if joined:
+            changed.add("batch")
     for name in samples.input_names:
+        if name in parts:
+            continue
         value = first[name]
         declared = file_shapes.get(name)
         if declared is None or len(declared) != value.ndim:
@@ -96,4 +108,5 @@ def _feed(
         feed[name] = value
     if not changed:
         return None
-    return SecondShape(feed=feed, changed=tuple(sorted(changed)))
+    ordered = {name: feed[name] for name in samples.input_names}
+    return SecondShape(feed=ordered, changed=tuple(sorted(changed)))
