@@ -99,6 +99,9 @@ def test_every_file_has_an_honest_status(sparse_run: CliRun) -> None:
         else:  # compared on every output of every sample, not skipped
             assert [d["output"] for d in artifact["drift"]] == ["total"]
             assert all(d["within_tolerance"] for d in artifact["drift"])
+    # The TFLite file takes exactly the number of values it was converted with, and says so.
+    fixed = sparse_run.artifact("tflite", "float32")["device"]["fixed_shapes"]
+    assert fixed.startswith("batch fixed at 1 and number of values fixed (wide 2, ids 2)"), fixed
     onnx = sparse_run.artifact("onnx", "float32")
     assert onnx["status"] == "passed"
     # The second shape joins two samples' SparseTensors (batch 2), so the original runs there.

@@ -105,5 +105,6 @@ def prepare(spec: PrepareSpec) -> PreparedSource:
         cut_graphs=cut_graphs,
         fixed_shape=fixed_shape,
         marks=marks,
+        composite_inputs=[(c.name, list(c.components)) for c in composites],
         nondeterminism=nondeterminism,
     )

@@ -109,6 +109,8 @@ class PreparedSource:
     fixed_shape: FixedShapeModel | None = None
     marks: list[StageMark] = field(default_factory=list)  # load, reference, export
     nondeterminism: Nondeterminism | None = None
+    # Each SparseTensor / RaggedTensor input: its name and its parts' input names.
+    composite_inputs: list[tuple[str, list[str]]] = field(default_factory=list)
     """Set when two runs of the original on the first sample differ (determinism.py)."""
 
     def validation_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -52,7 +52,9 @@ def check_devices(
             view = DeviceView(problems=[f"not checked: {exc}"])
             seconds = 0.0
         if item.artifact.target == "tflite":
-            view.fixed_shapes = fixed_shapes_note(original, item.artifact.input_shapes)
+            view.fixed_shapes = fixed_shapes_note(
+                original, item.artifact.input_shapes, prepared.composite_inputs
+            )
         if item.artifact.variant == "ort":
             view.checked_on = ORT_CHECKED_ON
         stages.log(f"  {item.file_name}: {summary(view)} ({seconds:.2f} s)")

@@ -18,3 +18,10 @@ def test_open_spatial_dimensions_fixed_too() -> None:
 def test_nothing_fixed_says_nothing() -> None:
     assert fixed_shapes_note({"x": [1, 4]}, {"x": [1, 4]}) is None
     assert fixed_shapes_note({"x": [None, 4]}, {"x": [None, 4]}) is None
+
+
+def test_a_sparse_inputs_values_are_not_called_a_batch() -> None:
+    original = {"sp": [None, 2], "sp_1": [None], "sp_2": [2], "x": [None, 5]}
+    in_file = {"sp": [3, 2], "sp_1": [3], "sp_2": [2], "x": [1, 5]}
+    note = fixed_shapes_note(original, in_file, [("sp", ["sp", "sp_1", "sp_2"])])
+    assert note == ("batch fixed at 1 and number of values fixed (sp 3) (sp: 3×2; sp_1: 3; x: 1×5)")
