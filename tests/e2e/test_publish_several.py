@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hub_convert.cli import build_parser, settings_from_args
+from hub_convert.cli.parser import build_parser
+from hub_convert.cli.publish_command import settings_from_args
 from hub_convert.errors import BadInputError
 from hub_convert.github.publish_several import publish_report_files
 from hub_convert.github.workflow_commands import WorkflowCommands

@@ -8,7 +8,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub_convert.cli import build_parser, config_from_args
+from hub_convert.cli.convert_command import config_from_args
+from hub_convert.cli.parser import build_parser
 from hub_convert.policy.verdict import decide
 from hub_convert.report.render import render_report
 from hub_convert.report.schema import Report

@@ -10,7 +10,9 @@ from importlib.machinery import ModuleSpec
 
 import pytest
 
-from hub_convert.cli import build_parser, main, require_converters
+from hub_convert.cli import main
+from hub_convert.cli.convert_command import require_converters
+from hub_convert.cli.parser import build_parser
 from hub_convert.errors import BadInputError
 
 # Options whose help needs no default: flags of argparse itself (required ones say so).
