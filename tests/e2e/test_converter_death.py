@@ -113,6 +113,7 @@ def crashed_once(classifier_model: Path, tmp_path_factory: pytest.TempPathFactor
             "--jobs",
             "1",
             *QUICK,
+            "--debug",  # the workers' output on stderr, the dying one's included
             env={"TMPDIR": str(scratch)},
         )
     finally:
@@ -149,10 +150,13 @@ def test_a_crash_gets_no_memory_advice(crashed_once: CliRun) -> None:
 @pytest.mark.tf
 def test_the_code_it_died_in_is_named(crashed_once: CliRun) -> None:
     """faulthandler's traceback, in the output the killed worker left, names whose code the
-    signal landed in (the converter, or LiteRT validating the file it made)."""
+    signal landed in: the converter, LiteRT validating the file it made, or neither (the
+    task's own Python code), said as "the worker process"."""
+    assert "Fatal Python error: Segmentation fault" in crashed_once.stderr
     (first,) = crashed_once.artifact("tflite", "float32")["attempts"]
     who = first.removeprefix("from the signature at the validation shape: ")
     assert who.split(" crashed (SIGSEGV)")[0] in (
         "the TFLite converter",
         "LiteRT (running the converted file)",
+        "the worker process",
     )

@@ -18,12 +18,15 @@ printed, the op MLIR named) is read conservatively: nothing is guessed.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..report.plain_text import printable
 from ..units import GIB, human
@@ -141,13 +144,28 @@ def classify(exitcode: int | None, output: str) -> WorkerDeath:
 
 def read_tail(path: Path) -> str:
     """The last ``TAIL_BYTES`` of a task's output file ("" when there is none)."""
-    try:
-        with path.open("rb") as file:
-            file.seek(0, 2)
-            file.seek(max(0, file.tell() - TAIL_BYTES))
-            return file.read().decode("utf-8", "replace")
-    except OSError:
+    file = _open_output(path)
+    if file is None:
         return ""
+    with file:
+        file.seek(0, 2)
+        file.seek(max(0, file.tell() - TAIL_BYTES))
+        return file.read().decode("utf-8", "replace")
+
+
+def _open_output(path: Path) -> BinaryIO | None:
+    """``path`` opened for reading if it is a plain file with one name. The worker that wrote
+    it runs model code and may have put a link to another file in its place, which the main
+    process would then copy into the log."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
 
 
 def _allocation_failed(output: str) -> bool:
@@ -178,15 +196,17 @@ def _said(output: str) -> str | None:
 
 def append_output(path: Path, log_path: Path | None) -> None:
     """Move a task's output file to the end of the run's log (to stderr without one)."""
+    output = _open_output(path)
     try:
-        with path.open("rb") as output:
-            if log_path is None:
-                sys.stderr.flush()
-                shutil.copyfileobj(output, sys.stderr.buffer)
-                sys.stderr.buffer.flush()
-            else:
-                with log_path.open("ab") as log:
-                    shutil.copyfileobj(output, log)
-        path.unlink()
+        if output is not None:
+            with output:
+                if log_path is None:
+                    sys.stderr.flush()
+                    shutil.copyfileobj(output, sys.stderr.buffer)
+                    sys.stderr.buffer.flush()
+                else:
+                    with log_path.open("ab") as log:
+                        shutil.copyfileobj(output, log)
+        path.unlink(missing_ok=True)
     except OSError:
         pass

@@ -130,3 +130,19 @@ def test_a_task_output_is_read_from_its_end_and_moved_to_the_log(tmp_path: Path)
     assert not output.exists()
     assert log.read_text().startswith("before\n") and log.read_text().endswith(CONVERTER_SEGFAULT)
     assert read_tail(tmp_path / "missing") == ""
+
+
+def test_a_link_left_in_place_of_the_output_is_not_followed(tmp_path: Path) -> None:
+    """The worker runs model code: a symlink or hard link it leaves as its output file is
+    neither read nor copied into the log (the main process may read what the worker cannot)."""
+    secret = tmp_path / "secret"
+    secret.write_text("F0000 00:00:1.0 1 x.cc:1] the secret\n")
+    log = tmp_path / "tensorflow.log"
+    for name, link in (("symlink", Path.symlink_to), ("hardlink", Path.hardlink_to)):
+        output = tmp_path / f"{name}.output"
+        link(output, secret)
+        assert read_tail(output) == ""
+        append_output(output, log)
+        assert not output.exists()
+    assert secret.exists()
+    assert not log.exists() or "secret" not in log.read_text()
