@@ -33,6 +33,7 @@ from hub_convert.report.device import (
 )
 from hub_convert.report.localization import KeepInFloat, LayerError, Localization
 from hub_convert.report.mixed_precision import MixedPrecision
+from hub_convert.report.run_info import DifferingOutput, Nondeterminism
 from hub_convert.report.schema import Report
 from support.report_factory import sample_report
 
@@ -170,6 +171,7 @@ def _rich_report(*, synthetic: bool) -> Report:
         min_onnxruntime="1.12",
         mobile_note="shapes fixed",
         shape_checks=[ShapeCheck(shapes={"x": [2, 4]}, passed=False, problem="Reshape failed")],
+        checked_on="tiny_float32.onnx",
     )
     layer = LayerError(
         node="n",
@@ -204,6 +206,10 @@ def _rich_report(*, synthetic: bool) -> Report:
     validation.warnings = ["int8 calibrated on random data"]
     validation.calibration = "100 random samples"
     validation.input_choices = ["tokens: indices below 5000"]
+    validation.nondeterminism = Nondeterminism(
+        outputs=[DifferingOutput(output="y", max_abs=0.5), DifferingOutput(output="s")],
+        random_ops=["RandomUniform at dropout/random_uniform"],
+    )
     validation.latency_runs = 5
     validation.tensorflow_latency_ms = 1.0
     validation.data_source = "synthetic" if synthetic else "data/samples.npz"
@@ -278,6 +284,9 @@ def code_values(report: Report, *, details: bool = True) -> list[str]:
         mixed = artifact.mixed_precision
         if mixed and artifact.size_bytes:
             values += [name for layer in mixed.kept for name in (layer.node, layer.op)]
+    random = report.validation.nondeterminism
+    if random:
+        values += [d.output for d in random.outputs] + random.random_ops
     return values
 
 
@@ -313,6 +322,7 @@ def text_values(report: Report, *, details: bool = True) -> list[str]:
             values += [device.fixed_shapes] if device.fixed_shapes else []
             values += [device.gpu] if device.gpu else []
             values += [device.mobile_note] if device.mobile_note else []
+            values += [device.checked_on] if device.checked_on else []
             values += device.problems + [c.problem for c in device.shape_checks if c.problem]
         found = artifact.localization
         if found:

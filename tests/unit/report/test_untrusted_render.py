@@ -153,6 +153,17 @@ def _load_with(tmp_path: Path, change: dict[str, object]) -> Report:
     return Report.load(path)
 
 
+_LAYER = {
+    "node": "n",
+    "op": "CONV_2D",
+    "relative_error": 0.1,
+    "introduced": 0.1,
+    "max_abs": 1.0,
+    "cosine": 0.9,
+    "within_tolerance": False,
+}
+
+
 @pytest.mark.parametrize(
     ("where", "value", "message"),
     [
@@ -167,12 +178,40 @@ def _load_with(tmp_path: Path, change: dict[str, object]) -> Report:
         ("artifacts.0.drift.0.top1_agreement", 3.0, "top1_agreement"),
         ("source.inputs.0.shape", [1] * 65, "source.inputs.0.shape"),
         ("source.extra", "x", "Extra inputs are not permitted"),
+        (
+            "validation.nondeterminism",
+            {"outputs": [{"output": "y", "max_abs": float("nan")}]},
+            "nondeterminism.outputs.0.max_abs: Input should be a finite number",
+        ),
+        (
+            "validation.nondeterminism",
+            {"outputs": [{"output": "y"}], "random_ops": ["r" * 100_000]},
+            "nondeterminism.random_ops.0",
+        ),
+        ("artifacts.1.device", {"checked_on": ["a.onnx"]}, "device.checked_on"),
+        (
+            "artifacts.0.mixed_precision",
+            {"kept": [_LAYER] * 1000, "tried": 1, "int8_size_bytes": 1},
+            "mixed_precision.kept: List should have at most 5 items",
+        ),
+        ("source.provenance", {"frozen_graph_fixed": {"a": 1}}, "frozen_graph_fixed"),
     ],
 )
 def test_report_json_limits(tmp_path: Path, where: str, value: object, message: str) -> None:
     with pytest.raises(BadInputError, match="not a hub-convert report") as caught:
         _load_with(tmp_path, {where: value})
     assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_deeply_nested_json_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text(
+        sample_report().to_json()[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+
+    with pytest.raises(BadInputError, match="not a hub-convert report") as caught:
+        Report.load(path)
     assert "\n" not in str(caught.value)
 
 
