@@ -19,8 +19,15 @@ process tree, sampled at about 20 Hz with psutil (RSS counts shared library page
 process, PSS once in all: see measure.TreeMemory); CPU is user + system time of the whole tree.
 Nothing is asserted.
 
+Then the TFLite dynamic and float16 files both ways (quantizer_compare.py): TensorFlow's
+converter from the SavedModel, as hub-convert did before, and ai-edge-quantizer from the float32
+file, as it does now: seconds per file (interleaved rounds), size, operators, verdict and drift
+on hub-convert's own samples, XNNPACK share, latency. On the bench's MobileNetV2 (random weights:
+its outputs are all 0.001, so only the times and files mean something) and, when the corpus
+cache has it, nsfwjs's MobileNetV2 (trained weights).
+
 Usage: python bench/bench_convert.py [--models demo,mobilenet_v2] [--big] [--repeats N]
-                                     [--json FILE] [--keep]
+                                     [--json FILE] [--keep] [--no-quantizers]
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pathlib import Path
 
 import psutil
 
+import quantizer_compare
 from measure import Sample, measure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +169,13 @@ def build_model(name: str) -> Path:
     return target
 
 
+def quantizer_models() -> list[Path]:
+    """The models the dynamic/float16 comparison runs on: the bench's MobileNetV2, and the
+    corpus's trained one when its cache holds it (make corpus fetches it)."""
+    trained = ROOT / "corpus/.cache/models/nsfwjs-mobilenet-v2/model.json"
+    return [build_model("mobilenet_v2"), *([trained] if trained.exists() else [])]
+
+
 def tree_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -277,6 +292,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the measurements here too")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     parser.add_argument(
+        "--no-quantizers",
+        action="store_true",
+        help="skip the dynamic/float16 comparison (TF converter vs ai-edge-quantizer)",
+    )
+    parser.add_argument(
         "--only", help="comma-separated contenders to run (default: all): " + ", ".join(CONTENDERS)
     )
     args = parser.parse_args()
@@ -289,12 +309,17 @@ def main() -> None:
         names.append("big")
     work = Path(tempfile.mkdtemp(prefix="hub-convert-bench-"))
     results = []
+    quantizers: list[dict[str, object]] = []
     try:
         for name in names:
             repeats = args.big_repeats if name == "big" else args.repeats
             results.append(bench_model(name, repeats, work))
             if name != "big":
                 results[-1]["device"] = bench_device_stage(name, work)
+        if not args.no_quantizers:
+            for model in quantizer_models():
+                out = work / f"quantizers-{len(quantizers)}"
+                quantizers.append(quantizer_compare.compare(str(model), args.repeats, [], out))
     finally:
         if args.keep:
             print(f"work directory kept: {work}", file=sys.stderr)
@@ -309,8 +334,10 @@ def main() -> None:
         print(markdown(result) + "\n")
         if "device" in result:
             print(device_markdown(str(result["model"]), result["device"]) + "\n")  # type: ignore[arg-type]
+    for compared in quantizers:
+        print(quantizer_compare.markdown(compared) + "\n")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        args.json.write_text(json.dumps([*results, *quantizers], indent=2) + "\n")
 
 
 if __name__ == "__main__":
