@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..convert.fixed_shape import EXPORTED_SIGNATURE
-from ..convert.localize.spec import LocalizeSpec
-from ..convert.localize.task import localize_artifact
+from ..convert.localize.spec import LocalizeSpec, calibrated_file_name
+from ..convert.localize.task import localize_artifacts
 from ..convert.specs import PreparedSource, StagedArtifact
 from ..fsutil import produce_atomic
 from ..report.localization import Localization
@@ -43,24 +43,44 @@ def localize(
         return staged
     # The int8-mixed file is the int8 proposal's own search, made: not searched twice.
     mixed = next((i.artifact for i in staged if _is(i, "int8-mixed") and i.staged), None)
-    futures = {
-        id(item): stages.pool.submit(
-            localize_artifact,
-            _spec(stages, source, prepared, item, propose=mixed is None or not _is(item, "int8")),
+    float32 = next((i for i in staged if _is(i, "float32") and _made_plainly(i)), None)
+    specs = {
+        id(item): _spec(
+            stages,
+            source,
+            prepared,
+            item,
+            propose=mixed is None or not _is(item, "int8"),
+            float32=float32.staged if float32 else None,
         )
         for item in chosen
     }
+    # One task per graph the files are compared with (TFLite's fixed-shape export, the
+    # original for ONNX): it is frozen once and its tensors fetched once for all of them.
+    groups: dict[tuple[Path, str], list[StagedArtifact]] = {}
+    for item in chosen:
+        spec = specs[id(item)]
+        groups.setdefault((spec.saved_model_dir, spec.signature), []).append(item)
+    futures = {
+        id(group[0]): stages.pool.submit(localize_artifacts, [specs[id(i)] for i in group])
+        for group in groups.values()
+    }
+    found_by_item: dict[int, Localization] = {}
     result = []
     with stages.clock.stage("localize"):
+        for group in groups.values():
+            names = ", ".join(item.file_name for item in group)
+            try:
+                found_all = stages.wait(futures[id(group[0])], f"localizing {names}")
+            except WorkerFailure as exc:
+                failed = f"the localization worker {exc}"
+                found_all = [Localization(tensors=0, mapped=0, error=failed) for _ in group]
+            found_by_item.update(zip(map(id, group), found_all, strict=True))
         for item in staged:
-            future = futures.get(id(item))
-            if future is None:
+            found = found_by_item.get(id(item))
+            if found is None:
                 result.append(item)
                 continue
-            try:
-                found = stages.wait(future, f"localizing {item.file_name}")
-            except WorkerFailure as exc:
-                found = Localization(tensors=0, mapped=0, error=f"the localization worker {exc}")
             if mixed is not None and _is(item, "int8") and found.first_over is not None:
                 found.notes.append(
                     f"its worst layers kept in float: this run's int8-mixed file ({mixed.status})"
@@ -117,6 +137,7 @@ def _spec(
     item: StagedArtifact,
     *,
     propose: bool = True,
+    float32: Path | None = None,
 ) -> LocalizeSpec:
     # The graph each converter saw: TFLite's the signature saved at the validation shape.
     model_dir: Path = source.saved_model_dir
@@ -136,7 +157,21 @@ def _spec(
         node_data_path=_node_data_path(stages, item),
         fixed_shape_dir=prepared.fixed_shape.directory if prepared.fixed_shape else None,
         calibration_path=stages.calibration_path if calibrated else None,
+        calibrated_path=_calibrated_path(stages, item) if calibrated else None,
+        float32_path=float32 if item.artifact.variant in ("dynamic", "float16") else None,
         int8_io=stages.config.int8_io == "int8",
         order_depends_on=prepared.order_depends_on,
         cut_graphs=prepared.cut_graphs,
     )
+
+
+def _calibrated_path(stages: Stages, item: StagedArtifact) -> Path:
+    """Where the artifact's conversion left its calibrated, not yet quantized, model."""
+    return stages.work_dir / calibrated_file_name(item.file_name)
+
+
+def _made_plainly(item: StagedArtifact) -> bool:
+    """A float32 TFLite file TensorFlow's converter made on its first attempt (builtins, from
+    the fixed-shape export): the file a dynamic or float16 proposal would convert again."""
+    artifact = item.artifact
+    return item.staged is not None and artifact.status != "failed" and not artifact.attempts

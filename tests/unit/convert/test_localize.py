@@ -5,6 +5,7 @@ layer in float. Two real runs of hub-convert, at once."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -206,12 +207,60 @@ def test_the_int8_proposal_is_measured_once_as_the_int8_mixed_file(
         calibration_path=tmp_path / "calibration.npz",
     )
 
-    fix = keep_in_float(spec, [LayerError.model_validate(w) for w in found["worst"]])
+    worst = [LayerError.model_validate(w) for w in found["worst"]]
+
+    fix = keep_in_float(spec, worst)
 
     assert fix is not None and fix.quantizer == "TensorFlow's quantizer, same calibration"
     assert fix.within_tolerance and fix.tried == 1 and fix.size_ratio > 1
     [layer] = fix.layers
     assert layer.startswith(f"{BROKEN_SCOPE}/")
+    # The same search from the model the int8 conversion calibrated (kept, not redone): the
+    # same file but for the converter's metadata record (about 150 bytes) the kept model lacks
+    kept = dataclasses.replace(spec, calibrated_path=_kept_calibration(models["int8"], tmp_path))
+    again = keep_in_float(kept, worst)
+    assert again is not None and again.model_dump(exclude={"size_ratio"}) == fix.model_dump(
+        exclude={"size_ratio"}
+    )
+    assert 0 < fix.size_ratio - again.size_ratio < 200 / artifact["size_bytes"]
+
+
+def _kept_calibration(model: Path, into: Path) -> Path:
+    """The calibrated model an int8 conversion of ``model`` keeps, as a run's work dir has it."""
+    from hub_convert.convert.targets.tflite import convert_with
+    from hub_convert.convert.targets.tflite_saved_model import converter_for
+
+    conversion = convert_with(
+        lambda: converter_for(model, "serving_default", {"serve"}),
+        "the test's SavedModel",
+        [],
+        "int8",
+        0,
+        False,
+        into / "calibration.npz",
+        False,
+    )
+    assert conversion.model is not None and conversion.calibrated is not None
+    path = into / "kept.calibrated.tflite"
+    path.write_bytes(conversion.calibrated)
+    return path
+
+
+def test_the_original_is_run_once_per_node_for_the_files_sharing_a_sample(
+    models: dict[str, Path],
+) -> None:
+    reference = load_reference(models["float16"], "serving_default")
+    nodes = sorted(reference.nodes.values())[:6]
+    sample = {"image": np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)}
+
+    first = reference.run(sample, nodes[:4])
+    second = reference.run(sample, nodes)
+
+    assert all(second[node] is first[node] for node in first)  # fetched once, not again
+    fresh = reference.run(dict(sample), nodes)  # another sample: run again, same values
+    assert fresh.keys() == second.keys() and all(
+        fresh[n] is not second[n] and np.array_equal(fresh[n], second[n]) for n in fresh
+    )
 
 
 def test_files_that_pass_cost_no_localization(runs: dict[str, CliRun]) -> None:

@@ -1,6 +1,7 @@
 """What would fix a drifting int8 file, measured: its worst layers kept in float.
 
-The model is calibrated once (the converter's calibrate-only mode, as TensorFlow's
+The model is calibrated once (the int8 conversion keeps the model its converter calibrated
+before quantizing; otherwise the converter's calibrate-only mode, as TensorFlow's
 QuantizationDebugger does), then quantized again with the 1, 2, … worst layers denylisted
 (``denylisted_nodes``: an op's output tensor name in the calibrated model), each file validated
 on the samples like the artifact; the first that passes is the proposal. The ``int8-mixed``
@@ -41,7 +42,10 @@ def keep_in_float(spec: LocalizeSpec, worst: list[LayerError]) -> KeepInFloat | 
     layers = candidates(worst)
     if not layers:
         return None
-    calibrated = calibrate(spec.fixed_shape_dir, spec.signature, spec.calibration_path)
+    if spec.calibrated_path is not None and spec.calibrated_path.is_file():
+        calibrated = spec.calibrated_path.read_bytes()  # the conversion's own calibration
+    else:
+        calibrated = calibrate(spec.fixed_shape_dir, spec.signature, spec.calibration_path)
     tried = fewest_in_float(spec, calibrated, layers)
     return tried[-1].measured if tried else None
 

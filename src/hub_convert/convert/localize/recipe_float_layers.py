@@ -41,9 +41,7 @@ def keep_in_float_by_recipe(spec: LocalizeSpec, worst: list[LayerError]) -> Keep
     if spec.fixed_shape_dir is None:
         return None
     make_recipe = _RECIPES[spec.variant]
-    converter = converter_for(spec.fixed_shape_dir, spec.signature, {"serve"})
-    configure(converter, "float32", False, None, False)
-    float_model = bytes(converter.convert())
+    float_model = _float32_model(spec)
     samples = Samples.load(spec.samples_path)
     layers = [layer for layer in worst if layer.tensor and layer.introduced > 0]
     result: KeepInFloat | None = None
@@ -65,6 +63,16 @@ def keep_in_float_by_recipe(spec: LocalizeSpec, worst: list[LayerError]) -> Keep
         if result.within_tolerance:
             break
     return result
+
+
+def _float32_model(spec: LocalizeSpec) -> bytes:
+    """The run's float32 file when it has one (the same conversion), else converted now."""
+    if spec.float32_path is not None and spec.float32_path.is_file():
+        return spec.float32_path.read_bytes()
+    assert spec.fixed_shape_dir is not None
+    converter = converter_for(spec.fixed_shape_dir, spec.signature, {"serve"})
+    configure(converter, "float32", False, None, False)
+    return bytes(converter.convert())
 
 
 def _dynamic_recipe() -> Any:

@@ -4,7 +4,7 @@ and run on one sample in a ``tf.compat.v1.Session``, fetching chosen nodes."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,23 @@ class ReferenceGraph:
     ops: dict[str, str]  # node name -> op type
     session: Any
     feeds: dict[str, str]  # signature input name -> placeholder tensor name
+    # The last sample run and what was fetched on it (None: could not be): the several files
+    # of one run are localized on the same sample, each fetching mostly the same nodes.
+    _sample: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _fetched: dict[str, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def run(self, sample: dict[str, np.ndarray], nodes: list[str]) -> dict[str, np.ndarray]:
         """The first output of each of ``nodes`` on ``sample``; nodes that cannot be fetched
-        (inside a loop) are left out."""
-        feed = {tensor: sample[name] for name, tensor in self.feeds.items()}
-        return self._fetch(feed, nodes)
+        (inside a loop) are left out. Nodes already fetched on this same sample object are
+        not run again."""
+        if sample is not self._sample:
+            self._sample, self._fetched = sample, {}
+        missing = [node for node in nodes if node not in self._fetched]
+        if missing:
+            feed = {tensor: sample[name] for name, tensor in self.feeds.items()}
+            found = self._fetch(feed, missing)
+            self._fetched.update({node: found.get(node) for node in missing})
+        return {node: value for node in nodes if (value := self._fetched[node]) is not None}
 
     def _fetch(self, feed: dict[str, np.ndarray], nodes: list[str]) -> dict[str, np.ndarray]:
         # One unfetchable node fails a whole run: halve until it is found, so a graph with a

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,9 +22,11 @@ from ...report.mixed_precision import MixedPrecision
 from ...workers import model_size
 from ..fixed_shape import EXPORTED_SIGNATURE, fixed_shape_function, frozen_op_types
 from ..graph_facts import variable_bytes
+from ..localize.spec import calibrated_file_name
 from ..signature import load_signature
 from ..specs import ConversionJob, FixedShapeModel
 from . import Candidate
+from .tflite_calibrated import keeping_calibrated
 from .tflite_derive import CONVERTER, derived_candidate
 from .tflite_errors import converter_error, first_lines, ops_from_error, too_big_reason
 from .tflite_file import constant_tensor_types, flex_ops, operator_counts
@@ -47,6 +50,7 @@ class TFLiteConversion:
     unconvertible_ops: list[str] = field(default_factory=list)
     source_ops: list[str] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)  # each failed attempt and its error
+    calibrated: bytes | None = None  # int8: the calibrated model its quantizer started from
 
 
 def convert(
@@ -130,7 +134,11 @@ def convert_with(
         try:
             converter = make()
             configure(converter, variant, select_tf_ops, calibration_path, int8_io)
-            model = bytes(converter.convert())
+            keeping: AbstractContextManager[list[bytes]] = (
+                keeping_calibrated() if variant == "int8" else nullcontext([])
+            )
+            with keeping as calibrated:
+                model = bytes(converter.convert())
         except Exception as exc:  # ConverterError, and anything the MLIR passes raise
             # A MemoryError from the converter under --max-memory says nothing: its class does.
             message = str(exc).strip() or type(exc).__name__
@@ -138,7 +146,12 @@ def convert_with(
             ops = "builtins + Flex" if select_tf_ops else "builtins"
             attempts.append(f"{ops}, from {origin}: {first_lines(message, 1)}")
             continue
-        return TFLiteConversion(model=model, source_ops=source_ops, attempts=attempts)
+        return TFLiteConversion(
+            model=model,
+            source_ops=source_ops,
+            attempts=attempts,
+            calibrated=calibrated[-1] if calibrated else None,
+        )
     for error in errors:
         reason = too_big_reason(error, variant, weights)
         if reason is not None:
@@ -240,6 +253,8 @@ def _produce_one(job: ConversionJob) -> Candidate:
         return Candidate(job, None, coverage, seconds, error=reason, attempts=conversion.attempts)
     staged = job.staged_path
     staged.write_bytes(conversion.model)
+    if conversion.calibrated is not None:  # for the localization's keep-in-float search
+        (job.staging_dir / calibrated_file_name(job.file_name)).write_bytes(conversion.calibrated)
     counts = operator_counts(staged)
     flex = flex_ops(counts)
     weight_types = constant_tensor_types(staged)
