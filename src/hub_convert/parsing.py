@@ -9,6 +9,7 @@ workflow). ``None`` or blank text means "not given": the default.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -142,8 +143,10 @@ def parse_tensor_names(value: Text, label: str, *, values: bool = False) -> tupl
                 f"write NAME or NAME:INDEX, comma-separated, e.g. {example}"
             )
     bare = [item.partition("=")[0] for item in names]
-    if len(set(bare)) != len(bare):
-        raise BadInputError(f"{label}: {', '.join(names)} names a node twice; name each once")
+    twice = sorted(name for name, count in Counter(bare).items() if count > 1)
+    if twice:
+        shown = ", ".join(twice[:5]) + (", ..." if len(twice) > 5 else "")
+        raise BadInputError(f"{label}: {shown} names a node twice; name each once")
     return names
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError
+from .frozen_graph_checks import fixed_number
 from .frozen_graph_io import GraphIO, TensorRef, choose_io
 from .source_model import SourceModel
 
@@ -73,6 +74,12 @@ class FrozenGraphMaterializer:
         try:
             graph_def.ParseFromString(self.graph_path.read_bytes())
         except Exception:
+            if _is_saved_model_proto(self.graph_path.read_bytes()):
+                raise BadInputError(
+                    f"{self.display_path}: a SavedModel's saved_model.pb under another name, "
+                    "not a frozen graph; pass the SavedModel directory (saved_model.pb beside "
+                    "its variables/)"
+                ) from None
             raise BadInputError(
                 f"{self.display_path}: not a TensorFlow GraphDef; pass a frozen graph (.pb) "
                 "written by TensorFlow, or a SavedModel directory"
@@ -156,8 +163,8 @@ class FrozenGraphMaterializer:
                 f"{self.display_path}: --inputs {ref}={value}: a {tensor.dtype.name} tensor; "
                 "only bool and number tensors take a fixed value: feed it instead"
             )
-        text = value.lower()
-        number: float | bool = text == "true" if text in ("true", "false") else float(text)
+        label = f"{self.display_path}: --inputs {ref}={value}"
+        number = fixed_number(label, value, tensor.dtype, tensor.shape.as_list())
         dtype = tensor.dtype.as_numpy_dtype
         array = np.full(tensor.shape.as_list(), number, dtype=dtype)
         if not np.all(array == number):
@@ -176,6 +183,18 @@ class FrozenGraphMaterializer:
                 f"{len(operation.outputs)} output(s); index them from 0"
             )
         return operation.outputs[ref.index]
+
+
+def _is_saved_model_proto(data: bytes) -> bool:
+    """Whether ``data`` parses as a SavedModel protobuf holding a MetaGraph."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    try:
+        saved_model.ParseFromString(data)
+    except Exception:
+        return False
+    return len(saved_model.meta_graphs) > 0
 
 
 def _fed_names(graph_def: Any, inputs: tuple[TensorRef, ...]) -> dict[TensorRef, str]:
@@ -206,19 +225,21 @@ def _cut(
     cut = v1.GraphDef()
     cut.CopyFrom(graph_def)
     existing = {node.name: node for node in cut.node}
+    renamed: dict[TensorRef, str] = {}
     for ref, replacement in nodes.items():
         replacement.name = fed[ref]
         if replacement.name in existing:
             existing[replacement.name].CopyFrom(replacement)
             continue
-        cut.node.append(replacement)
-        for node in cut.node:
-            node.input[:] = [
-                replacement.name
-                if not edge.startswith("^") and TensorRef.parse(edge) == ref
-                else edge
-                for edge in node.input
-            ]
+        renamed[ref] = replacement.name
+    # One pass over the nodes for every replaced tensor at once: a pass per tensor made
+    # thousands of --inputs cost thousands of passes over the graph.
+    for node in cut.node:
+        node.input[:] = [
+            edge if edge.startswith("^") else renamed.get(TensorRef.parse(edge), edge)
+            for edge in node.input
+        ]
+    cut.node.extend(nodes[ref] for ref in renamed)
     needed = {o if isinstance(o, str) else o.node for o in chosen.outputs}
     return v1.graph_util.extract_sub_graph(cut, sorted(needed))
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadInputError
+from .frozen_graph_checks import check_well_formed
 
 # Nodes that are never a model's output, though nothing reads them.
 _NOT_OUTPUTS = frozenset({"Const", "NoOp", "Placeholder", "PlaceholderWithDefault", "Assert"})
@@ -71,6 +72,7 @@ def choose_io(
     optional ``:INDEX``; an input ``NAME=VALUE`` is fixed to that value), else the defaults this
     module's docstring describes. BadInputError in one line when a name is not in the graph or
     nothing usable remains."""
+    check_well_formed(graph_def, display_path)
     graph = _Graph(graph_def)
     named = {graph.ref(n.partition("=")[0], "--inputs", display_path): n for n in inputs}
     fixed = {ref: n.partition("=")[2] for ref, n in named.items() if "=" in n}
@@ -86,6 +88,12 @@ def choose_io(
         notes["frozen_graph_outputs"] = ", ".join(outputs) + " (--outputs)"
     else:
         chosen_outputs = list(graph.sinks())
+        if not chosen_outputs:
+            raise BadInputError(
+                f"{display_path}: no output: every node is read by another (a cycle?) or is a "
+                f"constant or placeholder; name them with --outputs (candidates: "
+                f"{graph.candidates()})"
+            )
         notes["frozen_graph_outputs"] = ", ".join(map(str, chosen_outputs)) + " (its sinks)"
     roots = [TensorRef(o) if isinstance(o, str) else o for o in chosen_outputs]
     if given_inputs:
@@ -121,6 +129,13 @@ def choose_io(
             f"{o} (needs {b}, which cannot be fed)" for o, b in blocked.items()
         )
         notes["frozen_graph_outputs"] = ", ".join(map(str, chosen_outputs)) + " (its sinks)"
+    unfed = graph.unfed_placeholders(roots, fed) if given_inputs else []
+    if unfed:
+        raise BadInputError(
+            f"{display_path}: the outputs read {', '.join(unfed[:_CANDIDATES_SHOWN])}"
+            f"{', ...' if len(unfed) > _CANDIDATES_SHOWN else ''} (Placeholder), left out of "
+            "--inputs; add it to --inputs, or fix it with NAME=VALUE"
+        )
     if not chosen_inputs:
         raise BadInputError(
             f"{display_path}: the outputs {', '.join(map(str, chosen_outputs))} read no input "
@@ -220,6 +235,22 @@ class _Graph:
                     stack.append(ref)
         return reached, blocked
 
+    def unfed_placeholders(self, roots: Iterable[TensorRef], fed: set[TensorRef]) -> list[str]:
+        """The data Placeholders (not handles) the roots read past the ``fed`` tensors."""
+        found: set[str] = set()
+        seen: set[str] = set()
+        stack = [r for r in roots if r not in fed]
+        while stack:
+            node = self.nodes[stack.pop().node]
+            if node.name in seen:
+                continue
+            seen.add(node.name)
+            if node.op == "Placeholder":
+                found |= {node.name} if self.handle_kind(node) is None else set()
+                continue
+            stack += [r for r in map(TensorRef.parse, node.input) if r not in fed]
+        return sorted(found)
+
     def blocker(self, root: TensorRef, fed: set[TensorRef]) -> str | None:
         """What ``root`` needs that cannot be fed, as ``tensor (op)``; None: nothing."""
         if root in fed:
@@ -271,8 +302,8 @@ class _Graph:
         ):
             if found:
                 notes[key] = "; ".join(f"{name} ({why})" for name, why in sorted(found.items()))
-        order = list(self.nodes)
-        return sorted(fed, key=lambda ref: order.index(ref.node))
+        order = {name: position for position, name in enumerate(self.nodes)}
+        return sorted(fed, key=lambda ref: order[ref.node])
 
     def _dtype_name(self, node: Any) -> str:
         dtype = self.dtype(node)

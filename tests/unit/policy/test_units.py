@@ -42,6 +42,10 @@ def test_tensor_names_are_node_names_with_an_optional_index() -> None:
         parse_tensor_names("prob,prob", "--outputs")
     with pytest.raises(BadInputError, match="names a node twice"):
         parse_tensor_names("training,training=false", "--inputs", values=True)
+    # Ten thousand repeats: the one repeated name, not the whole list, in the line.
+    with pytest.raises(BadInputError) as repeated:
+        parse_tensor_names(",".join(["x"] * 10_000), "--inputs", values=True)
+    assert str(repeated.value) == "--inputs: x names a node twice; name each once"
 
 
 def test_max_drift_forms_and_precedence() -> None:
