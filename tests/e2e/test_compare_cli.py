@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from support import models
 from support.cli import run_cli
+from support.process_probe import probe_env, workers_of_run
 
 pytestmark = pytest.mark.tf
 
@@ -32,11 +34,23 @@ def test_report_leads_with_the_changes_and_caches_the_base_report(
 ) -> None:
     base, head = versions
     cache = tmp_path / "cache"
+    probe = tmp_path / "probe"
     first = run_cli(
         "convert", head, "--output-dir", tmp_path / "out", "--base", base,
         "--base-cache", cache, *FAST,
+        env=probe_env(probe, [Path(tempfile.gettempdir())]),
     )  # fmt: skip
     assert first.exit_code == 0, first.stderr
+    # No worker that ran the head model runs anything of the base (a hostile head model could
+    # forge the base's numbers from it); the base's behaviour run shares the base's workers.
+    workers = workers_of_run(probe)
+    head_side = {w.pid for w in workers if w.opened_under(head)}
+    base_side = {w.pid for w in workers if w.opened_under(base)}
+    behaviour = {w.pid for w in workers if any(p.endswith("/head_samples.npz") for p in w.opened)}
+    assert head_side and base_side and behaviour
+    assert not head_side & base_side
+    assert behaviour <= base_side
+    assert sum(w.imported_tensorflow for w in workers) == 2  # one worker a side, tiny models
     comparison = first.report["comparison"]
     assert comparison["status"] == "changed"
     assert comparison["base_report_cached"] is False

@@ -59,6 +59,11 @@ def run_models(
     sections: list[tuple[ModelSection, Path | None]] = []
     with tempfile.TemporaryDirectory(prefix="hub-convert-bases-") as scratch:
         os.chmod(scratch, 0o755)  # the workers' user reads each base model under it
+        # Each model gets worker pools of its own (one TensorFlow import each), never another
+        # model's: a model's code can tamper with the workers it runs in, and a model the pull
+        # request did not change still gets converted when compare is not auto, so one model's
+        # verdict must not rest on workers another model ran in. A model's pools are also sized
+        # for it (memory limit, worker count, a fresh worker per task for a big one).
         for index, model in enumerate(models):
             config = _model_config(parsed, model, names[model])
             with commands.group(f"Convert {model}"):

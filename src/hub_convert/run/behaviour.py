@@ -1,8 +1,9 @@
 """The base model's original on the head's validation inputs, compared with the head's outputs:
-one more worker task (convert/behaviour.py) after the base's SavedModel is readied by the same
-session and stages as any run (resolve, check, materialize, scan). When the base's report came
-from the cache, the same session first reads the base's interface (tag set, signature, inputs
-and outputs) and holds the report to it: the cache is untrusted, the model is what it is.
+one more worker task (convert/behaviour.py). After a base conversion it runs in that
+conversion's workers (measure_in_base_run); with a cached base report, in a session and stages
+of its own (resolve, check, materialize, scan) that first read the base's interface (tag set,
+signature, inputs and outputs) and hold the report to it: the cache is untrusted, the model is
+what it is.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..convert.specs import BehaviourSpec
+from ..convert.specs import BehaviourSpec, PreparedSource
 from ..convert.tasks import compare_behaviour
 from ..errors import HubConvertError
 from ..report.comparison_schema import Behaviour
@@ -46,9 +47,10 @@ def measure_behaviour(
     *,
     check_interface: bool = False,
 ) -> MeasuredBehaviour:
-    """Run the base's original (``config.model``) on the head's validation inputs in a worker;
-    compare outputs. With ``check_interface``, first check that ``base`` describes that model's
-    interface. Any failure is a Behaviour that says why, never an error."""
+    """Run the base's original (``config.model``) on the head's validation inputs in a worker
+    of a session of its own; compare outputs. With ``check_interface``, first check that
+    ``base`` describes that model's interface. Any failure is a Behaviour that says why, never
+    an error."""
     log("running the base model on the head's validation inputs")
     try:
         with run_session(
@@ -61,16 +63,9 @@ def measure_behaviour(
                     problem = _interface_problem(stages, source, base)
                     if problem is not None:
                         return MeasuredBehaviour(Behaviour(compared=False), problem)
-                shutil.copyfile(head_samples, stages.samples_path)
-                spec = BehaviourSpec(
-                    saved_model_dir=source.saved_model_dir,
-                    tags=tuple(base.source.tags),
-                    signature=base.source.signature,
-                    samples_path=stages.samples_path,
-                    log_path=stages.log_path,
+                return MeasuredBehaviour(
+                    _compare(stages, source, base.source.tags, base.source.signature, head_samples)
                 )
-                behaviour = stages.pool.result(stages.pool.submit(compare_behaviour, spec))
-                return MeasuredBehaviour(behaviour)
     except (HubConvertError, TaskError, WorkerFailure) as exc:
         if check_interface:  # unconfirmed: the cached report is not believed
             return MeasuredBehaviour(
@@ -78,6 +73,39 @@ def measure_behaviour(
             )
         log(f"behaviour not compared: {exc}")
         return MeasuredBehaviour(Behaviour(compared=False, reason=str(exc)))
+
+
+def measure_in_base_run(
+    stages: Stages, source: SourceModel, prepared: PreparedSource, head_samples: Path, log: Log
+) -> MeasuredBehaviour:
+    """The same comparison in the workers of the base's own conversion, once it is done
+    (pipeline.run's ``then``): the base model is readied already, its tag set and signature
+    chosen. Only the base ever ran in these workers: never run this in a run of the head."""
+    log("running the base model on the head's validation inputs")
+    try:
+        return MeasuredBehaviour(
+            _compare(stages, source, prepared.tags, prepared.signature, head_samples)
+        )
+    except (HubConvertError, TaskError, WorkerFailure) as exc:
+        log(f"behaviour not compared: {exc}")
+        return MeasuredBehaviour(Behaviour(compared=False, reason=str(exc)))
+
+
+def _compare(
+    stages: Stages, source: SourceModel, tags: list[str], signature: str, head_samples: Path
+) -> Behaviour:
+    """The base's original run on ``head_samples`` in ``stages``' pool, compared."""
+    samples_path = stages.work_dir / "head_samples.npz"
+    shutil.copyfile(head_samples, samples_path)
+    spec = BehaviourSpec(
+        saved_model_dir=source.saved_model_dir,
+        tags=tuple(tags),
+        signature=signature,
+        samples_path=samples_path,
+        log_path=stages.log_path,
+    )
+    behaviour: Behaviour = stages.pool.result(stages.pool.submit(compare_behaviour, spec))
+    return behaviour
 
 
 def _interface_problem(stages: Stages, model: SourceModel, base: Report) -> str | None:

@@ -27,8 +27,11 @@ from .device_stage import check_devices
 from .localize_stage import localize
 from .output_dir import build_report, into_output_dir
 from .session import run_session
+from .stages import Stages
 
 Log = Callable[[str], None]
+# More work for a run's own pool once its conversion is done (see run's ``then``).
+SamePoolWork = Callable[[Stages, SourceModel, PreparedSource], None]
 
 # Under this size on disk a model converts in well under a second per artifact, and a second
 # worker costs more than it saves: its TensorFlow import (about 3 s of CPU and 550 MB) is more
@@ -47,13 +50,21 @@ def worker_count(config: ConvertConfig, source: SourceModel, weight_bytes: int =
 
 
 def run(
-    config: ConvertConfig, log: Log, *, debug: bool = False, keep_samples: Path | None = None
+    config: ConvertConfig,
+    log: Log,
+    *,
+    debug: bool = False,
+    keep_samples: Path | None = None,
+    then: SamePoolWork | None = None,
 ) -> Report:
     """Convert and validate; moves the artifacts into the output directory and returns the
     Report (report.json and report.md are the caller's to write).
 
     ``keep_samples``: where to copy the validation samples file (inputs and the original's
-    outputs) for a later comparison with another model (execute.py)."""
+    outputs) for a later comparison with another model (execute.py). ``then``: work given this
+    run's stages and workers after the conversion, before they stop (the base's behaviour run,
+    base_run.py), so it costs no second pool and TensorFlow import. Only work on the same
+    model may run there: a model's code can tamper with the worker processes it runs in."""
     check_writable_dir(config.output_dir, "--output-dir")
     with run_session(config, log, debug=debug) as session:
         clock = session.clock
@@ -83,6 +94,8 @@ def run(
             latencies = stages.latency.measure(source.saved_model_dir, prepared, staged)
             staged = check_devices(stages, source.saved_model_dir, prepared, staged)
             staged = localize(stages, source, prepared, staged, explain=config.explain)
+            if then is not None:
+                then(stages, source, prepared)
         tf_latency = latencies.pop("tensorflow", None)
         with clock.stage("report"):
             artifacts = [
