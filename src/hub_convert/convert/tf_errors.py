@@ -11,6 +11,7 @@ exception indented under them, whose message quotes the whole NodeDef
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..workers import memory_limit
@@ -24,6 +25,13 @@ _QUOTED_NODE_DEF_RE = re.compile(r"'\{\{node ([^}]+)\}\} = (\w+)(?:\[.*?\])?\(.*
 # Shape errors that mean the input is too small for a convolution, pooling or cropping.
 _TOO_SMALL = ("Negative dimension size", "output dimensions must be positive")
 _TOO_SMALL_HINT = "; the input is too small for this layer: pass a larger one with --input-shape"
+# TensorFlow's allocator naming the tensor it could not allocate, and its dtypes' sizes.
+_OOM_TENSOR_RE = re.compile(
+    r"OOM when allocating tensor with shape\[(?P<shape>[\d, ]*)\] and type (?P<dtype>\w+)"
+)
+_DTYPE_BYTES = {"double": 8, "int64": 8, "uint64": 8, "complex128": 16, "complex64": 8}
+_DTYPE_BYTES |= {"half": 2, "bfloat16": 2, "int16": 2, "uint16": 2}
+_DTYPE_BYTES |= {"bool": 1, "int8": 1, "uint8": 1, "qint8": 1, "quint8": 1}
 _NOT_THE_MESSAGE = (
     "Graph execution error",
     "Detected at node",
@@ -70,5 +78,16 @@ def _traced_one_line(message: str) -> str | None:
 def describe_failure(doing: str, exc: BaseException) -> str:
     """What failed while ``doing`` something, in one line; memory exhaustion says so."""
     if memory_limit.looks_exhausted(exc):
-        return f"{memory_limit.exhausted(doing)} ({one_line(exc)})"
+        needed = _oom_tensor_bytes(str(exc))
+        return f"{memory_limit.exhausted(doing, needed)} ({one_line(exc)})"
     return f"{doing} failed: {one_line(exc)}"
+
+
+def _oom_tensor_bytes(message: str) -> int | None:
+    """The bytes of the tensor TensorFlow's allocator refused ("OOM when allocating tensor
+    with shape[1,1099511627776] and type float"), None when the message names none."""
+    found = _OOM_TENSOR_RE.search(message)
+    if not found:
+        return None
+    elements = math.prod(int(d) for d in found["shape"].split(",") if d.strip().isdigit())
+    return elements * _DTYPE_BYTES.get(found["dtype"], 4)

@@ -72,9 +72,18 @@ def current() -> int | None:
     return None if soft == resource.RLIM_INFINITY else int(soft)
 
 
-def exhausted(doing: str) -> str:
-    """The one-line reason for a worker that ran out of memory."""
+def exhausted(doing: str, needed: int | None = None) -> str:
+    """The one-line reason for a worker that ran out of memory; ``needed``: the bytes of the
+    one allocation that failed, when known."""
     limit = current()
+    machine = machine_memory()
+    if needed is not None and machine is not None and needed > machine:
+        # No --max-memory helps: say what the model asked for, not to double a limit.
+        return (
+            f"{doing} ran out of memory: one tensor of {human(needed)} asked for, more than "
+            f"this machine's {human(machine)}; feed smaller inputs (--input-shape, "
+            "--representative-data) or fix the model's shapes"
+        )
     if limit is None:
         return f"{doing} ran out of memory (no --max-memory limit was set: the machine's)"
     more = -(-2 * limit // GIB)  # twice the limit, in whole GiB

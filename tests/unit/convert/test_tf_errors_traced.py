@@ -45,3 +45,23 @@ def test_traced_shape_error_names_the_node_the_cause_and_the_fix() -> None:
 def test_other_errors_keep_their_first_line_and_node() -> None:
     error = ValueError("Graph execution error:\n\nDetected at node 'model/dense/MatMul'\nboom")
     assert one_line(error) == "ValueError: boom (node model/dense/MatMul)"
+
+
+def test_one_tensor_bigger_than_the_machine_is_not_told_to_raise_the_limit() -> None:
+    """A SparseTensor input declared [1, 2**40] made dense by the model: TensorFlow's
+    allocator refuses 4 TiB; doubling --max-memory (the advice before) cannot help."""
+    import tensorflow as tf
+
+    sparse = tf.SparseTensor([[0, 3]], [1.0], [1, 2**40])
+    try:
+        tf.sparse.to_dense(sparse)
+    except Exception as exc:  # the error TensorFlow raises is what is tested
+        reason = describe_failure("running the model", exc)
+    else:
+        raise AssertionError("a 4 TiB tensor was allocated")
+
+    assert reason.startswith(
+        "running the model ran out of memory: one tensor of 4.1e+03 GiB asked for, more than "
+        "this machine's "
+    )
+    assert "--max-memory" not in reason and "\n" not in reason
