@@ -23,6 +23,9 @@ COMPOSITE_SIZES = (4, 1)
 # At most this many values per SparseTensor: sparse features are mostly empty.
 MAX_NONZEROS = 16
 BATCH = 1  # a dynamic batch axis, as for dense inputs
+# Above this many dense positions a row-major position no longer fits in int64 (rank 64 with 4
+# per unknown dimension is 4**63): indices are drawn axis by axis instead.
+MAX_FLAT_POSITION = 2**62
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,11 @@ def structure_arrays(
     if c.kind == "sparse":
         indices, _, dense_shape = c.components
         total = math.prod(layout.dense_shape)
-        flat = np.sort(rng.choice(total, size=layout.count, replace=False))
-        where = np.stack(np.unravel_index(flat, layout.dense_shape), axis=1)
+        if total <= MAX_FLAT_POSITION:
+            flat = np.sort(rng.choice(total, size=layout.count, replace=False))
+            where = np.stack(np.unravel_index(flat, layout.dense_shape), axis=1)
+        else:
+            where = _scattered_indices(layout.dense_shape, layout.count, rng)
         return {
             indices: where.reshape(layout.count, len(layout.dense_shape)).astype(dtypes[indices]),
             dense_shape: np.asarray(layout.dense_shape, dtype=dtypes[dense_shape]),
@@ -122,3 +128,15 @@ def structure_arrays(
         splits = np.concatenate([[0], np.cumsum(lengths)])
         arrays[name] = splits.astype(dtypes[name])
     return arrays
+
+
+def _scattered_indices(
+    dense_shape: tuple[int, ...], count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` unique indices inside ``dense_shape`` in row-major order, drawn axis by axis
+    (for a dense shape whose positions overflow int64; repeats there are all but impossible)."""
+    found = np.zeros((0, len(dense_shape)), dtype=np.int64)
+    while len(found) < count:
+        drawn = np.stack([rng.integers(0, d, size=count) for d in dense_shape], axis=1)
+        found = np.unique(np.concatenate([found, drawn]), axis=0)  # sorted: row-major
+    return found[:count]

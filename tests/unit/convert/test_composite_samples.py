@@ -138,3 +138,25 @@ def test_two_samples_join_into_one_valid_tensor_of_both_batches() -> None:
     )
     assert both.shape[0] == 2
     assert both[1:].to_list() == second.to_list()
+
+
+@pytest.mark.parametrize("declared", [(None,) * 64, (1, 2**40, 2**40, 2**40)])
+def test_a_sparse_shape_past_int64_positions_gets_valid_indices(
+    declared: tuple[int | None, ...],
+) -> None:
+    """Rank 64 (4 per unknown dimension: 4**63 positions) or declared dimensions whose product
+    overflows int64: the row-major position was an OverflowError ('inspecting the model
+    failed'); the indices are drawn axis by axis, still unique, in bounds and row-major."""
+    import tensorflow as tf
+
+    layout = layout_for(_sparse(declared), None, 0)
+    dtypes = {"f_indices": "int64", "f_values": "float32", "f_dense_shape": "int64"}
+    [sample] = synthetic_samples(_specs(layout.shapes, dtypes), 1, 0, [layout])
+    indices, values, dense_shape = (sample[n] for n in layout.composite.components)
+
+    assert indices.shape == (16, len(declared)) and (indices < dense_shape).all()
+    rows = [tuple(row) for row in indices.tolist()]
+    assert rows == sorted(set(rows)), "indices repeat or are out of order"
+    # TensorFlow takes them as one SparseTensor: reordering a row-major one changes nothing.
+    reordered = tf.sparse.reorder(tf.SparseTensor(indices, values, dense_shape))
+    assert (reordered.indices.numpy() == indices).all()
