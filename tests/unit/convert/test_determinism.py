@@ -4,6 +4,7 @@ counts as the same (bit-identical, or below a tenth of float32's tolerance)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hub_convert.convert.determinism import RELATIVE_NOISE, differing_outputs
 
@@ -49,3 +50,31 @@ def test_shapes_integers_and_strings() -> None:
         "label": np.array([b"dog"], dtype=object),
     }
     assert differing_outputs(first, again) == {"boxes": None, "count": 1.0, "label": None}
+
+
+@pytest.mark.tf
+def test_a_real_model_with_nan_strings_and_complex_outputs_is_deterministic() -> None:
+    """NaN twice in the same places (log of a negative), strings and complex values with a NaN
+    part, from TensorFlow itself: the same outputs, not a random original."""
+    import tensorflow as tf
+
+    from hub_convert.convert.determinism import check_repeatable
+    from hub_convert.convert.signature import run_reference
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 4], tf.float32)])
+    def serving(x: tf.Tensor) -> dict[str, tf.Tensor]:
+        log = tf.math.log(x - 10.0)  # every value NaN
+        return {
+            "log": log,
+            "label": tf.strings.as_string(x),
+            "spectrum": tf.complex(log, x),
+        }
+
+    function = serving.get_concrete_function()
+    samples = [{"x": np.arange(4, dtype=np.float32).reshape(1, 4)}]
+    recorded = run_reference(function, samples)
+    assert np.isnan(recorded[0]["log"]).all()
+
+    assert check_repeatable(function, samples, recorded) is None
+    shifted = {**recorded[0], "spectrum": recorded[0]["spectrum"] + 1j}
+    assert differing_outputs(recorded[0], shifted) == {"spectrum": 1.0}
