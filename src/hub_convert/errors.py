@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class HubConvertError(Exception):
     """Base class for errors reported to the user without a traceback."""
@@ -32,6 +34,12 @@ class PublishError(HubConvertError):
     exit_code = 1
 
 
+# Line breaks and other control characters a message may quote from a model (a node name in a
+# GraphDef is any string until TensorFlow imports it): on a runner, a line of the step's output
+# starting "::" is a workflow command, so the printed error must stay one line.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
 def error_line(exc: HubConvertError) -> str:
     """The one line the command prints for an error a user can act on."""
-    return f"hub-convert: error: {exc}"
+    return "hub-convert: error: " + _CONTROL_RE.sub(" ", str(exc))

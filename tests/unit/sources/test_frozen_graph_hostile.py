@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hub_convert.errors import BadInputError
+from hub_convert.errors import BadInputError, error_line
 from hub_convert.sources.frozen_graph import FrozenGraphMaterializer
 from hub_convert.sources.frozen_graph_checks import MAX_FIXED_ELEMENTS, fixed_number
 from hub_convert.sources.frozen_graph_io import TensorRef, choose_io
@@ -78,6 +78,20 @@ def test_malformed_graphs_are_refused_in_one_line() -> None:
     assert "no output: every node is read by another (a cycle?)" in _refused(cycle)
     # Named outputs on a cycle: the walk ends (each node once).
     assert choose_io(cycle, ("x",), ("b",), "m.pb").inputs == (TensorRef("x"),)
+
+
+def test_a_node_name_with_line_breaks_is_printed_on_one_line() -> None:
+    """A GraphDef's names are any strings until TensorFlow imports it; a refusal quoting one
+    must not start a workflow command on the runner's log."""
+    injected = _edited(_graph(), "y", ["x\n::error::injected\r\u2028"])
+    with pytest.raises(BadInputError) as refused:
+        choose_io(injected, (), (), "m.pb")
+
+    line = error_line(refused.value)
+    assert line == (
+        "hub-convert: error: m.pb: node y reads x ::error::injected , which is not in the "
+        "graph; the GraphDef is incomplete: pass the whole frozen graph"
+    )
 
 
 def test_a_placeholder_left_out_of_inputs_is_named() -> None:
