@@ -18,7 +18,7 @@ from hub_convert.cli import main
 code = main(["convert", sys.argv[1], "--output-dir", sys.argv[2], "--latency-runs", "2",
              "--targets", "tflite,onnx", "--tflite-variants", "float32"])
 heavy = {"tensorflow", "keras", "tf_keras", "tensorflow_hub", "tf2onnx", "onnx", "onnxruntime",
-         "onnxconverter_common", "ai_edge_litert", "h5py"}
+         "onnxconverter_common", "ai_edge_litert", "h5py", "numpy"}
 loaded = sorted({name.split(".")[0] for name in sys.modules} & heavy)
 print("RESULT " + json.dumps({"code": code, "loaded": loaded}))
 """

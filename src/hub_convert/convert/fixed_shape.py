@@ -13,11 +13,7 @@ from typing import Any
 from ..report.source_info import TensorInfo
 from .graph_facts import FREEZE_LIMIT, GraphFacts, variable_bytes
 from .op_types import converted_op_types, converted_op_types_of
-from .specs import FixedShapeModel
-
-# The signature key TFLiteConverter.from_concrete_functions gives the one function it saves.
-EXPORTED_SIGNATURE = "serving_default"
-
+from .specs import EXPORTED_SIGNATURE, FixedShapeModel
 
 # Functional control flow, which freezing lowers (to Switch/Merge, Enter/Exit) for the op list.
 _CONTROL_FLOW_OPS = frozenset(

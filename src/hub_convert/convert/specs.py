@@ -39,6 +39,12 @@ class Selection:
     input_names: list[str]  # the signature's inputs, sorted
 
 
+# The signature key TFLiteConverter.from_concrete_functions gives the one function it saves
+# (fixed_shape.py saves its export under it). Here, with the plain data, because the main
+# process names it too (localize_stage.py) and fixed_shape.py would bring numpy with it.
+EXPORTED_SIGNATURE = "serving_default"
+
+
 @dataclass(frozen=True)
 class FixedShapeModel:
     """The signature at the validation shape, saved once as a SavedModel: every TFLite variant

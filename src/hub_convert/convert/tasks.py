@@ -41,6 +41,8 @@ from .specs import (
 from .tf_errors import describe_failure
 
 if TYPE_CHECKING:
+    from ..report.localization import Localization
+    from .localize.spec import LocalizeSpec
     from .samples import Samples
     from .targets import Candidate
 
@@ -263,3 +265,11 @@ def compare_behaviour(spec: BehaviourSpec) -> Behaviour:
 
     with task(spec.log_path, "running the base model on the head's inputs"):
         return compare(spec)
+
+
+def localize_artifacts(specs: list[LocalizeSpec]) -> list[Localization]:
+    """The localizations of files sharing a reference graph (localize/task.py), imported in
+    the worker: the main process that schedules them would import numpy with it."""
+    from .localize.task import localize_artifacts as localize
+
+    return localize(specs)

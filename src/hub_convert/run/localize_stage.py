@@ -8,10 +8,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from ..convert.fixed_shape import EXPORTED_SIGNATURE
 from ..convert.localize.spec import LocalizeSpec, calibrated_file_name
-from ..convert.localize.task import localize_artifacts
-from ..convert.specs import PreparedSource, StagedArtifact
+from ..convert.specs import EXPORTED_SIGNATURE, PreparedSource, StagedArtifact
+from ..convert.tasks import localize_artifacts
 from ..fsutil import produce_atomic
 from ..report.localization import Localization
 from ..sources.source_model import SourceModel

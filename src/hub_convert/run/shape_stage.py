@@ -9,7 +9,8 @@ import dataclasses
 import time
 from pathlib import Path
 
-from ..convert.device.shape_task import ShapeCheckSpec, ShapeFile, check_other_shapes
+from ..convert.device.shape_specs import ShapeCheckSpec, ShapeFile
+from ..convert.device.tasks import check_other_shapes
 from ..convert.specs import PreparedSource, StagedArtifact
 from ..report.device import DeviceView, ShapeCheck
 from .stages import Stages

@@ -84,7 +84,7 @@ def test_lowered_while_is_lifted_back_into_a_while_and_computes_the_same() -> No
     from hub_convert.sources.tfjs import graph as graph_module
     from hub_convert.sources.tfjs.check import load_checked
     from hub_convert.sources.tfjs.graph import build_graph_def, graph_io, parse_graph_def
-    from hub_convert.sources.tfjs.weights import read_weights
+    from hub_convert.sources.tfjs.weights_decode import read_weights
 
     checked = load_checked(HANDTRACK_MAP)
     weights = read_weights(checked.model.path, checked.groups)

@@ -39,7 +39,7 @@ def test_the_fixture_holds_the_pattern() -> None:
 def test_the_rebuild_drops_only_the_merges_stateless_control_inputs() -> None:
     from hub_convert.sources.tfjs.check import load_checked
     from hub_convert.sources.tfjs.graph import build_graph_def
-    from hub_convert.sources.tfjs.weights import read_weights
+    from hub_convert.sources.tfjs.weights_decode import read_weights
 
     checked = load_checked(RVM_COND)
     graph_def = build_graph_def(checked.model, read_weights(checked.model.path, checked.groups))

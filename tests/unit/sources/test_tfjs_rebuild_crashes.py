@@ -68,7 +68,7 @@ def test_the_fixture_holds_the_crashing_pattern() -> None:
 def test_pad_addend_is_rewritten_and_nothing_else(tmp_path: Path) -> None:
     from hub_convert.sources.tfjs.check import load_checked
     from hub_convert.sources.tfjs.graph import build_graph_def
-    from hub_convert.sources.tfjs.weights import read_weights
+    from hub_convert.sources.tfjs.weights_decode import read_weights
 
     checked = load_checked(BLAZEFACE_PAD)
     graph_def = build_graph_def(checked.model, read_weights(checked.model.path, checked.groups))

@@ -12,7 +12,7 @@ import pytest
 from hub_convert.errors import BadInputError
 from hub_convert.sources.tfjs import check_tfjs, looks_like_tfjs
 from hub_convert.sources.tfjs.check import load_checked
-from hub_convert.sources.tfjs.weights import read_weights
+from hub_convert.sources.tfjs.weights_decode import read_weights
 from support.tfjs_writer import write_tiny_graph_model
 
 

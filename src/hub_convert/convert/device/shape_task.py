@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from ...report.artifact import Tolerance
 from ...report.device import ShapeCheck
 from ..samples import Samples
 from ..signature import load_signature, run_reference
@@ -25,32 +23,7 @@ from ..tf_errors import one_line
 from ..validate import compare_outputs, status_from_drift
 from .second_shape import SecondShape, second_shapes
 from .second_shape_reference import RecordedShapes
-
-
-@dataclass(frozen=True)
-class ShapeFile:
-    """One ONNX file to run at a second shape."""
-
-    file_name: str
-    path: Path
-    tolerance: Tolerance
-    input_shapes: dict[str, list[int | None]]
-
-
-@dataclass(frozen=True)
-class ShapeCheckSpec:
-    """The original, its validation samples and the ONNX files to check."""
-
-    saved_model_dir: Path
-    tags: tuple[str, ...]
-    signature: str
-    samples_path: Path
-    files: tuple[ShapeFile, ...]
-    order_depends_on: dict[str, str] = field(default_factory=dict)
-    log_path: Path | None = None
-    recorded_path: Path | None = None  # the original at the second shapes, from prepare
-    # outputs the original gives differently on every run: run, never compared
-    random_outputs: tuple[str, ...] = ()
+from .shape_specs import ShapeCheckSpec, ShapeFile
 
 
 @dataclass

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...report.device import DeviceView
+from ...report.device import DeviceView, ShapeCheck
 from ..tasks import output_to
 from .onnx_opset import default_opset, min_onnxruntime
 from .ort_mobile import SHAPES_FIXED_NOTE, mobile_partitions
+from .shape_specs import ShapeCheckSpec
 from .xnnpack import GPU_NOT_CHECKED, xnnpack_coverage
 
 
@@ -56,3 +57,11 @@ def device_view(spec: DeviceSpec) -> tuple[DeviceView, float]:
                 problems.append(f"NNAPI / CoreML not checked: {_one_line(exc)}")
     view.problems = problems
     return view, time.perf_counter() - began
+
+
+def check_other_shapes(spec: ShapeCheckSpec) -> tuple[dict[str, ShapeCheck], bool]:
+    """The second-shape check (shape_task.py), imported in the worker that runs it: the main
+    process, which schedules it, would import numpy and the runtimes' wrappers with it."""
+    from .shape_task import check_other_shapes as check
+
+    return check(spec)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from ...report.localization import MAX_LAYERS_SHOWN, KeepInFloat
 from ...report.mixed_precision import MixedPrecision
-from ..fixed_shape import EXPORTED_SIGNATURE
 from ..samples import Samples
-from ..specs import ConversionJob
+from ..specs import EXPORTED_SIGNATURE, ConversionJob
 from .float_layers import FloatLayersFile, candidates, fewest_in_float, requantize
 from .layer_errors import measure_layers, most_error_first
 from .op_kinds import WEIGHTED_TFLITE_OPS

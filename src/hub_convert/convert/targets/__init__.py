@@ -14,16 +14,17 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ...report.artifact import OpCoverage
 from ...report.mixed_precision import MixedPrecision
 from ...report.vocabulary import MadeBy, Target
 from ..specs import ConversionJob
 
-Sample = dict[str, np.ndarray]
+if TYPE_CHECKING:  # numpy only for the names: a Candidate is unpickled in the main process too
+    import numpy as np
+
+Sample = dict[str, "np.ndarray"]
 SampleRunner = Callable[[Sample], Sample]
 
 

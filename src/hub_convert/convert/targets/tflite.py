@@ -20,11 +20,11 @@ from typing import Any, Literal
 from ...report.artifact import OpCoverage, UnsupportedOp
 from ...report.mixed_precision import MixedPrecision
 from ...workers import model_size
-from ..fixed_shape import EXPORTED_SIGNATURE, fixed_shape_function, frozen_op_types
+from ..fixed_shape import fixed_shape_function, frozen_op_types
 from ..graph_facts import variable_bytes
 from ..localize.spec import calibrated_file_name
 from ..signature import load_signature
-from ..specs import ConversionJob, FixedShapeModel
+from ..specs import EXPORTED_SIGNATURE, ConversionJob, FixedShapeModel
 from . import Candidate
 from .tflite_calibrated import keeping_calibrated
 from .tflite_derive import CONVERTER, derived_candidate

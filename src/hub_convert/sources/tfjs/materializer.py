@@ -7,7 +7,6 @@ from pathlib import Path
 
 from .check import load_checked
 from .model_json import GRAPH_MODEL
-from .weights import read_weights
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,10 @@ class TfjsMaterializer:
 
     def __call__(self, target: Path) -> dict[str, str]:
         """Write the SavedModel at ``target``; return provenance for the report."""
+        # Imported here, in the worker: the main process builds this object for every run, and
+        # numpy costs it ~0.12 CPU-s to import.
+        from .weights_decode import read_weights
+
         checked = load_checked(self.model_json)
         model = checked.model
         weights = read_weights(model.path, checked.groups)

@@ -1,4 +1,6 @@
-"""TF.js weights: the ``weightsManifest`` groups, their shard files, and decoding. No TensorFlow.
+"""TF.js weights: the ``weightsManifest`` groups and their shard files, checked. No TensorFlow, no
+numpy: the main process checks a TF.js model with this, and decoding (weights_decode.py) runs in
+the worker that rebuilds the model.
 
 The rules follow TF.js's own reader (tfjs-core/src/io/io_utils.ts ``decodeWeights``), because
 the model to reproduce is the one TF.js runs:
@@ -19,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ...errors import BadInputError
 
 # Bytes per value of each stored dtype. TF.js itself decodes float32/int32/bool/complex64/
 # string; float16/uint8/uint16 unquantized are what tensorflowjs's Python writer emits for
 # such TensorFlow constants, and are read here too.
-_PLAIN_DTYPES: dict[str, str] = {
+PLAIN_DTYPES: dict[str, str] = {
     "float32": "<f4",
     "int32": "<i4",
     "bool": "u1",
@@ -36,8 +36,7 @@ _PLAIN_DTYPES: dict[str, str] = {
     "uint16": "<u2",
 }
 _QUANTIZED_DTYPES: dict[str, str] = {"uint8": "u1", "uint16": "<u2", "float16": "<f2"}
-_STRING_LENGTH = np.dtype("<u4")
-KNOWN_DTYPES = (*_PLAIN_DTYPES, "string")
+KNOWN_DTYPES = (*PLAIN_DTYPES, "string")
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class WeightSpec:
         """Bytes in the buffer, or None for strings (their length is in the data)."""
         if self.stored_dtype == "string":
             return None
-        return self.size * np.dtype(_PLAIN_DTYPES[self.stored_dtype]).itemsize
+        return self.size * int(PLAIN_DTYPES[self.stored_dtype][-1])  # "<f4": 4 bytes
 
 
 @dataclass(frozen=True)
@@ -177,14 +176,18 @@ def shard_files(model_json: Path, group: WeightGroup) -> list[Path]:
     return files
 
 
+def string_length(data: bytes, offset: int) -> int:
+    """The byte length of the string whose uint32 little-endian length prefix is at ``offset``."""
+    return int.from_bytes(data[offset : offset + 4], "little")
+
+
 def _string_bytes(data: bytes, offset: int, count: int) -> int | None:
     """Bytes taken by ``count`` length-prefixed strings at ``offset``; None if truncated."""
     start = offset
     for _ in range(count):
         if offset + 4 > len(data):
             return None
-        length = int(np.frombuffer(data, _STRING_LENGTH, 1, offset)[0])
-        offset += 4 + length
+        offset += 4 + string_length(data, offset)
         if offset > len(data):
             return None
     return offset - start
@@ -232,55 +235,6 @@ def check_shards(model_json: Path, groups: Sequence[WeightGroup]) -> int:
 def read_group_bytes(model_json: Path, group: WeightGroup) -> bytes:
     """The group's shards concatenated in manifest order."""
     return b"".join(path.read_bytes() for path in shard_files(model_json, group))
-
-
-def dequantize(spec: WeightSpec, stored: np.ndarray) -> np.ndarray:
-    """The tensor TF.js builds from the stored values (see the module docstring)."""
-    q = spec.quantization
-    if q is None:
-        return stored.astype(np.bool_) if spec.dtype == "bool" else stored
-    if q.dtype == "float16":
-        return stored.astype(np.float32)
-    # TF.js evaluates q * scale + min in double precision, then stores it in the tensor.
-    values = stored.astype(np.float64) * q.scale + q.min
-    if spec.dtype == "int32":
-        # JavaScript's Math.round: halves go up.
-        return np.floor(values + 0.5).astype(np.int32)
-    return values.astype(np.float32)
-
-
-def decode_group(model_json: Path, group: WeightGroup, data: bytes) -> dict[str, np.ndarray]:
-    """Every weight of one group from its concatenated bytes."""
-    out: dict[str, np.ndarray] = {}
-    offset = 0
-    for spec in group.weights:
-        if spec.stored_dtype == "string":
-            values = []
-            for _ in range(spec.size):
-                length = int(np.frombuffer(data, _STRING_LENGTH, 1, offset)[0])
-                values.append(data[offset + 4 : offset + 4 + length])
-                offset += 4 + length
-            array = np.empty(spec.size, dtype=object)
-            array[:] = values
-            out[spec.name] = array.reshape(spec.shape)
-            continue
-        stored = np.frombuffer(data, _PLAIN_DTYPES[spec.stored_dtype], spec.size, offset)
-        offset += stored.nbytes
-        out[spec.name] = dequantize(spec, stored.reshape(spec.shape)).copy()
-    if offset != len(data):
-        raise BadInputError(
-            f"{model_json}: weight group bytes ({len(data)}) do not match the manifest "
-            f"({offset}); restore the shards or re-export the model"
-        )
-    return out
-
-
-def read_weights(model_json: Path, groups: Sequence[WeightGroup]) -> dict[str, np.ndarray]:
-    """All weights by manifest name, dequantized as TF.js does."""
-    weights: dict[str, np.ndarray] = {}
-    for group in groups:
-        weights.update(decode_group(model_json, group, read_group_bytes(model_json, group)))
-    return weights
 
 
 def describe(groups: Sequence[WeightGroup]) -> str:
