@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from .log_text import inert_line
 
 
 class HubConvertError(Exception):
@@ -34,12 +34,6 @@ class PublishError(HubConvertError):
     exit_code = 1
 
 
-# Line breaks and other control characters a message may quote from a model (a node name in a
-# GraphDef is any string until TensorFlow imports it): on a runner, a line of the step's output
-# starting "::" is a workflow command, so the printed error must stay one line.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
-
-
 def error_line(exc: HubConvertError) -> str:
     """The one line the command prints for an error a user can act on."""
-    return "hub-convert: error: " + _CONTROL_RE.sub(" ", str(exc))
+    return "hub-convert: error: " + inert_line(str(exc))

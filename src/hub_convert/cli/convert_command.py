@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError
+from ..log_text import inert_lines
 from ..run.config import CONVERT_OPTIONS, ConvertConfig, build_config
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ def check_base(base: str) -> Base:
 
 
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # The CLI runs in workflows too: a model's names in a log line must not be commands.
+    print(inert_lines(message), file=sys.stderr, flush=True)
 
 
 def run_convert(

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from ..log_text import inert_line
 from .redaction import redact_urls
 
 # GitHub rejects a step summary over 1 MiB ("supports content up to a size of 1024k").
@@ -34,11 +35,6 @@ def escape_data(value: str) -> str:
 def escape_property(value: str) -> str:
     """Escape a ``key=value`` property of a workflow command (data escapes plus ``:`` and ``,``)."""
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
-def _one_line(text: str) -> str:
-    # A plain log line must not be able to begin a workflow command on a line of its own.
-    return text.replace("\r", " ").replace("\n", " ")
 
 
 class WorkflowCommands:
@@ -95,7 +91,7 @@ class WorkflowCommands:
 
     def info(self, message: str) -> None:
         """A plain log line (newlines flattened so it stays one line, query strings redacted)."""
-        self._write(_one_line(redact_urls(message)))
+        self._write(inert_line(redact_urls(message)))
 
     def debug(self, message: str) -> None:
         """A line shown only when step debug logging is on."""

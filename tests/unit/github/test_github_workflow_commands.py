@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hub_convert.errors import BadInputError, error_line
 from hub_convert.github.workflow_commands import SUMMARY_LIMIT_BYTES, WorkflowCommands
+from hub_convert.log_text import inert_lines
 from support.github_fakes import read_outputs
 
 
@@ -39,6 +41,33 @@ def test_untrusted_text_cannot_start_a_command_of_its_own(tmp_path: Path) -> Non
 
     lines = log.getvalue().splitlines()
     assert lines == ["::warning::op name%0A::add-mask::x", "model path ::error::fake"]
+
+
+def test_untrusted_text_cannot_carry_a_legacy_command_or_lead_with_one(tmp_path: Path) -> None:
+    """The runner also reads ``##[name]data`` anywhere in a line (its legacy form, for every
+    registered command) and ``::`` after leading blanks: a model's node name can hold either."""
+    commands, log = commands_for(tmp_path)
+
+    commands.info("layer ##[set-output name=verdict;]passed")
+    commands.info("  ::add-mask::everything")
+    commands.info("ok:: fine ::x")
+
+    assert log.getvalue().splitlines() == [
+        "layer ## [set-output name=verdict;]passed",
+        "  : :add-mask::everything",
+        "ok:: fine ::x",
+    ]
+
+
+def test_a_printed_error_and_a_cli_log_message_are_inert() -> None:
+    message = "m.pb: node ##[error]x\n::error::y\u2028 reads nothing"
+
+    assert error_line(BadInputError(message)) == (
+        "hub-convert: error: m.pb: node ## [error]x ::error::y  reads nothing"
+    )
+    assert inert_lines("first\n::warning::second\n ##[debug]third") == (
+        "first\n: :warning::second\n ## [debug]third"
+    )
 
 
 def test_group_is_closed_even_when_the_block_fails(tmp_path: Path) -> None:
