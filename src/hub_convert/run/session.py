@@ -23,6 +23,7 @@ from ..safety import unsafe_ops
 from ..sources.hub import cache_dir
 from ..sources.source_model import SourceModel
 from ..workers import isolation
+from ..workers.log_echo import LogEcho
 from ..workers.pool import WorkerPool
 from .config import ConvertConfig
 from .stages import Stages
@@ -44,7 +45,8 @@ class RunSession:
         self.user = isolation.worker_user()
         self.clock = Clock()
         self.work_dir = work_dir
-        self.log_path = None if debug else work_dir / "tensorflow.log"
+        # Under --debug too the workers write to this file (workers/log_echo.py shows it).
+        self.log_path = work_dir / "tensorflow.log"
 
     def resolve(self) -> SourceModel:
         """The model as a SourceModel, refused here when it names unsafe ops (before any
@@ -90,7 +92,9 @@ class RunSession:
         config = self.config
         shared = [cache_dir()] if source.kind == "hub" else []
         initargs = (self.log_path, config.memory_limit(workers))
+        echo = LogEcho(self.log_path) if self.debug else contextlib.nullcontext()
         with (
+            echo,
             isolation.lent_to(self.user, self.work_dir, shared),
             WorkerPool(
                 workers,
