@@ -1,5 +1,6 @@
 """Small models to judge where a file runs: one every delegate takes whole, one with ops the
-delegates and mobile runtimes leave out (TopK, RFFT for TFLite; TopK, Erf for ONNX)."""
+delegates and mobile runtimes leave out (TopK, RFFT for TFLite; TopK, Erf for ONNX), and
+MobileNetV2."""
 
 from __future__ import annotations
 
@@ -35,6 +36,22 @@ def small_conv_functions() -> tuple[Any, Any, Any]:
         return tf.math.erf(values)
 
     return whole, topk_rfft, topk_erf
+
+
+def mobilenet_v2_function() -> Any:
+    """Keras's MobileNetV2 (width 0.35 at 96×96, random weights: the same layer and op kinds
+    as the published 224×224 classifier) as a tf.function on one image."""
+    import tensorflow as tf
+
+    model = tf.keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3), alpha=0.35, weights=None, classes=10
+    )
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 96, 96, 3], tf.float32, name="image")])
+    def mobilenet_v2(image: Any) -> Any:
+        return model(image, training=False)
+
+    return mobilenet_v2
 
 
 def tflite_file(function: Any, path: Path) -> Path:

@@ -7,7 +7,12 @@ import pytest
 
 from hub_convert.convert.device.tasks import DeviceSpec, device_view
 from hub_convert.report.device import MOBILE_PROVIDERS, DeviceView
-from support.models.device_models import onnx_file, small_conv_functions, tflite_file
+from support.models.device_models import (
+    mobilenet_v2_function,
+    onnx_file,
+    small_conv_functions,
+    tflite_file,
+)
 
 pytestmark = pytest.mark.tf
 
@@ -17,7 +22,10 @@ def views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DeviceView]:
     """Each small model converted once and viewed once."""
     folder = tmp_path_factory.mktemp("device")
     whole, topk_rfft, topk_erf = small_conv_functions()
+    mobilenet = mobilenet_v2_function()
     files = {
+        "mobilenet_v2.tflite": tflite_file(mobilenet, folder / "mobilenet_v2.tflite"),
+        "mobilenet_v2.onnx": onnx_file(mobilenet, folder / "mobilenet_v2.onnx"),
         "whole.tflite": tflite_file(whole, folder / "whole.tflite"),
         "partial.tflite": tflite_file(topk_rfft, folder / "partial.tflite"),
         "whole.onnx": onnx_file(whole, folder / "whole.onnx"),
@@ -35,6 +43,17 @@ def test_a_small_conv_model_runs_whole_on_xnnpack(views: dict[str, DeviceView]) 
     xnnpack = views["whole.tflite"].xnnpack
     assert xnnpack is not None and xnnpack.full and xnnpack.left_out == []
     assert views["whole.tflite"].gpu and views["whole.tflite"].gpu.startswith("not checked")
+
+
+def test_mobilenet_v2_runs_whole_on_xnnpack_nnapi_and_coreml(views: dict[str, DeviceView]) -> None:
+    xnnpack = views["mobilenet_v2.tflite"].xnnpack
+    assert xnnpack is not None and xnnpack.full and xnnpack.left_out == []
+    assert xnnpack.delegated_ops == xnnpack.total_ops > 60  # every conv, add, pool, dense
+    mobile = views["mobilenet_v2.onnx"].mobile
+    assert [m.provider for m in mobile] == list(MOBILE_PROVIDERS)
+    for runtime in mobile:
+        assert runtime.full and runtime.partitions == 1 and runtime.suitability == "YES"
+        assert runtime.supported_nodes == runtime.total_nodes > 60 and not runtime.unsupported_ops
 
 
 def test_topk_and_rfft_stay_off_xnnpack_named_with_their_nodes(
