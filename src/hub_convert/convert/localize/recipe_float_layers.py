@@ -3,8 +3,10 @@ its recipes quantize a float TFLite file per op name, so the worst layers can be
 
 TensorFlow's converter takes no list of layers to leave alone for these two variants; the
 proposal is therefore a file ai-edge-quantizer makes from the float32 conversion with its own
-recipe for the variant (int8 dynamic range; float16 weights by ``FLOAT_CASTING``), first as
-is, then with the 1, 2, … worst layers left in float32 (``NO_QUANTIZE``).
+recipe for the variant, the one that derives the run's own file (targets/tflite_derive.py: int8
+dynamic range leaving small weights in float32 as TensorFlow does; float16 weights by
+``FLOAT_CASTING``), first as is, then with the 1, 2, … worst layers left in float32
+(``NO_QUANTIZE``).
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections.abc import Callable
 from typing import Any
 
 from ...report.localization import MAX_LAYERS_SHOWN, KeepInFloat, LayerError
 from ..samples import Samples
+from ..targets.tflite_derive import RECIPES
 from ..targets.tflite_saved_model import converter_for
 from ..targets.tflite_variants import configure
 from .proposal_check import measure
 from .spec import LocalizeSpec
 
 QUANTIZERS = {
-    "dynamic": "ai-edge-quantizer's dynamic_wi8_afp32 on the float32 file",
+    "dynamic": "ai-edge-quantizer's dynamic_legacy_wi8_afp32 on the float32 file",
     "float16": "ai-edge-quantizer's float16 weights (FLOAT_CASTING) on the float32 file",
 }
 
@@ -40,7 +42,7 @@ def keep_in_float_by_recipe(spec: LocalizeSpec, worst: list[LayerError]) -> Keep
 
     if spec.fixed_shape_dir is None:
         return None
-    make_recipe = _RECIPES[spec.variant]
+    make_recipe = RECIPES[spec.variant]
     float_model = _float32_model(spec)
     samples = Samples.load(spec.samples_path)
     layers = [layer for layer in worst if layer.tensor and layer.introduced > 0]
@@ -73,33 +75,6 @@ def _float32_model(spec: LocalizeSpec) -> bytes:
     converter = converter_for(spec.fixed_shape_dir, spec.signature, {"serve"})
     configure(converter, "float32", False, None, False)
     return bytes(converter.convert())
-
-
-def _dynamic_recipe() -> Any:
-    from ai_edge_quantizer import recipe
-
-    return recipe.dynamic_wi8_afp32()
-
-
-def _float16_recipe() -> Any:
-    """Float16 weights, float32 compute (a Dequantize before each weighted op), as
-    TensorFlow's float16 variant; only the weighted ops' weights (FULLY_CONNECTED, CONV_2D,
-    DEPTHWISE_CONV_2D, TRANSPOSE_CONV, EMBEDDING_LOOKUP) are cast, not their biases."""
-    from ai_edge_quantizer import recipe_manager
-    from ai_edge_quantizer.algorithm_manager import AlgorithmName
-    from ai_edge_quantizer.qtyping import TFLOperationName
-
-    manager = recipe_manager.RecipeManager()
-    manager.add_weight_only_config(
-        regex=".*",
-        operation_name=TFLOperationName.ALL_SUPPORTED,
-        num_bits=16,
-        algorithm_key=AlgorithmName.FLOAT_CASTING,
-    )
-    return manager.get_quantization_recipe()
-
-
-_RECIPES: dict[str, Callable[[], Any]] = {"dynamic": _dynamic_recipe, "float16": _float16_recipe}
 
 
 def _numpy_quiet() -> contextlib.AbstractContextManager[Any]:
