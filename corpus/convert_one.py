@@ -15,6 +15,7 @@ from classify import classify
 from fetch import fetch_package
 from hub_convert.run.model_files import model_root
 from hub_convert.sources.archive import sha256_file
+from localization_md import localization_summary
 from log_lines import first_line, last_error, work_dir
 from package_extract import extract_model
 from places import CACHE, HUB_CONVERT, OUT, REPO
@@ -149,6 +150,8 @@ def from_report(report: dict[str, Any]) -> dict[str, Any]:
                 "flex_ops": coverage.get("flex_ops") or [],
                 "unsupported_ops": coverage.get("unsupported_ops") or [],
                 "conversion_seconds": artifact.get("conversion_seconds"),
+                "made_by": artifact.get("made_by"),
+                "localization": localization_summary(artifact.get("localization")),
             }
         )
     return {

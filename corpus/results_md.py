@@ -7,6 +7,7 @@ from typing import Any
 from cell_text import class_key, cos, md, num, psnr, range_text, size
 from classify import CLASS_NAMES, failing_checks, worst_output
 from family_md import family_section
+from localization_md import localization_section
 from log_lines import reason_line
 from totals import totals
 
@@ -120,6 +121,7 @@ def render(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines += _class_section(records)
     lines += family_section(records)
     lines += _drift_section(records)
+    lines += localization_section(records)
     lines += [
         "",
         "## Models",
